@@ -1,0 +1,138 @@
+#include "client/handover_client.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto.h"
+#include "common/grpc_status.h"
+#include "common/identity.h"
+
+namespace handover::client {
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* option) {
+  if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(option, ": required"));
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(option, ": cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HandoverClient>> HandoverClient::Connect(
+    const ClientOptions& options) {
+  grpc::SslCredentialsOptions tls;
+  auto ca = ReadPem(options.ca_file, "ca");
+  if (!ca.ok()) return ca.status();
+  auto cert = ReadPem(options.certificate_file, "cert");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem(options.private_key_file, "key");
+  if (!key.ok()) return key.status();
+  if (absl::Status actor = ValidateActor(options.actor); !actor.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("actor: ", actor.message()));
+  }
+  tls.pem_root_certs = *ca;
+  tls.pem_cert_chain = *cert;
+  tls.pem_private_key = *key;
+  auto channel = grpc::CreateChannel(options.server, grpc::SslCredentials(tls));
+  return std::unique_ptr<HandoverClient>(
+      new HandoverClient(v1::HandoverService::NewStub(channel), options));
+}
+
+std::string HandoverClient::NewRequestId() { return HexEncode(RandomBytes(16)); }
+
+HandoverClient::HandoverClient(std::unique_ptr<v1::HandoverService::Stub> stub,
+                               ClientOptions options)
+    : stub_(std::move(stub)), options_(std::move(options)) {}
+
+template <typename Request, typename Response, typename Method>
+absl::Status HandoverClient::Call(Method method, const Request& request, Response* response) {
+  grpc::ClientContext context;
+  context.AddMetadata(kActorMetadataKey, options_.actor);
+  context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  return FromGrpcStatus((stub_.get()->*method)(&context, request, response));
+}
+
+absl::StatusOr<v1::Case> HandoverClient::CreateCase(const v1::HandoverForm& form,
+                                                    const std::string& request_id) {
+  v1::CreateCaseRequest request;
+  *request.mutable_form() = form;
+  request.set_request_id(request_id);
+  v1::CreateCaseResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::CreateCase, request, &response); !s.ok()) return s;
+  return std::move(*response.mutable_case_());
+}
+
+absl::StatusOr<v1::Case> HandoverClient::GetCase(const std::string& name, v1::CaseView view) {
+  v1::GetCaseRequest request;
+  request.set_name(name);
+  request.set_view(view);
+  v1::GetCaseResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::GetCase, request, &response); !s.ok()) return s;
+  return std::move(*response.mutable_case_());
+}
+
+absl::StatusOr<v1::ListCasesResponse> HandoverClient::ListCases(
+    const v1::ListCasesRequest& request) {
+  v1::ListCasesResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::ListCases, request, &response); !s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::Case> HandoverClient::UpdateForm(const v1::UpdateFormRequest& request) {
+  v1::UpdateFormResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::UpdateForm, request, &response); !s.ok()) return s;
+  return std::move(*response.mutable_case_());
+}
+
+absl::StatusOr<v1::ListVersionsResponse> HandoverClient::ListVersions(
+    const v1::ListVersionsRequest& request) {
+  v1::ListVersionsResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::ListVersions, request, &response); !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::CaseVersion> HandoverClient::GetVersion(const std::string& name) {
+  v1::GetVersionRequest request;
+  request.set_name(name);
+  v1::GetVersionResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::GetVersion, request, &response); !s.ok()) return s;
+  return std::move(*response.mutable_version());
+}
+
+absl::StatusOr<v1::Case> HandoverClient::AssignCase(const v1::AssignCaseRequest& request) {
+  v1::AssignCaseResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::AssignCase, request, &response); !s.ok()) return s;
+  return std::move(*response.mutable_case_());
+}
+
+absl::StatusOr<v1::Consent> HandoverClient::RecordConsent(
+    const v1::RecordConsentRequest& request) {
+  v1::RecordConsentResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::RecordConsent, request, &response); !s.ok()) {
+    return s;
+  }
+  return std::move(*response.mutable_consent());
+}
+
+absl::StatusOr<v1::Consent> HandoverClient::WithdrawConsent(const std::string& name,
+                                                            const std::string& request_id) {
+  v1::WithdrawConsentRequest request;
+  request.set_name(name);
+  request.set_request_id(request_id);
+  v1::WithdrawConsentResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::WithdrawConsent, request, &response); !s.ok()) {
+    return s;
+  }
+  return std::move(*response.mutable_consent());
+}
+
+}  // namespace handover::client

@@ -1,0 +1,63 @@
+// The client library: connects to handoverd over mutual TLS and makes typed,
+// blocking calls. Every call sends the actor metadata and a deadline; errors
+// come back as absl::Status with the server's code and message.
+//
+// Thread safety: a HandoverClient may be used from several threads at once.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "handover/v1/handover_service.grpc.pb.h"
+
+namespace handover::client {
+
+struct ClientOptions {
+  // host:port of handoverd. Default "localhost:7443".
+  std::string server = "localhost:7443";
+  // PEM files: this organisation's certificate and key, and the CA that the
+  // server's certificate must chain to. All required.
+  std::string certificate_file;
+  std::string private_key_file;
+  std::string ca_file;
+  // The person or system account acting (sent as x-handover-actor). Required.
+  std::string actor;
+  // Per-call deadline. Default 30 s.
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);
+};
+
+class HandoverClient {
+ public:
+  // Reads the PEM files and sets up the channel (which connects lazily).
+  // INVALID_ARGUMENT naming the option for a missing file or actor.
+  static absl::StatusOr<std::unique_ptr<HandoverClient>> Connect(const ClientOptions& options);
+
+  // A fresh request id for a write that is not retried by the caller.
+  static std::string NewRequestId();
+
+  absl::StatusOr<v1::Case> CreateCase(const v1::HandoverForm& form, const std::string& request_id);
+  absl::StatusOr<v1::Case> GetCase(const std::string& name,
+                                   v1::CaseView view = v1::CASE_VIEW_FULL);
+  absl::StatusOr<v1::ListCasesResponse> ListCases(const v1::ListCasesRequest& request);
+  absl::StatusOr<v1::Case> UpdateForm(const v1::UpdateFormRequest& request);
+  absl::StatusOr<v1::ListVersionsResponse> ListVersions(const v1::ListVersionsRequest& request);
+  absl::StatusOr<v1::CaseVersion> GetVersion(const std::string& name);
+  absl::StatusOr<v1::Case> AssignCase(const v1::AssignCaseRequest& request);
+  absl::StatusOr<v1::Consent> RecordConsent(const v1::RecordConsentRequest& request);
+  absl::StatusOr<v1::Consent> WithdrawConsent(const std::string& name,
+                                              const std::string& request_id);
+
+ private:
+  HandoverClient(std::unique_ptr<v1::HandoverService::Stub> stub, ClientOptions options);
+
+  // Runs one unary call with actor metadata and the deadline.
+  template <typename Request, typename Response, typename Method>
+  absl::Status Call(Method method, const Request& request, Response* response);
+
+  std::unique_ptr<v1::HandoverService::Stub> stub_;
+  const ClientOptions options_;
+};
+
+}  // namespace handover::client

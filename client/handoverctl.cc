@@ -1,0 +1,307 @@
+// handoverctl: look cases up and script the handover exchange from a terminal.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "client/exit_codes.h"
+#include "client/handover_client.h"
+#include "client/text_view.h"
+#include "common/dates.h"
+#include "common/json.h"
+
+namespace handover::client {
+namespace {
+
+struct Settings {
+  ClientOptions connection;
+  std::string output = "text";
+  int timeout_seconds = 30;
+};
+
+// "cases/<id>" or the bare id.
+std::string CaseNameArg(const std::string& arg) {
+  return absl::StartsWith(arg, "cases/") ? arg : absl::StrCat("cases/", arg);
+}
+
+absl::StatusOr<v1::Date> ParseDateArg(const std::string& text, const char* option) {
+  std::vector<std::string> parts = absl::StrSplit(text, '-');
+  int y = 0, m = 0, d = 0;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &y) || !absl::SimpleAtoi(parts[1], &m) ||
+      !absl::SimpleAtoi(parts[2], &d) || !IsValidDate(MakeDate(y, m, d))) {
+    return absl::InvalidArgumentError(absl::StrCat(option, ": must be a date YYYY-MM-DD"));
+  }
+  return MakeDate(y, m, d);
+}
+
+absl::StatusOr<v1::ConsentPurpose> ParsePurpose(const std::string& text) {
+  const auto* type = v1::ConsentPurpose_descriptor();
+  std::vector<std::string> known;
+  for (int i = 1; i < type->value_count(); ++i) {
+    std::string label = absl::StrReplaceAll(EnumLabel(type->value(i)), {{" ", "-"}});
+    if (label == text) return static_cast<v1::ConsentPurpose>(type->value(i)->number());
+    known.push_back(label);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("purpose: must be one of ", absl::StrJoin(known, ", ")));
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("file: cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void Print(const Settings& settings, const google::protobuf::Message& message,
+           const std::string& text) {
+  std::cout << (settings.output == "json" ? ToJson(message) + "\n" : text);
+}
+
+absl::StatusOr<std::unique_ptr<HandoverClient>> ConnectWith(const Settings& settings) {
+  ClientOptions options = settings.connection;
+  options.timeout = std::chrono::seconds(settings.timeout_seconds);
+  return HandoverClient::Connect(options);
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  Settings settings;
+  CLI::App app{"handoverctl: look up and exchange refugee handover forms"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the command
+  app.set_config("--config", "", "INI file with any of the options below (key = value)")
+      ->envname("HANDOVER_CONFIG");
+  app.add_option("--server", settings.connection.server, "handoverd host:port")
+      ->envname("HANDOVER_SERVER")
+      ->capture_default_str();
+  app.add_option("--cert", settings.connection.certificate_file,
+                 "Your organisation's certificate (PEM)")
+      ->envname("HANDOVER_CERT");
+  app.add_option("--key", settings.connection.private_key_file, "Its private key (PEM)")
+      ->envname("HANDOVER_KEY");
+  app.add_option("--ca", settings.connection.ca_file, "CA of the server certificate (PEM)")
+      ->envname("HANDOVER_CA");
+  app.add_option("--actor", settings.connection.actor,
+                 "Who is acting: your caseworker id or system account")
+      ->envname("HANDOVER_ACTOR");
+  app.add_option("--output,-o", settings.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--timeout", settings.timeout_seconds, "Seconds per call")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  // Each command sets `run`; it is called after parsing.
+  std::function<absl::Status(HandoverClient&)> run;
+
+  auto* list = app.add_subcommand("list", "List the cases you may see");
+  int page_size = 100;
+  list->add_option("--page-size", page_size, "Cases per request")->capture_default_str();
+  auto list_cases = [&](const std::string& person) {
+    return [&, person](HandoverClient& client) -> absl::Status {
+      v1::ListCasesRequest request;
+      request.set_page_size(page_size);
+      request.set_person_identifier(person);
+      v1::ListCasesResponse all;
+      do {
+        auto page = client.ListCases(request);
+        if (!page.ok()) return page.status();
+        for (auto& c : *page->mutable_cases()) *all.add_cases() = std::move(c);
+        request.set_page_token(page->next_page_token());
+      } while (!request.page_token().empty());
+      Print(settings, all, RenderCaseTable({all.cases().begin(), all.cases().end()}));
+      return absl::OkStatus();
+    };
+  };
+  list->callback([&] { run = list_cases(""); });
+
+  auto* find = app.add_subcommand("find", "Find the case of a person by udlændingenummer");
+  std::string person;
+  find->add_option("person_identifier", person, "The person identifier")->required();
+  find->callback([&] { run = list_cases(person); });
+
+  auto* show = app.add_subcommand("show", "Show a case and its form");
+  std::string case_arg;
+  int64_t version = 0;
+  show->add_option("case", case_arg, "cases/<id> or <id>")->required();
+  show->add_option("--version", version, "An earlier version instead of the current one");
+  show->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      if (version > 0) {
+        auto v = client.GetVersion(absl::StrCat(CaseNameArg(case_arg), "/versions/", version));
+        if (!v.ok()) return v.status();
+        Print(settings, *v, RenderVersion(*v));
+        return absl::OkStatus();
+      }
+      auto c = client.GetCase(CaseNameArg(case_arg));
+      if (!c.ok()) return c.status();
+      Print(settings, *c, RenderCase(*c));
+      return absl::OkStatus();
+    };
+  });
+
+  auto* history = app.add_subcommand("history", "List a case's versions, newest first");
+  history->add_option("case", case_arg, "cases/<id> or <id>")->required();
+  history->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      v1::ListVersionsRequest request;
+      request.set_parent(CaseNameArg(case_arg));
+      v1::ListVersionsResponse all;
+      do {
+        auto page = client.ListVersions(request);
+        if (!page.ok()) return page.status();
+        for (auto& v : *page->mutable_versions()) *all.add_versions() = std::move(v);
+        request.set_page_token(page->next_page_token());
+      } while (!request.page_token().empty());
+      Print(settings, all, RenderVersionTable({all.versions().begin(), all.versions().end()}));
+      return absl::OkStatus();
+    };
+  });
+
+  auto* push = app.add_subcommand(
+      "push", "Create a case from a form in a JSON file, or update one with --case");
+  std::string file, mask, etag, request_id;
+  push->add_option("file", file, "HandoverForm as JSON (proto field names)")->required();
+  push->add_option("--case", case_arg, "Update this case instead of creating one");
+  push->add_option("--mask", mask, "Comma-separated form paths to update (default: all)");
+  push->add_option("--etag", etag, "Update only if the case is still at this etag");
+  push->add_option("--request-id", request_id, "Idempotency key; reuse it when retrying");
+  push->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      auto json = ReadFile(file);
+      if (!json.ok()) return json.status();
+      v1::HandoverForm form;
+      if (absl::Status s = FromJson(*json, &form); !s.ok()) return s;
+      const std::string id = request_id.empty() ? HandoverClient::NewRequestId() : request_id;
+      absl::StatusOr<v1::Case> result;
+      if (case_arg.empty()) {
+        result = client.CreateCase(form, id);
+      } else {
+        v1::UpdateFormRequest request;
+        request.set_name(CaseNameArg(case_arg));
+        *request.mutable_form() = form;
+        for (auto path : absl::StrSplit(mask, ',', absl::SkipEmpty())) {
+          request.mutable_update_mask()->add_paths(std::string(path));
+        }
+        request.set_etag(etag);
+        request.set_request_id(id);
+        result = client.UpdateForm(request);
+      }
+      if (!result.ok()) return result.status();
+      Print(settings, *result,
+            absl::StrCat(case_arg.empty() ? "created " : "updated ", result->name(),
+                         " version ", result->version(), " (etag ", result->etag(), ")\n"));
+      return absl::OkStatus();
+    };
+  });
+
+  auto* assign = app.add_subcommand("assign", "Assign a case to a municipality (Immigration Service)");
+  std::string municipality, decision_date;
+  assign->add_option("case", case_arg, "cases/<id> or <id>")->required();
+  assign->add_option("municipality_code", municipality, "Three-digit municipality code")
+      ->required();
+  assign->add_option("--decision-date", decision_date, "YYYY-MM-DD (default today)");
+  assign->add_option("--request-id", request_id, "Idempotency key; reuse it when retrying");
+  assign->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      v1::AssignCaseRequest request;
+      request.set_name(CaseNameArg(case_arg));
+      request.set_municipality_code(municipality);
+      request.set_request_id(request_id.empty() ? HandoverClient::NewRequestId() : request_id);
+      if (!decision_date.empty()) {
+        auto date = ParseDateArg(decision_date, "--decision-date");
+        if (!date.ok()) return date.status();
+        *request.mutable_decision_date() = *date;
+      }
+      auto result = client.AssignCase(request);
+      if (!result.ok()) return result.status();
+      Print(settings, *result,
+            absl::StrCat("assigned ", result->name(), " to municipality ",
+                         result->assignment().municipality_code(), "; responsible from ",
+                         FormatDate(result->assignment().takeover_date()), "\n"));
+      return absl::OkStatus();
+    };
+  });
+
+  auto* consent = app.add_subcommand("consent", "Record or withdraw a consent (operator)");
+  consent->require_subcommand(1);
+  consent->fallthrough();
+  auto* record = consent->add_subcommand("record", "Record a consent the person has given");
+  std::string purpose, given, recipient;
+  record->add_option("case", case_arg, "cases/<id> or <id>")->required();
+  record->add_option("purpose", purpose, "health-needs, medical-record or social-documents")
+      ->required();
+  record->add_option("--given", given, "Date the person gave it, YYYY-MM-DD")->required();
+  record->add_option("--recipient", recipient, "Only for this municipality code");
+  record->add_option("--request-id", request_id, "Idempotency key; reuse it when retrying");
+  record->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      v1::RecordConsentRequest request;
+      request.set_parent(CaseNameArg(case_arg));
+      auto p = ParsePurpose(purpose);
+      if (!p.ok()) return p.status();
+      auto date = ParseDateArg(given, "--given");
+      if (!date.ok()) return date.status();
+      request.mutable_consent()->set_purpose(*p);
+      *request.mutable_consent()->mutable_given_date() = *date;
+      request.mutable_consent()->set_recipient_municipality_code(recipient);
+      request.set_request_id(request_id.empty() ? HandoverClient::NewRequestId() : request_id);
+      auto result = client.RecordConsent(request);
+      if (!result.ok()) return result.status();
+      Print(settings, *result, absl::StrCat("recorded ", RenderConsent(*result), "\n"));
+      return absl::OkStatus();
+    };
+  });
+  auto* withdraw = consent->add_subcommand("withdraw", "Record that a consent was withdrawn");
+  std::string consent_name;
+  withdraw->add_option("consent", consent_name, "cases/<id>/consents/<id>")->required();
+  withdraw->add_option("--request-id", request_id, "Idempotency key; reuse it when retrying");
+  withdraw->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      auto result = client.WithdrawConsent(
+          consent_name, request_id.empty() ? HandoverClient::NewRequestId() : request_id);
+      if (!result.ok()) return result.status();
+      Print(settings, *result, absl::StrCat("withdrew ", RenderConsent(*result), "\n"));
+      return absl::OkStatus();
+    };
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+
+  absl::Status status;
+  auto client = ConnectWith(settings);
+  if (!client.ok()) {
+    status = client.status();
+  } else {
+    status = run(**client);
+  }
+  if (!status.ok()) {
+    std::cerr << "handoverctl: " << absl::StatusCodeToString(status.code()) << ": "
+              << status.message() << "\n";
+  }
+  return ExitCodeFor(status);
+}
+
+}  // namespace handover::client
+
+int main(int argc, char** argv) { return handover::client::Main(argc, argv); }

@@ -1,0 +1,21 @@
+// Readable text for a terminal: a case with its form in sections, and tables
+// of cases and versions. Forms are rendered by walking the message, so every
+// field the schema gains is shown without changes here.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "handover/v1/case.pb.h"
+
+namespace handover::client {
+
+std::string RenderCase(const v1::Case& c);
+std::string RenderVersion(const v1::CaseVersion& version);
+std::string RenderCaseTable(const std::vector<v1::Case>& cases);
+std::string RenderVersionTable(const std::vector<v1::CaseVersion>& versions);
+std::string RenderConsent(const v1::Consent& consent);
+// "single adult" for HOUSEHOLD_TYPE_SINGLE_ADULT.
+std::string EnumLabel(const google::protobuf::EnumValueDescriptor* value);
+
+}  // namespace handover::client

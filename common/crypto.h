@@ -1,0 +1,60 @@
+// Encryption at rest and keyed hashing, on OpenSSL.
+//
+// A key file holds one key per line: "<key-id> <64 hex digits>" (blank lines
+// and lines starting with '#' are ignored). The last key is current: it seals
+// new data. Every key in the file can open data sealed with it, so a key is
+// rotated by appending a new line. From each key two sub-keys are derived with
+// HKDF-SHA256: one for AES-256-GCM, one for HMAC-SHA256. Keyed hashes always
+// use the first key's hash sub-key, so lookups stay stable across rotation.
+//
+// Thread safety: a KeyRing is immutable after loading; all methods are const
+// and safe to call concurrently.
+#pragma once
+
+#include <map>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+
+namespace handover {
+
+class KeyRing {
+ public:
+  // Reads a key file. Fails with FAILED_PRECONDITION if the file can be read by
+  // group or others (it must be mode 0600 or 0400), INVALID_ARGUMENT naming the
+  // line for a malformed key, NOT_FOUND if absent.
+  static absl::StatusOr<KeyRing> LoadFile(const std::string& path);
+  // Parses key file text (no permission check).
+  static absl::StatusOr<KeyRing> Parse(absl::string_view text);
+  // A fresh random key line "<key_id> <hex>", for key generation.
+  static std::string GenerateKeyLine(absl::string_view key_id);
+
+  // AES-256-GCM with a random 96-bit nonce. `associated_data` is authenticated,
+  // not stored: Open must be given the same bytes. The result is
+  // 0x01 | len(key id) | key id | nonce | ciphertext | tag.
+  std::string Seal(absl::string_view plaintext, absl::string_view associated_data) const;
+  // DATA_LOSS if the blob was changed, sealed under other associated data, or
+  // sealed with a key not in this ring.
+  absl::StatusOr<std::string> Open(absl::string_view blob, absl::string_view associated_data) const;
+  // HMAC-SHA256 of `data`, 32 raw bytes.
+  std::string KeyedHash(absl::string_view data) const;
+
+  const std::string& current_key_id() const { return current_key_id_; }
+
+ private:
+  struct SubKeys {
+    std::string encryption;  // 32 bytes
+    std::string hashing;     // 32 bytes
+  };
+  std::map<std::string, SubKeys, std::less<>> keys_;
+  std::string current_key_id_;
+  std::string hash_key_;
+};
+
+// Lowercase hex of raw bytes.
+std::string HexEncode(absl::string_view bytes);
+// `n` cryptographically random bytes.
+std::string RandomBytes(size_t n);
+
+}  // namespace handover

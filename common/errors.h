@@ -1,0 +1,21 @@
+// Error helpers shared by server and client. Internally every fallible call
+// returns absl::Status / absl::StatusOr; only the gRPC adapter converts.
+//
+// Messages never carry personal data: they name the field path and the rule
+// it broke, never the offending value.
+#pragma once
+
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+
+namespace handover {
+
+// INVALID_ARGUMENT "<field_path>: <rule>", e.g.
+// "form.identity.date_of_birth: must not be in the future".
+absl::Status FieldError(absl::string_view field_path, absl::string_view rule);
+
+// NOT_FOUND that says nothing about whether the resource exists.
+absl::Status CaseNotFound(absl::string_view name);
+
+}  // namespace handover

@@ -1,0 +1,38 @@
+// Validation of the handover form and request fields. Every failure is
+// INVALID_ARGUMENT "<field path>: <rule>" with paths rooted at the request
+// ("form.identity.nationalities[2]: must be an ISO 3166-1 alpha-2 code");
+// messages never repeat the offending value.
+#pragma once
+
+#include <cstddef>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "handover/v1/form.pb.h"
+
+namespace handover {
+
+// Size limits on form content. Defaults are generous for real forms and stop
+// a client from filling the database through one field.
+struct FormLimits {
+  // Longest string field, in bytes. Default 4096.
+  size_t max_text_bytes = 4096;
+  // Most elements in any repeated field. Default 100.
+  size_t max_list_items = 100;
+};
+
+// Checks a complete form (after any field mask is applied): required fields,
+// sizes, known enum values, valid dates, standard codes, and the domain rules
+// (e.g. a social report only for an unaccompanied minor). `path` prefixes
+// every field path, normally "form".
+absl::Status ValidateForm(const v1::HandoverForm& form, const FormLimits& limits,
+                          absl::string_view path = "form");
+
+// A request id: 1 to 128 characters of [A-Za-z0-9._:-]. `field` names it.
+absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field);
+
+// A person identifier (udlændingenummer): 6 to 12 digits, optionally with one
+// hyphen inside.
+absl::Status ValidatePersonIdentifier(absl::string_view id, absl::string_view field);
+
+}  // namespace handover

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages (and the npm tool buf) the build and tests need,
+# but only those that are missing. Safe to run again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libsqlitecpp-dev libsqlite3-dev libssl-dev openssl
+  libgtest-dev libgmock-dev libcli11-dev libspdlog-dev
+  nodejs npm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# buf (for `buf lint`) comes from the npm registry, pinned, into the project's tools folder.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ ! -x "$here/tools/node_modules/.bin/buf" ]; then
+  echo "installing: @bufbuild/buf (npm)"
+  (cd "$here/tools" && npm ci --no-audit --no-fund --silent)
+fi

@@ -1,0 +1,84 @@
+// handoverd: the handover exchange daemon.
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "server/server.h"
+
+namespace {
+
+// Wait for SIGINT/SIGTERM on a dedicated thread, then shut the server down.
+void ShutdownOnSignal(handover::HandoverServer* server) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("signal {} received, shutting down", signal_number);
+  server->Shutdown();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  handover::ServerOptions options;
+  CLI::App app{"handoverd: the handover exchange service (gRPC over mutual TLS)"};
+  app.set_config("--config", "", "Read options from this INI/TOML file; flags override it");
+  app.add_option("--listen", options.listen_address, "host:port to listen on")
+      ->capture_default_str();
+  app.add_option("--cert", options.certificate_file, "Server certificate chain (PEM)")
+      ->required();
+  app.add_option("--key", options.private_key_file, "Server private key (PEM)")->required();
+  app.add_option("--client-ca", options.client_ca_file,
+                 "CA that client certificates must chain to (PEM)")
+      ->required();
+  app.add_option("--tls-refresh-seconds", options.tls_refresh_seconds,
+                 "How often certificate files are re-read")
+      ->capture_default_str();
+  app.add_option("--database", options.database_path, "SQLite database file")
+      ->capture_default_str();
+  app.add_option("--key-file", options.key_file, "Encryption key file (mode 0600)")->required();
+  app.add_option("--trust-domain", options.service.trust_domain,
+                 "SPIFFE trust domain of client certificates")
+      ->capture_default_str();
+  app.add_option("--max-message-bytes", options.max_receive_message_bytes,
+                 "Largest request accepted")
+      ->capture_default_str();
+  app.add_option("--max-page-size", options.service.max_page_size, "Largest page returned")
+      ->capture_default_str();
+  app.add_option("--max-text-bytes", options.service.form_limits.max_text_bytes,
+                 "Longest text field in a form")
+      ->capture_default_str();
+  app.add_option("--max-list-items", options.service.form_limits.max_list_items,
+                 "Most items in a list field of a form")
+      ->capture_default_str();
+  app.add_option("--reader-threads", options.readers.threads, "Read connections")
+      ->capture_default_str();
+  app.add_option("--write-batch", options.writer.max_batch, "Most writes per commit")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  // Block the signals before any thread starts, so only the waiter receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto server = handover::HandoverServer::Start(options);
+  if (!server.ok()) {
+    spdlog::error("cannot start: {}", server.status().ToString());
+    return 1;
+  }
+  spdlog::info("handoverd listening on port {} (mutual TLS, trust domain {})",
+               (*server)->port(), options.service.trust_domain);
+  std::thread waiter(ShutdownOnSignal, server->get());
+  (*server)->Wait();
+  waiter.join();
+  spdlog::info("stopped");
+  return 0;
+}

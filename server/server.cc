@@ -1,0 +1,91 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+#include <grpcpp/server_builder.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto.h"
+
+namespace handover {
+namespace {
+
+absl::Status RequireFile(const std::string& path, const char* option) {
+  if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(option, ": required"));
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat(option, ": no such file ", path));
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::ServerCredentials> MutualTlsCredentials(const ServerOptions& options) {
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      options.private_key_file, options.certificate_file, options.client_ca_file,
+      options.tls_refresh_seconds);
+  grpc::experimental::TlsServerCredentialsOptions tls(provider);
+  tls.watch_root_certs();
+  tls.watch_identity_key_cert_pairs();
+  // gRPC's TLS stack negotiates TLS 1.2 or 1.3 only, with AEAD cipher suites.
+  tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  return grpc::experimental::TlsServerCredentials(tls);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
+    const ServerOptions& options) {
+  for (auto [path, option] : {std::pair{&options.certificate_file, "certificate_file"},
+                              std::pair{&options.private_key_file, "private_key_file"},
+                              std::pair{&options.client_ca_file, "client_ca_file"},
+                              std::pair{&options.key_file, "key_file"}}) {
+    if (absl::Status s = RequireFile(*path, option); !s.ok()) return s;
+  }
+  absl::StatusOr<KeyRing> keys = KeyRing::LoadFile(options.key_file);
+  if (!keys.ok()) return keys.status();
+
+  std::unique_ptr<HandoverServer> server(new HandoverServer());
+  store::SqliteStoreOptions store_options{options.database_path, options.writer,
+                                          options.readers};
+  auto store =
+      store::SqliteStore::Open(store_options, std::make_shared<const KeyRing>(*std::move(keys)));
+  if (!store.ok()) return store.status();
+  server->store_ = *std::move(store);
+  server->service_ =
+      std::make_unique<service::HandoverService>(server->store_.get(), options.service);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address, MutualTlsCredentials(options), &server->port_);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (!server->server_ || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("listen_address: cannot listen on ", options.listen_address));
+  }
+  return server;
+}
+
+HandoverServer::~HandoverServer() {
+  Shutdown();
+  server_.reset();
+  service_.reset();
+  store_.reset();
+}
+
+void HandoverServer::Wait() {
+  if (server_) server_->Wait();
+}
+
+void HandoverServer::Shutdown(std::chrono::milliseconds deadline) {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + deadline);
+}
+
+}  // namespace handover

@@ -1,0 +1,67 @@
+// The handover server's lifecycle: open the store, listen with mutual TLS,
+// serve HandoverService plus grpc.health.v1 and server reflection, shut down
+// cleanly. Used by handoverd and, in-process, by the tests.
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/service/handover_service.h"
+#include "server/store/sqlite_store.h"
+
+namespace handover {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (see HandoverServer::port).
+  // Default "127.0.0.1:7443".
+  std::string listen_address = "127.0.0.1:7443";
+  // PEM files: the server's certificate chain and key, and the CA that client
+  // certificates must chain to. Re-read every `tls_refresh_seconds`, so new
+  // connections use renewed files without a restart. All three required.
+  std::string certificate_file;
+  std::string private_key_file;
+  std::string client_ca_file;
+  // Default 60.
+  unsigned tls_refresh_seconds = 60;
+  // SQLite database file, created if missing. Default "handover.db".
+  std::string database_path = "handover.db";
+  // Encryption key file (see common/crypto.h); must be mode 0600 or 0400.
+  std::string key_file;
+  // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED.
+  // Default 4 MiB.
+  int max_receive_message_bytes = 4 * 1024 * 1024;
+  service::ServiceOptions service;
+  store::WriterOptions writer;
+  store::ReaderOptions readers;
+};
+
+class HandoverServer {
+ public:
+  // Opens the key file and database and starts listening. Fails with a
+  // message naming the option at fault.
+  static absl::StatusOr<std::unique_ptr<HandoverServer>> Start(const ServerOptions& options);
+  // Shuts down (if not yet) and closes the database.
+  ~HandoverServer();
+
+  // The port actually bound.
+  int port() const { return port_; }
+  // Blocks until Shutdown.
+  void Wait();
+  // Stops accepting calls, lets in-flight calls finish until `deadline`, then
+  // cancels the rest. Safe to call more than once and from another thread.
+  void Shutdown(std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+ private:
+  HandoverServer() = default;
+
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<service::HandoverService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace handover

@@ -1,0 +1,357 @@
+#include "server/service/handover_service.h"
+
+#include <google/protobuf/util/field_mask_util.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/dates.h"
+#include "common/errors.h"
+#include "common/grpc_status.h"
+#include "common/resource_names.h"
+#include "common/standard_codes.h"
+#include "server/policy/policy.h"
+#include "server/service/caller.h"
+#include "server/service/page_tokens.h"
+
+namespace handover::service {
+namespace {
+
+using policy::Operation;
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                 const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// A store callback that finishes the call: on success `fill` writes the
+// response from the result, otherwise the error goes back as it is.
+template <typename T, typename Fill>
+store::Done<T> Respond(grpc::ServerUnaryReactor* reactor, Fill fill) {
+  return [reactor, fill = std::move(fill)](absl::StatusOr<T> result) mutable {
+    if (!result.ok()) {
+      reactor->Finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    fill(*result);
+    reactor->Finish(grpc::Status::OK);
+  };
+}
+
+store::Authorizer AuthorizerFor(const Principal& principal, Operation operation,
+                                std::string case_name) {
+  return [principal, operation, case_name = std::move(case_name)](const policy::CaseFacts& facts) {
+    return policy::Authorize(principal, operation, &facts, case_name);
+  };
+}
+
+// Checks that the role may call the operation at all (PERMISSION_DENIED
+// otherwise), before anything about a case is looked at.
+absl::Status CheckRole(const Principal& principal, Operation operation) {
+  if (policy::ScopeOf(operation, principal.role) == policy::Scope::kNone) {
+    return policy::Authorize(principal, operation, nullptr);
+  }
+  return absl::OkStatus();
+}
+
+v1::Case CaseView(const Principal& caller, store::CaseSnapshot& snapshot) {
+  v1::Case view = std::move(snapshot.meta);
+  if (snapshot.form) {
+    std::vector<std::string> withheld;
+    policy::ProjectForm(caller, snapshot.facts, &*snapshot.form, &withheld);
+    *view.mutable_form() = std::move(*snapshot.form);
+    for (auto& path : withheld) view.add_withheld_fields(std::move(path));
+  }
+  return view;
+}
+
+store::WriteContext WriteContextOf(const Caller& caller, const std::string& request_id,
+                                   const google::protobuf::Message& request) {
+  return store::WriteContext{caller.principal, caller.actor, request_id, &request};
+}
+
+absl::Status ValidateUpdateMask(const google::protobuf::FieldMask& mask) {
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(
+            v1::HandoverForm::descriptor(), mask.paths(i), nullptr)) {
+      return FieldError(absl::StrCat("update_mask.paths[", i, "]"),
+                        "not a field path of HandoverForm");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateConsent(const v1::Consent& consent) {
+  if (consent.purpose() == v1::CONSENT_PURPOSE_UNSPECIFIED ||
+      !v1::ConsentPurpose_IsValid(consent.purpose())) {
+    return FieldError("consent.purpose", "required, one of the ConsentPurpose values");
+  }
+  if (!consent.has_given_date()) return FieldError("consent.given_date", "required");
+  if (!IsValidDate(consent.given_date())) {
+    return FieldError("consent.given_date", "must be a real calendar date");
+  }
+  if (CompareDates(consent.given_date(), TodayUtc()) > 0) {
+    return FieldError("consent.given_date", "must not be in the future");
+  }
+  if (!consent.recipient_municipality_code().empty() &&
+      !IsMunicipalityCode(consent.recipient_municipality_code())) {
+    return FieldError("consent.recipient_municipality_code",
+                      "must be a three-digit municipality code");
+  }
+  return absl::OkStatus();
+}
+
+#define RETURN_FINISH_IF_ERROR(context, expr)                         \
+  do {                                                                \
+    absl::Status status_ = (expr);                                    \
+    if (!status_.ok()) return Finish((context), status_);             \
+  } while (0)
+
+}  // namespace
+
+HandoverService::HandoverService(store::CaseStore* store, ServiceOptions options)
+    : store_(store), options_(std::move(options)) {}
+
+grpc::ServerUnaryReactor* HandoverService::CreateCase(grpc::CallbackServerContext* context,
+                                                      const v1::CreateCaseRequest* request,
+                                                      v1::CreateCaseResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  RETURN_FINISH_IF_ERROR(context, caller.status());
+  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kCreateCase));
+  RETURN_FINISH_IF_ERROR(context, ValidateRequestId(request->request_id(), "request_id"));
+  if (!request->has_form()) return Finish(context, FieldError("form", "required"));
+  RETURN_FINISH_IF_ERROR(context, ValidateForm(request->form(), options_.form_limits));
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->CreateCase(WriteContextOf(*caller, request->request_id(), *request), request->form(),
+                     Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
+                                                               store::CaseSnapshot& snapshot) {
+                       *response->mutable_case_() = CaseView(principal, snapshot);
+                     }));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HandoverService::GetCase(grpc::CallbackServerContext* context,
+                                                   const v1::GetCaseRequest* request,
+                                                   v1::GetCaseResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  RETURN_FINISH_IF_ERROR(context, caller.status());
+  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kGetCase));
+  auto case_id = ParseCaseName(request->name(), "name");
+  RETURN_FINISH_IF_ERROR(context, case_id.status());
+  if (!v1::CaseView_IsValid(request->view())) {
+    return Finish(context, FieldError("view", "unknown CaseView value"));
+  }
+  const bool with_form = request->view() != v1::CASE_VIEW_BASIC;
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->GetCase(*case_id, 0, with_form,
+                  AuthorizerFor(caller->principal, Operation::kGetCase, request->name()),
+                  Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
+                                                            store::CaseSnapshot& snapshot) {
+                    *response->mutable_case_() = CaseView(principal, snapshot);
+                  }));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext* context,
+                                                     const v1::ListCasesRequest* request,
+                                                     v1::ListCasesResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  RETURN_FINISH_IF_ERROR(context, caller.status());
+  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kListCases));
+  auto page_size = EffectivePageSize(request->page_size(), options_.default_page_size,
+                                     options_.max_page_size);
+  RETURN_FINISH_IF_ERROR(context, page_size.status());
+  auto after = DecodeCaseToken(request->page_token());
+  RETURN_FINISH_IF_ERROR(context, after.status());
+  if (!v1::CaseView_IsValid(request->view())) {
+    return Finish(context, FieldError("view", "unknown CaseView value"));
+  }
+
+  store::CaseQuery query;
+  switch (policy::ScopeOf(Operation::kListCases, caller->principal.role)) {
+    case policy::Scope::kOwnCases: query.scope = store::CaseQuery::Scope::kOperator; break;
+    case policy::Scope::kAssignedToCaller:
+      query.scope = store::CaseQuery::Scope::kMunicipality;
+      break;
+    default: query.scope = store::CaseQuery::Scope::kAll; break;
+  }
+  query.organisation_id = caller->principal.organisation_id;
+  if (!request->person_identifier().empty()) {
+    RETURN_FINISH_IF_ERROR(
+        context, ValidatePersonIdentifier(request->person_identifier(), "person_identifier"));
+    query.person_identifier = request->person_identifier();
+  }
+  query.after_case_id = *after;
+  query.page_size = *page_size;
+  query.with_form = request->view() == v1::CASE_VIEW_FULL;
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->ListCases(std::move(query),
+                    Respond<store::CasePage>(reactor, [response, principal = caller->principal](
+                                                          store::CasePage& page) {
+                      for (auto& snapshot : page.cases) {
+                        *response->add_cases() = CaseView(principal, snapshot);
+                      }
+                      if (!page.last_case_id.empty()) {
+                        response->set_next_page_token(EncodeCaseToken(page.last_case_id));
+                      }
+                    }));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HandoverService::UpdateForm(grpc::CallbackServerContext* context,
+                                                      const v1::UpdateFormRequest* request,
+                                                      v1::UpdateFormResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  RETURN_FINISH_IF_ERROR(context, caller.status());
+  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kUpdateForm));
+  auto case_id = ParseCaseName(request->name(), "name");
+  RETURN_FINISH_IF_ERROR(context, case_id.status());
+  RETURN_FINISH_IF_ERROR(context, ValidateRequestId(request->request_id(), "request_id"));
+  if (!request->has_form()) return Finish(context, FieldError("form", "required"));
+  RETURN_FINISH_IF_ERROR(context, ValidateUpdateMask(request->update_mask()));
+
+  store::UpdateFormCommand command;
+  command.case_id = *case_id;
+  command.form = request->form();
+  command.update_mask = request->update_mask();
+  command.etag = request->etag();
+  command.validate = [limits = options_.form_limits](const v1::HandoverForm& form) {
+    return ValidateForm(form, limits);
+  };
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->UpdateForm(WriteContextOf(*caller, request->request_id(), *request), std::move(command),
+                     AuthorizerFor(caller->principal, Operation::kUpdateForm, request->name()),
+                     Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
+                                                               store::CaseSnapshot& snapshot) {
+                       *response->mutable_case_() = CaseView(principal, snapshot);
+                     }));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HandoverService::ListVersions(grpc::CallbackServerContext* context,
+                                                        const v1::ListVersionsRequest* request,
+                                                        v1::ListVersionsResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  RETURN_FINISH_IF_ERROR(context, caller.status());
+  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kListVersions));
+  auto case_id = ParseCaseName(request->parent(), "parent");
+  RETURN_FINISH_IF_ERROR(context, case_id.status());
+  auto page_size = EffectivePageSize(request->page_size(), options_.default_page_size,
+                                     options_.max_page_size);
+  RETURN_FINISH_IF_ERROR(context, page_size.status());
+  auto before = DecodeVersionToken(request->page_token());
+  RETURN_FINISH_IF_ERROR(context, before.status());
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->ListVersions(
+      *case_id, *before, *page_size,
+      AuthorizerFor(caller->principal, Operation::kListVersions, request->parent()),
+      Respond<store::VersionPage>(reactor, [response](store::VersionPage& page) {
+        for (auto& version : page.versions) *response->add_versions() = std::move(version);
+        if (page.next_before_version > 0) {
+          response->set_next_page_token(EncodeVersionToken(page.next_before_version));
+        }
+      }));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HandoverService::GetVersion(grpc::CallbackServerContext* context,
+                                                      const v1::GetVersionRequest* request,
+                                                      v1::GetVersionResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  RETURN_FINISH_IF_ERROR(context, caller.status());
+  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kGetVersion));
+  auto ref = ParseVersionName(request->name(), "name");
+  RETURN_FINISH_IF_ERROR(context, ref.status());
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->GetCase(
+      ref->case_id, ref->version, true,
+      AuthorizerFor(caller->principal, Operation::kGetVersion, CaseName(ref->case_id)),
+      Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
+                                                store::CaseSnapshot& snapshot) {
+        v1::Case view = CaseView(principal, snapshot);
+        v1::CaseVersion* version = response->mutable_version();
+        *version = std::move(snapshot.version);
+        *version->mutable_form() = std::move(*view.mutable_form());
+        *version->mutable_withheld_fields() = std::move(*view.mutable_withheld_fields());
+      }));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HandoverService::AssignCase(grpc::CallbackServerContext* context,
+                                                      const v1::AssignCaseRequest* request,
+                                                      v1::AssignCaseResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  RETURN_FINISH_IF_ERROR(context, caller.status());
+  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kAssignCase));
+  auto case_id = ParseCaseName(request->name(), "name");
+  RETURN_FINISH_IF_ERROR(context, case_id.status());
+  RETURN_FINISH_IF_ERROR(context, ValidateRequestId(request->request_id(), "request_id"));
+  if (!IsMunicipalityCode(request->municipality_code())) {
+    return Finish(context,
+                  FieldError("municipality_code", "required, a three-digit municipality code"));
+  }
+  store::AssignCommand command{*case_id, request->municipality_code(), TodayUtc()};
+  if (request->has_decision_date()) {
+    if (!IsValidDate(request->decision_date())) {
+      return Finish(context, FieldError("decision_date", "must be a real calendar date"));
+    }
+    command.decision_date = request->decision_date();
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->AssignCase(WriteContextOf(*caller, request->request_id(), *request), std::move(command),
+                     AuthorizerFor(caller->principal, Operation::kAssignCase, request->name()),
+                     Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
+                                                               store::CaseSnapshot& snapshot) {
+                       *response->mutable_case_() = CaseView(principal, snapshot);
+                     }));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HandoverService::RecordConsent(grpc::CallbackServerContext* context,
+                                                         const v1::RecordConsentRequest* request,
+                                                         v1::RecordConsentResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  RETURN_FINISH_IF_ERROR(context, caller.status());
+  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kRecordConsent));
+  auto case_id = ParseCaseName(request->parent(), "parent");
+  RETURN_FINISH_IF_ERROR(context, case_id.status());
+  RETURN_FINISH_IF_ERROR(context, ValidateRequestId(request->request_id(), "request_id"));
+  if (!request->has_consent()) return Finish(context, FieldError("consent", "required"));
+  RETURN_FINISH_IF_ERROR(context, ValidateConsent(request->consent()));
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->RecordConsent(
+      WriteContextOf(*caller, request->request_id(), *request), *case_id, request->consent(),
+      AuthorizerFor(caller->principal, Operation::kRecordConsent, request->parent()),
+      Respond<v1::Consent>(reactor, [response](v1::Consent& consent) {
+        *response->mutable_consent() = std::move(consent);
+      }));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* HandoverService::WithdrawConsent(
+    grpc::CallbackServerContext* context, const v1::WithdrawConsentRequest* request,
+    v1::WithdrawConsentResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  RETURN_FINISH_IF_ERROR(context, caller.status());
+  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kWithdrawConsent));
+  auto ref = ParseConsentName(request->name(), "name");
+  RETURN_FINISH_IF_ERROR(context, ref.status());
+  RETURN_FINISH_IF_ERROR(context, ValidateRequestId(request->request_id(), "request_id"));
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->WithdrawConsent(
+      WriteContextOf(*caller, request->request_id(), *request), ref->case_id, ref->consent_id,
+      AuthorizerFor(caller->principal, Operation::kWithdrawConsent, CaseName(ref->case_id)),
+      Respond<v1::Consent>(reactor, [response](v1::Consent& consent) {
+        *response->mutable_consent() = std::move(consent);
+      }));
+  return reactor;
+}
+
+}  // namespace handover::service

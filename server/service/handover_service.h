@@ -1,0 +1,67 @@
+// The gRPC adapter for handover.v1.HandoverService: proto in, domain call,
+// proto out. The only server code that sees grpc::.
+//
+// Every RPC takes the same steps in the same order: identify the caller,
+// validate the request, authorise (policy), execute (store), project the view
+// (policy), respond. Handlers never block: they hand work to the store and
+// finish the call from its completion callback.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/validation.h"
+#include "handover/v1/handover_service.grpc.pb.h"
+#include "server/store/case_store.h"
+
+namespace handover::service {
+
+struct ServiceOptions {
+  // SPIFFE trust domain of client certificates. Default "handover.test".
+  std::string trust_domain = "handover.test";
+  // Page size when the request gives none. Default 50.
+  int default_page_size = 50;
+  // Larger page sizes are reduced to this. Default 500.
+  int max_page_size = 500;
+  FormLimits form_limits;
+};
+
+class HandoverService final : public v1::HandoverService::CallbackService {
+ public:
+  // `store` must outlive the service.
+  HandoverService(store::CaseStore* store, ServiceOptions options);
+
+  grpc::ServerUnaryReactor* CreateCase(grpc::CallbackServerContext* context,
+                                       const v1::CreateCaseRequest* request,
+                                       v1::CreateCaseResponse* response) override;
+  grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* context,
+                                    const v1::GetCaseRequest* request,
+                                    v1::GetCaseResponse* response) override;
+  grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* context,
+                                      const v1::ListCasesRequest* request,
+                                      v1::ListCasesResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateForm(grpc::CallbackServerContext* context,
+                                       const v1::UpdateFormRequest* request,
+                                       v1::UpdateFormResponse* response) override;
+  grpc::ServerUnaryReactor* ListVersions(grpc::CallbackServerContext* context,
+                                         const v1::ListVersionsRequest* request,
+                                         v1::ListVersionsResponse* response) override;
+  grpc::ServerUnaryReactor* GetVersion(grpc::CallbackServerContext* context,
+                                       const v1::GetVersionRequest* request,
+                                       v1::GetVersionResponse* response) override;
+  grpc::ServerUnaryReactor* AssignCase(grpc::CallbackServerContext* context,
+                                       const v1::AssignCaseRequest* request,
+                                       v1::AssignCaseResponse* response) override;
+  grpc::ServerUnaryReactor* RecordConsent(grpc::CallbackServerContext* context,
+                                          const v1::RecordConsentRequest* request,
+                                          v1::RecordConsentResponse* response) override;
+  grpc::ServerUnaryReactor* WithdrawConsent(grpc::CallbackServerContext* context,
+                                            const v1::WithdrawConsentRequest* request,
+                                            v1::WithdrawConsentResponse* response) override;
+
+ private:
+  store::CaseStore* store_;
+  const ServiceOptions options_;
+};
+
+}  // namespace handover::service

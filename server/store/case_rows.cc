@@ -1,0 +1,202 @@
+#include "server/store/case_rows.h"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/resource_names.h"
+
+namespace handover::store {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+google::protobuf::Timestamp ToTimestamp(int64_t micros) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(micros / 1000000);
+  ts.set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  return ts;
+}
+
+int64_t DateToInt(const v1::Date& date) {
+  return int64_t{date.year()} * 10000 + date.month() * 100 + date.day();
+}
+
+v1::Date IntToDate(int64_t yyyymmdd) {
+  v1::Date date;
+  date.set_year(static_cast<int32_t>(yyyymmdd / 10000));
+  date.set_month(static_cast<int32_t>(yyyymmdd / 100 % 100));
+  date.set_day(static_cast<int32_t>(yyyymmdd % 100));
+  return date;
+}
+
+std::string FormAssociatedData(const std::string& case_id, int64_t version) {
+  return absl::StrCat("handover/v1/form/", case_id, "/", version);
+}
+
+std::string PersonHash(const KeyRing& keys, const std::string& person_identifier) {
+  std::string normalized;
+  for (char c : person_identifier) {
+    if (c != '-') normalized.push_back(c);
+  }
+  return keys.KeyedHash(absl::StrCat("person_identifier:", normalized));
+}
+
+namespace {
+
+std::string Blob(const SQLite::Column& column) {
+  return std::string(static_cast<const char*>(column.getBlob()),
+                     static_cast<size_t>(column.getBytes()));
+}
+
+v1::Consent ConsentFromRow(SQLite::Statement& row, const std::string& case_id) {
+  v1::Consent consent;
+  consent.set_name(ConsentName(case_id, row.getColumn(0).getString()));
+  consent.set_purpose(static_cast<v1::ConsentPurpose>(row.getColumn(1).getInt()));
+  consent.set_recipient_municipality_code(row.getColumn(2).getString());
+  *consent.mutable_given_date() = IntToDate(row.getColumn(3).getInt64());
+  *consent.mutable_record_time() = ToTimestamp(row.getColumn(4).getInt64());
+  if (!row.getColumn(5).isNull()) {
+    *consent.mutable_withdraw_time() = ToTimestamp(row.getColumn(5).getInt64());
+  }
+  return consent;
+}
+
+constexpr char kConsentColumns[] =
+    "consent_id, purpose, recipient_municipality_code, given_date, record_time, withdraw_time";
+
+}  // namespace
+
+absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& case_id) {
+  SQLite::Statement row(db,
+                        "SELECT operator_id, current_version, create_time, update_time "
+                        "FROM cases WHERE case_id = ?");
+  row.bind(1, case_id);
+  if (!row.executeStep()) return CaseNotFound(CaseName(case_id));
+
+  CaseSnapshot snapshot;
+  v1::Case& meta = snapshot.meta;
+  meta.set_name(CaseName(case_id));
+  meta.set_operator_id(row.getColumn(0).getString());
+  meta.set_version(row.getColumn(1).getInt64());
+  *meta.mutable_create_time() = ToTimestamp(row.getColumn(2).getInt64());
+  *meta.mutable_update_time() = ToTimestamp(row.getColumn(3).getInt64());
+  meta.set_state(v1::CASE_STATE_ASYLUM);
+  snapshot.facts.operator_id = meta.operator_id();
+
+  SQLite::Statement assignments(db,
+                                "SELECT municipality_code, decision_date, takeover_date, "
+                                "assign_time FROM assignments WHERE case_id = ? "
+                                "ORDER BY seq DESC LIMIT 2");
+  assignments.bind(1, case_id);
+  if (assignments.executeStep()) {
+    meta.set_state(v1::CASE_STATE_ASSIGNED);
+    v1::Assignment* assignment = meta.mutable_assignment();
+    assignment->set_municipality_code(assignments.getColumn(0).getString());
+    *assignment->mutable_decision_date() = IntToDate(assignments.getColumn(1).getInt64());
+    *assignment->mutable_takeover_date() = IntToDate(assignments.getColumn(2).getInt64());
+    *assignment->mutable_assign_time() = ToTimestamp(assignments.getColumn(3).getInt64());
+    snapshot.facts.municipality_code = assignment->municipality_code();
+    if (assignments.executeStep()) {
+      assignment->set_previous_municipality_code(assignments.getColumn(0).getString());
+    }
+  }
+
+  SQLite::Statement consents(
+      db, absl::StrCat("SELECT ", kConsentColumns,
+                       " FROM consents WHERE case_id = ? ORDER BY record_time, consent_id"));
+  consents.bind(1, case_id);
+  while (consents.executeStep()) {
+    v1::Consent consent = ConsentFromRow(consents, case_id);
+    snapshot.facts.consents.push_back(policy::ConsentFact{
+        consent.purpose(), consent.recipient_municipality_code(), consent.has_withdraw_time()});
+    *meta.add_consents() = std::move(consent);
+  }
+  return snapshot;
+}
+
+absl::StatusOr<CaseSnapshot> ReadSnapshot(SQLite::Database& db, const KeyRing& keys,
+                                          const std::string& case_id, int64_t version,
+                                          bool with_form, const Authorizer& authorize) {
+  absl::StatusOr<CaseSnapshot> snapshot = LoadCase(db, case_id);
+  if (!snapshot.ok()) return snapshot.status();
+  if (absl::Status allowed = authorize(snapshot->facts); !allowed.ok()) return allowed;
+  if (version == 0) version = snapshot->meta.version();
+
+  SQLite::Statement row(db,
+                        "SELECT form, create_time, author_organisation, author_actor "
+                        "FROM case_versions WHERE case_id = ? AND version = ?");
+  row.bind(1, case_id);
+  row.bind(2, version);
+  if (!row.executeStep()) {
+    return absl::NotFoundError(
+        absl::StrCat(VersionName(case_id, version), ": no such version"));
+  }
+  v1::CaseVersion& meta = snapshot->version;
+  meta.set_name(VersionName(case_id, version));
+  meta.set_version(version);
+  *meta.mutable_create_time() = ToTimestamp(row.getColumn(1).getInt64());
+  meta.set_author_organisation(row.getColumn(2).getString());
+  meta.set_author_actor(row.getColumn(3).getString());
+  snapshot->meta.set_version(version);
+  snapshot->meta.set_etag(absl::StrCat("v", version));
+  if (with_form) {
+    absl::StatusOr<std::string> plain =
+        keys.Open(Blob(row.getColumn(0)), FormAssociatedData(case_id, version));
+    if (!plain.ok()) return plain.status();
+    v1::HandoverForm form;
+    if (!form.ParseFromString(*plain)) return absl::DataLossError("stored form does not parse");
+    snapshot->form = std::move(form);
+  }
+  return snapshot;
+}
+
+absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string& case_id,
+                                        const std::string& consent_id) {
+  SQLite::Statement row(db, absl::StrCat("SELECT ", kConsentColumns,
+                                         " FROM consents WHERE consent_id = ? AND case_id = ?"));
+  row.bind(1, consent_id);
+  row.bind(2, case_id);
+  if (!row.executeStep()) {
+    return absl::NotFoundError(absl::StrCat(ConsentName(case_id, consent_id), ": no such consent"));
+  }
+  return ConsentFromRow(row, case_id);
+}
+
+absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(SQLite::Database& db,
+                                                             const WriteContext& context,
+                                                             const std::string& fingerprint) {
+  SQLite::Statement row(db,
+                        "SELECT fingerprint, case_id, version, consent_id FROM requests "
+                        "WHERE organisation = ? AND request_id = ?");
+  row.bind(1, context.principal.organisation_id);
+  row.bind(2, context.request_id);
+  if (!row.executeStep()) return std::nullopt;
+  if (Blob(row.getColumn(0)) != fingerprint) {
+    return absl::AlreadyExistsError(
+        "request_id: already used by this organisation for a different request");
+  }
+  return PriorRequest{row.getColumn(1).getString(), row.getColumn(2).getInt64(),
+                      row.getColumn(3).getString()};
+}
+
+void RecordRequest(SQLite::Database& db, const WriteContext& context,
+                   const std::string& fingerprint, const PriorRequest& result) {
+  SQLite::Statement insert(db,
+                           "INSERT INTO requests (organisation, request_id, fingerprint, case_id, "
+                           "version, consent_id) VALUES (?, ?, ?, ?, ?, ?)");
+  insert.bind(1, context.principal.organisation_id);
+  insert.bind(2, context.request_id);
+  insert.bind(3, fingerprint.data(), static_cast<int>(fingerprint.size()));
+  insert.bind(4, result.case_id);
+  insert.bind(5, result.version);
+  insert.bind(6, result.consent_id);
+  insert.exec();
+}
+
+}  // namespace handover::store

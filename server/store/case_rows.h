@@ -1,0 +1,54 @@
+// Reading and writing the rows of one case, inside a transaction the caller
+// owns. Used by SqliteStore on both the writer and the reader connections.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/crypto.h"
+#include "server/store/case_store.h"
+
+namespace handover::store {
+
+int64_t NowMicros();
+google::protobuf::Timestamp ToTimestamp(int64_t micros);
+int64_t DateToInt(const v1::Date& date);  // YYYYMMDD
+v1::Date IntToDate(int64_t yyyymmdd);
+
+// The associated data that binds a sealed form to its case and version.
+std::string FormAssociatedData(const std::string& case_id, int64_t version);
+// The keyed hash under which a person identifier is looked up (hyphens ignored).
+std::string PersonHash(const KeyRing& keys, const std::string& person_identifier);
+
+// The case's metadata and policy facts (no version data), NOT_FOUND if absent.
+absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& case_id);
+
+// LoadCase, then `authorize` on the facts, then the version (0: current) with
+// its form decrypted if `with_form`. NOT_FOUND for a missing version.
+absl::StatusOr<CaseSnapshot> ReadSnapshot(SQLite::Database& db, const KeyRing& keys,
+                                          const std::string& case_id, int64_t version,
+                                          bool with_form, const Authorizer& authorize);
+
+// One consent of a case, NOT_FOUND if absent or of another case.
+absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string& case_id,
+                                        const std::string& consent_id);
+
+// What an earlier request with the same id produced.
+struct PriorRequest {
+  std::string case_id;
+  int64_t version = 0;
+  std::string consent_id;
+};
+// The prior result for (organisation, request id), if any; ALREADY_EXISTS if
+// the id was used for a request with another fingerprint.
+absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(SQLite::Database& db,
+                                                             const WriteContext& context,
+                                                             const std::string& fingerprint);
+void RecordRequest(SQLite::Database& db, const WriteContext& context,
+                   const std::string& fingerprint, const PriorRequest& result);
+
+}  // namespace handover::store

@@ -1,0 +1,139 @@
+// The store in domain terms: cases, immutable form versions, assignments and
+// consents. Nothing here knows gRPC; a PostgreSQL backend would implement the
+// same interface.
+//
+// Every method is asynchronous: it returns at once and calls `done` exactly
+// once, on a store thread, when the work is finished — for writes, only after
+// the write is durable. `done` must not block.
+//
+// Case-scoped methods take an `Authorizer`: it is called with the case's facts
+// inside the read or write transaction, before any personal data is
+// decrypted; a non-OK status aborts the operation with that status, and
+// nothing is written. A case that does not exist is reported as NOT_FOUND
+// with the same message the policy gives for a case outside the caller's scope.
+//
+// Writes that carry a request id are idempotent per calling organisation: a
+// retry with the same id and the same request returns the first result; the
+// same id with a different request fails with ALREADY_EXISTS.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/field_mask.pb.h>
+#include <google/protobuf/message.h>
+
+#include "absl/status/statusor.h"
+#include "common/identity.h"
+#include "handover/v1/case.pb.h"
+#include "handover/v1/form.pb.h"
+#include "server/policy/policy.h"
+
+namespace handover::store {
+
+template <typename T>
+using Done = std::function<void(absl::StatusOr<T>)>;
+using Authorizer = std::function<absl::Status(const policy::CaseFacts&)>;
+
+// A case as stored, at one version.
+struct CaseSnapshot {
+  // Everything but form and withheld_fields; `version` and `etag` are those of
+  // the version shown.
+  v1::Case meta;
+  // What the policy needs.
+  policy::CaseFacts facts;
+  // The shown version's metadata (no form).
+  v1::CaseVersion version;
+  // Decrypted form of that version, when asked for. Not yet projected.
+  std::optional<v1::HandoverForm> form;
+};
+
+// Who writes, and the request that asked for it.
+struct WriteContext {
+  Principal principal;
+  std::string actor;
+  // Required for every write.
+  std::string request_id;
+  // The whole request message: a retry must match it exactly.
+  const google::protobuf::Message* request = nullptr;
+};
+
+struct UpdateFormCommand {
+  std::string case_id;
+  v1::HandoverForm form;
+  // Paths relative to the form; empty replaces the whole form.
+  google::protobuf::FieldMask update_mask;
+  // Empty: no concurrency check.
+  std::string etag;
+  // Checks the form that results from applying the mask, in the transaction.
+  std::function<absl::Status(const v1::HandoverForm&)> validate;
+};
+
+struct AssignCommand {
+  std::string case_id;
+  std::string municipality_code;
+  v1::Date decision_date;
+};
+
+// Which cases ListCases walks; the service derives it from the policy.
+struct CaseQuery {
+  enum class Scope { kOperator, kMunicipality, kAll };
+  Scope scope = Scope::kAll;
+  // The operator's or municipality's id, for those scopes.
+  std::string organisation_id;
+  // Only the case of this person identifier (compared by keyed hash).
+  std::optional<std::string> person_identifier;
+  // Cases with ids after this one, in id order.
+  std::string after_case_id;
+  int page_size = 50;
+  bool with_form = false;
+};
+
+struct CasePage {
+  std::vector<CaseSnapshot> cases;
+  // Empty on the last page.
+  std::string last_case_id;
+};
+
+struct VersionPage {
+  std::vector<v1::CaseVersion> versions;
+  // Non-zero if there may be more: the next page starts below this version.
+  int64_t next_before_version = 0;
+};
+
+class CaseStore {
+ public:
+  virtual ~CaseStore() = default;
+
+  // A new case at version 1 owned by the calling operator. `form` must be valid.
+  virtual void CreateCase(const WriteContext& context, v1::HandoverForm form,
+                          Done<CaseSnapshot> done) = 0;
+  // A new version. ABORTED if `etag` is set and stale. If the result equals the
+  // current form, no version is written and the current one is returned.
+  virtual void UpdateForm(const WriteContext& context, UpdateFormCommand command,
+                          Authorizer authorize, Done<CaseSnapshot> done) = 0;
+  // Assigns or re-assigns. FAILED_PRECONDITION if already assigned to that
+  // municipality.
+  virtual void AssignCase(const WriteContext& context, AssignCommand command,
+                          Authorizer authorize, Done<CaseSnapshot> done) = 0;
+  virtual void RecordConsent(const WriteContext& context, std::string case_id,
+                             v1::Consent consent, Authorizer authorize,
+                             Done<v1::Consent> done) = 0;
+  // FAILED_PRECONDITION if already withdrawn.
+  virtual void WithdrawConsent(const WriteContext& context, std::string case_id,
+                               std::string consent_id, Authorizer authorize,
+                               Done<v1::Consent> done) = 0;
+
+  // `version` 0 means the current one.
+  virtual void GetCase(std::string case_id, int64_t version, bool with_form,
+                       Authorizer authorize, Done<CaseSnapshot> done) = 0;
+  virtual void ListCases(CaseQuery query, Done<CasePage> done) = 0;
+  // Newest first, below `before_version` (0: from the newest).
+  virtual void ListVersions(std::string case_id, int64_t before_version, int page_size,
+                            Authorizer authorize, Done<VersionPage> done) = 0;
+};
+
+}  // namespace handover::store

@@ -1,0 +1,89 @@
+#include "server/store/group_commit_writer.h"
+
+#include <sqlite3.h>
+
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+
+namespace handover::store {
+
+GroupCommitWriter::GroupCommitWriter(std::unique_ptr<SQLite::Database> db, WriterOptions options)
+    : db_(std::move(db)), options_(options), thread_([this] { Run(); }) {}
+
+GroupCommitWriter::~GroupCommitWriter() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void GroupCommitWriter::Submit(Apply apply, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() < options_.max_queue && !stopping_) {
+      queue_.push_back(Task{std::move(apply), std::move(done)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  done(absl::ResourceExhaustedError("write queue is full; retry later"));
+}
+
+WriterStats GroupCommitWriter::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void GroupCommitWriter::Run() {
+  for (;;) {
+    std::deque<Task> group;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything is done
+      while (!queue_.empty() && group.size() < options_.max_batch) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      ++stats_.groups;
+      stats_.tasks += group.size();
+    }
+    CommitGroup(group);
+  }
+}
+
+void GroupCommitWriter::CommitGroup(std::deque<Task>& group) {
+  std::vector<absl::Status> results;
+  results.reserve(group.size());
+  absl::Status commit_status;
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+    for (Task& task : group) {
+      db_->exec("SAVEPOINT task");
+      absl::Status status;
+      try {
+        status = task.apply(*db_);
+      } catch (const std::exception& e) {
+        status = absl::InternalError(absl::StrCat("storage error: ", e.what()));
+      }
+      if (!status.ok()) db_->exec("ROLLBACK TO task");
+      db_->exec("RELEASE task");
+      results.push_back(std::move(status));
+    }
+    db_->exec("COMMIT");
+  } catch (const std::exception& e) {
+    commit_status = absl::UnavailableError(absl::StrCat("storage commit failed: ", e.what()));
+    try {
+      if (sqlite3_get_autocommit(db_->getHandle()) == 0) db_->exec("ROLLBACK");
+    } catch (const std::exception&) {
+    }
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    group[i].done(commit_status.ok() ? results[i] : commit_status);
+  }
+}
+
+}  // namespace handover::store

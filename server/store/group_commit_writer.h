@@ -1,0 +1,75 @@
+// The single writer: one thread owns the write connection and commits queued
+// write tasks in groups, so many requests share one fsync.
+//
+// Each task's `apply` runs inside the group's transaction under its own
+// savepoint: if it returns an error (or throws), only its own writes are rolled
+// back. Its `done` runs after the group's COMMIT is durable, with apply's
+// status, or with the commit's error if the commit failed (then every task of
+// the group fails). `done` runs on the writer thread and must not block.
+//
+// Thread safety: Submit may be called from any thread.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "absl/status/status.h"
+
+namespace handover::store {
+
+struct WriterOptions {
+  // Most tasks committed in one transaction. Default 256.
+  size_t max_batch = 256;
+  // Most tasks waiting; Submit beyond it fails at once with RESOURCE_EXHAUSTED.
+  // Default 10000.
+  size_t max_queue = 10000;
+};
+
+struct WriterStats {
+  uint64_t groups = 0;
+  uint64_t tasks = 0;
+};
+
+class GroupCommitWriter {
+ public:
+  using Apply = std::function<absl::Status(SQLite::Database&)>;
+  using Done = std::function<void(absl::Status)>;
+
+  GroupCommitWriter(std::unique_ptr<SQLite::Database> db, WriterOptions options);
+  // Finishes every queued task, then closes the connection.
+  ~GroupCommitWriter();
+  GroupCommitWriter(const GroupCommitWriter&) = delete;
+  GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
+
+  // Queues a task. If the queue is full, calls done(RESOURCE_EXHAUSTED) at once
+  // on the calling thread.
+  void Submit(Apply apply, Done done);
+
+  WriterStats stats() const;
+
+ private:
+  struct Task {
+    Apply apply;
+    Done done;
+  };
+  void Run();
+  void CommitGroup(std::deque<Task>& group);
+
+  std::unique_ptr<SQLite::Database> db_;
+  const WriterOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Task> queue_;  // guarded by mu_
+  bool stopping_ = false;   // guarded by mu_
+  WriterStats stats_;       // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace handover::store

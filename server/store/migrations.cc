@@ -1,0 +1,99 @@
+#include "server/store/migrations.h"
+
+#include <SQLiteCpp/Transaction.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace handover::store {
+namespace {
+
+// Index i holds migration i + 1.
+constexpr const char* kMigrations[] = {
+    // 1: cases, immutable form versions, assignments, consents, request ids.
+    R"sql(
+CREATE TABLE cases (
+  case_id TEXT PRIMARY KEY,
+  operator_id TEXT NOT NULL,
+  municipality_code TEXT,
+  current_version INTEGER NOT NULL,
+  person_hash BLOB NOT NULL,
+  create_time INTEGER NOT NULL,  -- microseconds since the epoch, as all *_time
+  update_time INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX cases_by_operator ON cases (operator_id, case_id);
+CREATE INDEX cases_by_municipality ON cases (municipality_code, case_id);
+CREATE INDEX cases_by_person ON cases (person_hash);
+
+CREATE TABLE case_versions (
+  case_id TEXT NOT NULL REFERENCES cases (case_id),
+  version INTEGER NOT NULL,
+  form BLOB NOT NULL,
+  create_time INTEGER NOT NULL,
+  author_organisation TEXT NOT NULL,
+  author_actor TEXT NOT NULL,
+  PRIMARY KEY (case_id, version)
+) WITHOUT ROWID;
+CREATE TRIGGER case_versions_are_immutable BEFORE UPDATE ON case_versions
+BEGIN
+  SELECT RAISE(ABORT, 'case versions are immutable');
+END;
+
+CREATE TABLE assignments (
+  case_id TEXT NOT NULL REFERENCES cases (case_id),
+  seq INTEGER NOT NULL,
+  municipality_code TEXT NOT NULL,
+  decision_date INTEGER NOT NULL,  -- YYYYMMDD
+  takeover_date INTEGER NOT NULL,  -- YYYYMMDD
+  assign_time INTEGER NOT NULL,
+  author_organisation TEXT NOT NULL,
+  author_actor TEXT NOT NULL,
+  PRIMARY KEY (case_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE consents (
+  consent_id TEXT PRIMARY KEY,
+  case_id TEXT NOT NULL REFERENCES cases (case_id),
+  purpose INTEGER NOT NULL,
+  recipient_municipality_code TEXT NOT NULL,
+  given_date INTEGER NOT NULL,  -- YYYYMMDD
+  record_time INTEGER NOT NULL,
+  withdraw_time INTEGER,
+  author_organisation TEXT NOT NULL,
+  author_actor TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX consents_by_case ON consents (case_id);
+
+CREATE TABLE requests (
+  organisation TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  fingerprint BLOB NOT NULL,
+  case_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  consent_id TEXT NOT NULL,
+  PRIMARY KEY (organisation, request_id)
+) WITHOUT ROWID;
+)sql",
+};
+
+constexpr int kCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+}  // namespace
+
+int LatestSchemaVersion() { return kCount; }
+
+void Migrate(SQLite::Database& db) {
+  const int current = db.execAndGet("PRAGMA user_version").getInt();
+  if (current > kCount) {
+    throw std::runtime_error("database schema version " + std::to_string(current) +
+                             " is newer than this server (" + std::to_string(kCount) + ")");
+  }
+  for (int v = current + 1; v <= kCount; ++v) {
+    SQLite::Transaction txn(db);
+    db.exec(kMigrations[v - 1]);
+    db.exec("PRAGMA user_version = " + std::to_string(v));
+    txn.commit();
+  }
+}
+
+}  // namespace handover::store

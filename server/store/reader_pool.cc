@@ -1,0 +1,49 @@
+#include "server/store/reader_pool.h"
+
+namespace handover::store {
+
+ReaderPool::ReaderPool(const std::string& path, ReaderOptions options) : options_(options) {
+  for (int i = 0; i < options_.threads; ++i) {
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY);
+    db->setBusyTimeout(5000);
+    connections_.push_back(std::move(db));
+  }
+  for (auto& db : connections_) {
+    threads_.emplace_back([this, conn = db.get()] { Run(*conn); });
+  }
+}
+
+ReaderPool::~ReaderPool() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& thread : threads_) thread.join();
+}
+
+bool ReaderPool::Submit(Task task) {
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= options_.max_queue || stopping_) return false;
+    queue_.push_back(std::move(task));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void ReaderPool::Run(SQLite::Database& db) {
+  for (;;) {
+    Task task;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task(db);
+  }
+}
+
+}  // namespace handover::store

@@ -1,0 +1,53 @@
+// A fixed pool of threads, each owning one read-only connection to the
+// database, running read tasks from a shared queue. In WAL mode readers see
+// the last committed state and never wait for the writer.
+//
+// Thread safety: Submit may be called from any thread.
+#pragma once
+
+#include <SQLiteCpp/Database.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace handover::store {
+
+struct ReaderOptions {
+  // Threads, and so connections. Default 4.
+  int threads = 4;
+  // Most tasks waiting; beyond it Submit returns false. Default 10000.
+  size_t max_queue = 10000;
+};
+
+class ReaderPool {
+ public:
+  using Task = std::function<void(SQLite::Database&)>;
+
+  // Opens `options.threads` read-only connections to `path`; throws if one fails.
+  ReaderPool(const std::string& path, ReaderOptions options);
+  // Runs what is queued, then closes the connections.
+  ~ReaderPool();
+  ReaderPool(const ReaderPool&) = delete;
+  ReaderPool& operator=(const ReaderPool&) = delete;
+
+  // Queues a task; false (and the task is dropped) if the queue is full.
+  bool Submit(Task task);
+
+ private:
+  void Run(SQLite::Database& db);
+
+  const ReaderOptions options_;
+  std::vector<std::unique_ptr<SQLite::Database>> connections_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Task> queue_;  // guarded by mu_
+  bool stopping_ = false;   // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace handover::store

@@ -1,0 +1,413 @@
+#include "server/store/sqlite_store.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/field_mask_util.h>
+
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "common/dates.h"
+#include "common/errors.h"
+#include "common/resource_names.h"
+#include "server/store/case_rows.h"
+#include "server/store/migrations.h"
+
+namespace handover::store {
+namespace {
+
+using google::protobuf::util::FieldMaskUtil;
+
+absl::Status AllowAll(const policy::CaseFacts&) { return absl::OkStatus(); }
+
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+// Binds a request to its id: the method (message type) and its exact content.
+std::string Fingerprint(const KeyRing& keys, const google::protobuf::Message& request) {
+  return keys.KeyedHash(
+      absl::StrCat("request:", request.GetTypeName(), "\n", DeterministicBytes(request)));
+}
+
+void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext& context,
+                   const std::string& case_id, int64_t version, const v1::HandoverForm& form,
+                   int64_t now) {
+  const std::string sealed =
+      keys.Seal(DeterministicBytes(form), FormAssociatedData(case_id, version));
+  SQLite::Statement insert(db,
+                           "INSERT INTO case_versions (case_id, version, form, create_time, "
+                           "author_organisation, author_actor) VALUES (?, ?, ?, ?, ?, ?)");
+  insert.bind(1, case_id);
+  insert.bind(2, version);
+  insert.bind(3, sealed.data(), static_cast<int>(sealed.size()));
+  insert.bind(4, now);
+  insert.bind(5, context.principal.organisation_id);
+  insert.bind(6, context.actor);
+  insert.exec();
+}
+
+void TouchCase(SQLite::Database& db, const std::string& case_id, int64_t now) {
+  SQLite::Statement update(db, "UPDATE cases SET update_time = ? WHERE case_id = ?");
+  update.bind(1, now);
+  update.bind(2, case_id);
+  update.exec();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
+    SqliteStoreOptions options, std::shared_ptr<const KeyRing> keys) {
+  try {
+    auto db = std::make_unique<SQLite::Database>(
+        options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    db->setBusyTimeout(5000);
+    db->exec("PRAGMA journal_mode = WAL");
+    db->exec("PRAGMA synchronous = FULL");
+    db->exec("PRAGMA foreign_keys = ON");
+    Migrate(*db);
+    auto writer = std::make_unique<GroupCommitWriter>(std::move(db), options.writer);
+    auto readers = std::make_unique<ReaderPool>(options.path, options.readers);
+    return std::unique_ptr<SqliteStore>(
+        new SqliteStore(std::move(keys), std::move(writer), std::move(readers)));
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("database ", options.path, ": ", e.what()));
+  }
+}
+
+SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys,
+                         std::unique_ptr<GroupCommitWriter> writer,
+                         std::unique_ptr<ReaderPool> readers)
+    : keys_(std::move(keys)), writer_(std::move(writer)), readers_(std::move(readers)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+// Runs `apply(db) -> StatusOr<T>` in the writer's group transaction and hands
+// its result to `done` once the group is durable.
+template <typename T, typename Fn>
+void SqliteStore::Write(Fn apply, Done<T> done) {
+  auto result = std::make_shared<absl::StatusOr<T>>(absl::UnknownError("not run"));
+  writer_->Submit(
+      [apply = std::move(apply), result](SQLite::Database& db) -> absl::Status {
+        *result = apply(db);
+        return result->status();
+      },
+      [result, done = std::move(done)](absl::Status status) {
+        if (!status.ok()) {
+          done(status);
+        } else {
+          done(std::move(*result));
+        }
+      });
+}
+
+// Runs `read(db) -> StatusOr<T>` on a reader connection.
+template <typename T, typename Fn>
+void SqliteStore::Read(Fn read, Done<T> done) {
+  auto task = [read = std::move(read), done](SQLite::Database& db) {
+    absl::StatusOr<T> result;
+    try {
+      result = read(db);
+    } catch (const std::exception& e) {
+      result = absl::InternalError(absl::StrCat("storage error: ", e.what()));
+    }
+    done(std::move(result));
+  };
+  if (!readers_->Submit(std::move(task))) {
+    done(absl::ResourceExhaustedError("read queue is full; retry later"));
+  }
+}
+
+void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
+                             Done<CaseSnapshot> done) {
+  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  Write<CaseSnapshot>(
+      [this, context, form = std::move(form),
+       fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
+        auto prior = FindPriorRequest(db, context, fingerprint);
+        if (!prior.ok()) return prior.status();
+        if (*prior) return ReadSnapshot(db, *keys_, (*prior)->case_id, (*prior)->version, true, AllowAll);
+
+        const std::string person_hash = PersonHash(*keys_, form.identity().person_identifier());
+        SQLite::Statement existing(
+            db, "SELECT 1 FROM cases WHERE person_hash = ? AND operator_id = ?");
+        existing.bind(1, person_hash.data(), static_cast<int>(person_hash.size()));
+        existing.bind(2, context.principal.organisation_id);
+        if (existing.executeStep()) {
+          return absl::AlreadyExistsError(
+              "form.identity.person_identifier: this operator already has a case for the person");
+        }
+        const std::string case_id = NewResourceId();
+        const int64_t now = NowMicros();
+        SQLite::Statement insert(db,
+                                 "INSERT INTO cases (case_id, operator_id, municipality_code, "
+                                 "current_version, person_hash, create_time, update_time) "
+                                 "VALUES (?, ?, NULL, 1, ?, ?, ?)");
+        insert.bind(1, case_id);
+        insert.bind(2, context.principal.organisation_id);
+        insert.bind(3, person_hash.data(), static_cast<int>(person_hash.size()));
+        insert.bind(4, now);
+        insert.bind(5, now);
+        insert.exec();
+        InsertVersion(db, *keys_, context, case_id, 1, form, now);
+        RecordRequest(db, context, fingerprint, {case_id, 1, ""});
+        return ReadSnapshot(db, *keys_, case_id, 1, true, AllowAll);
+      },
+      std::move(done));
+}
+
+void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand command,
+                             Authorizer authorize, Done<CaseSnapshot> done) {
+  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  Write<CaseSnapshot>(
+      [this, context, command = std::move(command), authorize = std::move(authorize),
+       fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
+        auto prior = FindPriorRequest(db, context, fingerprint);
+        if (!prior.ok()) return prior.status();
+        if (*prior) {
+          return ReadSnapshot(db, *keys_, (*prior)->case_id, (*prior)->version, true, authorize);
+        }
+        auto current = ReadSnapshot(db, *keys_, command.case_id, 0, true, authorize);
+        if (!current.ok()) return current.status();
+        if (!command.etag.empty() && command.etag != current->meta.etag()) {
+          return absl::AbortedError(absl::StrCat(
+              "etag: the case has changed since it was read; it is now at ", current->meta.etag()));
+        }
+        v1::HandoverForm merged;
+        if (command.update_mask.paths().empty()) {
+          merged = command.form;
+        } else {
+          merged = *current->form;
+          FieldMaskUtil::MergeOptions options;
+          options.set_replace_message_fields(true);
+          options.set_replace_repeated_fields(true);
+          FieldMaskUtil::MergeMessageTo(command.form, command.update_mask, options, &merged);
+        }
+        if (absl::Status valid = command.validate(merged); !valid.ok()) return valid;
+
+        const int64_t current_version = current->meta.version();
+        if (DeterministicBytes(merged) == DeterministicBytes(*current->form)) {
+          RecordRequest(db, context, fingerprint, {command.case_id, current_version, ""});
+          return current;
+        }
+        const int64_t version = current_version + 1;
+        const int64_t now = NowMicros();
+        InsertVersion(db, *keys_, context, command.case_id, version, merged, now);
+        const std::string person_hash = PersonHash(*keys_, merged.identity().person_identifier());
+        SQLite::Statement update(db,
+                                 "UPDATE cases SET current_version = ?, person_hash = ?, "
+                                 "update_time = ? WHERE case_id = ?");
+        update.bind(1, version);
+        update.bind(2, person_hash.data(), static_cast<int>(person_hash.size()));
+        update.bind(3, now);
+        update.bind(4, command.case_id);
+        update.exec();
+        RecordRequest(db, context, fingerprint, {command.case_id, version, ""});
+        return ReadSnapshot(db, *keys_, command.case_id, version, true, authorize);
+      },
+      std::move(done));
+}
+
+void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
+                             Authorizer authorize, Done<CaseSnapshot> done) {
+  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  Write<CaseSnapshot>(
+      [this, context, command = std::move(command), authorize = std::move(authorize),
+       fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
+        auto prior = FindPriorRequest(db, context, fingerprint);
+        if (!prior.ok()) return prior.status();
+        if (*prior) return ReadSnapshot(db, *keys_, (*prior)->case_id, 0, true, authorize);
+
+        auto current = LoadCase(db, command.case_id);
+        if (!current.ok()) return current.status();
+        if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
+        if (current->facts.municipality_code == command.municipality_code) {
+          return absl::FailedPreconditionError(
+              "municipality_code: the case is already assigned to this municipality");
+        }
+        const int64_t now = NowMicros();
+        SQLite::Statement insert(
+            db,
+            "INSERT INTO assignments (case_id, seq, municipality_code, decision_date, "
+            "takeover_date, assign_time, author_organisation, author_actor) "
+            "VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM assignments WHERE case_id = ?1), "
+            "?2, ?3, ?4, ?5, ?6, ?7)");
+        insert.bind(1, command.case_id);
+        insert.bind(2, command.municipality_code);
+        insert.bind(3, DateToInt(command.decision_date));
+        insert.bind(4, DateToInt(TakeoverDate(command.decision_date)));
+        insert.bind(5, now);
+        insert.bind(6, context.principal.organisation_id);
+        insert.bind(7, context.actor);
+        insert.exec();
+        SQLite::Statement update(
+            db, "UPDATE cases SET municipality_code = ?, update_time = ? WHERE case_id = ?");
+        update.bind(1, command.municipality_code);
+        update.bind(2, now);
+        update.bind(3, command.case_id);
+        update.exec();
+        RecordRequest(db, context, fingerprint, {command.case_id, current->meta.version(), ""});
+        return ReadSnapshot(db, *keys_, command.case_id, 0, true, authorize);
+      },
+      std::move(done));
+}
+
+void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id,
+                                v1::Consent consent, Authorizer authorize,
+                                Done<v1::Consent> done) {
+  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  Write<v1::Consent>(
+      [context, case_id = std::move(case_id), consent = std::move(consent),
+       authorize = std::move(authorize),
+       fingerprint](SQLite::Database& db) -> absl::StatusOr<v1::Consent> {
+        auto prior = FindPriorRequest(db, context, fingerprint);
+        if (!prior.ok()) return prior.status();
+        if (*prior) return LoadConsent(db, (*prior)->case_id, (*prior)->consent_id);
+
+        auto current = LoadCase(db, case_id);
+        if (!current.ok()) return current.status();
+        if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
+        const std::string consent_id = NewResourceId();
+        const int64_t now = NowMicros();
+        SQLite::Statement insert(db,
+                                 "INSERT INTO consents (consent_id, case_id, purpose, "
+                                 "recipient_municipality_code, given_date, record_time, "
+                                 "withdraw_time, author_organisation, author_actor) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)");
+        insert.bind(1, consent_id);
+        insert.bind(2, case_id);
+        insert.bind(3, static_cast<int>(consent.purpose()));
+        insert.bind(4, consent.recipient_municipality_code());
+        insert.bind(5, DateToInt(consent.given_date()));
+        insert.bind(6, now);
+        insert.bind(7, context.principal.organisation_id);
+        insert.bind(8, context.actor);
+        insert.exec();
+        TouchCase(db, case_id, now);
+        RecordRequest(db, context, fingerprint, {case_id, 0, consent_id});
+        return LoadConsent(db, case_id, consent_id);
+      },
+      std::move(done));
+}
+
+void SqliteStore::WithdrawConsent(const WriteContext& context, std::string case_id,
+                                  std::string consent_id, Authorizer authorize,
+                                  Done<v1::Consent> done) {
+  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  Write<v1::Consent>(
+      [context, case_id = std::move(case_id), consent_id = std::move(consent_id),
+       authorize = std::move(authorize),
+       fingerprint](SQLite::Database& db) -> absl::StatusOr<v1::Consent> {
+        auto prior = FindPriorRequest(db, context, fingerprint);
+        if (!prior.ok()) return prior.status();
+        if (*prior) return LoadConsent(db, (*prior)->case_id, (*prior)->consent_id);
+
+        auto current = LoadCase(db, case_id);
+        if (!current.ok()) return current.status();
+        if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
+        auto consent = LoadConsent(db, case_id, consent_id);
+        if (!consent.ok()) return consent.status();
+        if (consent->has_withdraw_time()) {
+          return absl::FailedPreconditionError("name: the consent is already withdrawn");
+        }
+        const int64_t now = NowMicros();
+        SQLite::Statement update(db,
+                                 "UPDATE consents SET withdraw_time = ? WHERE consent_id = ?");
+        update.bind(1, now);
+        update.bind(2, consent_id);
+        update.exec();
+        TouchCase(db, case_id, now);
+        RecordRequest(db, context, fingerprint, {case_id, 0, consent_id});
+        return LoadConsent(db, case_id, consent_id);
+      },
+      std::move(done));
+}
+
+void SqliteStore::GetCase(std::string case_id, int64_t version, bool with_form,
+                          Authorizer authorize, Done<CaseSnapshot> done) {
+  Read<CaseSnapshot>(
+      [this, case_id = std::move(case_id), version, with_form,
+       authorize = std::move(authorize)](SQLite::Database& db) {
+        return ReadSnapshot(db, *keys_, case_id, version, with_form, authorize);
+      },
+      std::move(done));
+}
+
+void SqliteStore::ListCases(CaseQuery query, Done<CasePage> done) {
+  Read<CasePage>(
+      [this, query = std::move(query)](SQLite::Database& db) -> absl::StatusOr<CasePage> {
+        std::string sql = "SELECT case_id FROM cases WHERE case_id > ?";
+        if (query.scope == CaseQuery::Scope::kOperator) sql += " AND operator_id = ?";
+        if (query.scope == CaseQuery::Scope::kMunicipality) sql += " AND municipality_code = ?";
+        if (query.person_identifier) sql += " AND person_hash = ?";
+        sql += " ORDER BY case_id LIMIT ?";
+        SQLite::Statement select(db, sql);
+        int at = 1;
+        select.bind(at++, query.after_case_id);
+        if (query.scope != CaseQuery::Scope::kAll) select.bind(at++, query.organisation_id);
+        std::string person_hash;
+        if (query.person_identifier) {
+          person_hash = PersonHash(*keys_, *query.person_identifier);
+          select.bind(at++, person_hash.data(), static_cast<int>(person_hash.size()));
+        }
+        select.bind(at, query.page_size + 1);
+        std::vector<std::string> ids;
+        while (select.executeStep()) ids.push_back(select.getColumn(0).getString());
+
+        CasePage page;
+        const bool more = ids.size() > static_cast<size_t>(query.page_size);
+        if (more) ids.pop_back();
+        for (const std::string& id : ids) {
+          auto snapshot = ReadSnapshot(db, *keys_, id, 0, query.with_form, AllowAll);
+          if (!snapshot.ok()) return snapshot.status();
+          page.cases.push_back(std::move(*snapshot));
+        }
+        if (more) page.last_case_id = ids.back();
+        return page;
+      },
+      std::move(done));
+}
+
+void SqliteStore::ListVersions(std::string case_id, int64_t before_version, int page_size,
+                               Authorizer authorize, Done<VersionPage> done) {
+  Read<VersionPage>(
+      [case_id = std::move(case_id), before_version, page_size,
+       authorize = std::move(authorize)](SQLite::Database& db) -> absl::StatusOr<VersionPage> {
+        auto current = LoadCase(db, case_id);
+        if (!current.ok()) return current.status();
+        if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
+        SQLite::Statement select(db,
+                                 "SELECT version, create_time, author_organisation, author_actor "
+                                 "FROM case_versions WHERE case_id = ? AND version < ? "
+                                 "ORDER BY version DESC LIMIT ?");
+        select.bind(1, case_id);
+        select.bind(2, before_version > 0 ? before_version : INT64_MAX);
+        select.bind(3, page_size + 1);
+        VersionPage page;
+        while (select.executeStep()) {
+          v1::CaseVersion version;
+          version.set_version(select.getColumn(0).getInt64());
+          version.set_name(VersionName(case_id, version.version()));
+          *version.mutable_create_time() = ToTimestamp(select.getColumn(1).getInt64());
+          version.set_author_organisation(select.getColumn(2).getString());
+          version.set_author_actor(select.getColumn(3).getString());
+          page.versions.push_back(std::move(version));
+        }
+        if (page.versions.size() > static_cast<size_t>(page_size)) {
+          page.versions.pop_back();
+          page.next_before_version = page.versions.back().version();
+        }
+        return page;
+      },
+      std::move(done));
+}
+
+}  // namespace handover::store
