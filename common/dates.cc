@@ -7,11 +7,15 @@
 namespace handover {
 
 bool IsValidDate(const v1::Date& date) {
-  if (date.year() < 1 || date.year() > 9999) return false;
+  // Range-check before converting: std::chrono::day holds only 0..255.
+  if (date.year() < 1 || date.year() > 9999 || date.month() < 1 || date.month() > 12 ||
+      date.day() < 1 || date.day() > 31) {
+    return false;
+  }
   const std::chrono::year_month_day ymd{std::chrono::year{date.year()},
                                         std::chrono::month{static_cast<unsigned>(date.month())},
                                         std::chrono::day{static_cast<unsigned>(date.day())}};
-  return date.month() >= 1 && date.month() <= 12 && date.day() >= 1 && ymd.ok();
+  return ymd.ok();
 }
 
 int CompareDates(const v1::Date& a, const v1::Date& b) {

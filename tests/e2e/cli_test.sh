@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# End to end: the real handoverd binary and the real handoverctl, over mutual
+# TLS with the run's test certificates, play the whole exchange; then the
+# server restarts and the case is still there.
+#
+#   tests/e2e/cli_test.sh HANDOVERD HANDOVERCTL WORK_DIR   (PKI from HANDOVER_TEST_PKI
+#   or WORK_DIR/../pki)
+set -euo pipefail
+handoverd="$1" ctl="$2" work="$3"
+here="$(cd "$(dirname "$0")/../.." && pwd)"
+pki="${HANDOVER_TEST_PKI:-$(dirname "$work")/pki}"
+rm -rf "$work"
+mkdir -p "$work"
+# Sends SIGTERM and waits until the daemon has exited.
+stop() {
+  local pid
+  pid=$(cat "$work/handoverd.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  echo "handoverd did not stop within 10 s" >&2
+  return 1
+}
+trap stop EXIT
+
+server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work")
+"$here/deploy/play-exchange.sh" "$ctl" "$pki" "$server" > "$work/exchange.log"
+echo "exchange played; $(grep -c '^== ' "$work/exchange.log" | tr -d '\n') steps"
+
+# The readable view a caseworker sees names the sections and withholds what lacks consent.
+grep -q '^Identity$' "$work/exchange.log"
+grep -q 'Withheld from this view' "$work/exchange.log"
+
+# Graceful stop, then a restart on the same database: the case is still there.
+stop
+grep -q 'stopped' "$work/handoverd.log"
+server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work")
+as760() {
+  "$ctl" --server "$server" --ca "$pki/ca.pem" --cert "$pki/municipality-760.pem" \
+    --key "$pki/municipality-760.key" --actor e2e-test "$@"
+}
+as760 list | grep -q 'assigned'
+
+# Personal data never reaches the server log.
+if grep -q -e 'Eksempelsen' -e '99000001' "$work/handoverd.log"; then
+  echo "personal data found in the server log" >&2
+  exit 1
+fi
+echo "1 passed, 0 failed"

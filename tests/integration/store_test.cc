@@ -1,0 +1,217 @@
+// The SQLite store on a real file: immutable versions, optimistic
+// concurrency, idempotent retries, ciphertexts bound to their row, and
+// durability across a restart.
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+
+#include "common/crypto.h"
+#include "handover/v1/handover_service.pb.h"
+#include "server/store/sqlite_store.h"
+#include "tests/testing/test_server.h"
+
+namespace handover::store {
+namespace {
+
+using testing::NewTempDir;
+using testing::SampleForm;
+
+absl::Status AllowAll(const policy::CaseFacts&) { return absl::OkStatus(); }
+
+// Calls an asynchronous store method and waits for its result.
+template <typename T, typename Call>
+absl::StatusOr<T> Await(Call call) {
+  std::promise<absl::StatusOr<T>> promise;
+  auto future = promise.get_future();
+  call([&promise](absl::StatusOr<T> result) { promise.set_value(std::move(result)); });
+  return future.get();
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = NewTempDir() + "/store.db";
+    keys_ = std::make_shared<const KeyRing>(
+        *KeyRing::Parse(KeyRing::GenerateKeyLine("test-key")));
+    Open();
+  }
+
+  void Open() {
+    store_.reset();
+    auto store = SqliteStore::Open({path_, {}, {}}, keys_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  WriteContext Context(const std::string& request_id, const google::protobuf::Message& request) {
+    return WriteContext{{Role::kOperator, "redcross"}, "test-actor", request_id, &request};
+  }
+
+  absl::StatusOr<CaseSnapshot> Create(const std::string& request_id,
+                                      const v1::HandoverForm& form) {
+    v1::CreateCaseRequest request;
+    request.set_request_id(request_id);
+    *request.mutable_form() = form;
+    return Await<CaseSnapshot>(
+        [&](auto done) { store_->CreateCase(Context(request_id, request), form, done); });
+  }
+
+  absl::StatusOr<CaseSnapshot> Update(const std::string& case_id, const v1::HandoverForm& form,
+                                      const std::string& etag, const std::string& request_id) {
+    v1::UpdateFormRequest request;
+    request.set_name("cases/" + case_id);
+    *request.mutable_form() = form;
+    request.set_etag(etag);
+    request.set_request_id(request_id);
+    UpdateFormCommand command{case_id, form, {}, etag,
+                              [](const v1::HandoverForm&) { return absl::OkStatus(); }};
+    return Await<CaseSnapshot>([&](auto done) {
+      store_->UpdateForm(Context(request_id, request), command, AllowAll, done);
+    });
+  }
+
+  absl::StatusOr<CaseSnapshot> Get(const std::string& case_id, int64_t version = 0) {
+    return Await<CaseSnapshot>(
+        [&](auto done) { store_->GetCase(case_id, version, true, AllowAll, done); });
+  }
+
+  int64_t CountVersions() {
+    SQLite::Database db(path_, SQLite::OPEN_READONLY);
+    return db.execAndGet("SELECT COUNT(*) FROM case_versions").getInt64();
+  }
+
+  std::string CaseId(const CaseSnapshot& snapshot) { return snapshot.meta.name().substr(6); }
+
+  std::string path_;
+  std::shared_ptr<const KeyRing> keys_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(StoreTest, VersionsAreImmutable) {
+  auto created = Create("r1", SampleForm());
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string id = CaseId(*created);
+  v1::HandoverForm changed = SampleForm();
+  changed.mutable_identity()->set_family_name("Eksempelsen-Andersen");
+  auto updated = Update(id, changed, "v1", "r2");
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->meta.version(), 2);
+
+  auto first = Get(id, 1);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->form->identity().family_name(), "Eksempelsen");
+  EXPECT_EQ(Get(id)->form->identity().family_name(), "Eksempelsen-Andersen");
+
+  SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+  EXPECT_THROW(db.exec("UPDATE case_versions SET create_time = 0"), SQLite::Exception);
+}
+
+TEST_F(StoreTest, StaleEtagIsAbortedAndWritesNothing) {
+  auto created = Create("r1", SampleForm());
+  ASSERT_TRUE(created.ok());
+  const std::string id = CaseId(*created);
+  v1::HandoverForm second = SampleForm();
+  second.mutable_identity()->set_given_names("Second Fiktiva");
+  ASSERT_TRUE(Update(id, second, "v1", "r2").ok());
+  const int64_t before = CountVersions();
+
+  v1::HandoverForm late = SampleForm();
+  late.mutable_identity()->set_given_names("Late Fiktiva");
+  auto stale = Update(id, late, "v1", "r3");
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(CountVersions(), before);
+  EXPECT_EQ(Get(id)->form->identity().given_names(), "Second Fiktiva");
+  // The failed request id was not recorded: it can be used again.
+  EXPECT_TRUE(Update(id, late, "v2", "r3").ok());
+}
+
+TEST_F(StoreTest, RetriedRequestIdReturnsTheFirstResult) {
+  auto created = Create("create-1", SampleForm());
+  ASSERT_TRUE(created.ok());
+  auto again = Create("create-1", SampleForm());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->meta.name(), created->meta.name());
+  const std::string id = CaseId(*created);
+
+  v1::HandoverForm changed = SampleForm();
+  changed.mutable_identity()->set_given_names("Changed Fiktiva");
+  auto first = Update(id, changed, "v1", "update-1");
+  ASSERT_TRUE(first.ok());
+  const int64_t versions = CountVersions();
+  auto retry = Update(id, changed, "v1", "update-1");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->meta.version(), first->meta.version());
+  EXPECT_EQ(retry->meta.etag(), first->meta.etag());
+  EXPECT_EQ(CountVersions(), versions);
+
+  v1::HandoverForm other = SampleForm();
+  other.mutable_identity()->set_given_names("Other Fiktiva");
+  EXPECT_EQ(Update(id, other, "v2", "update-1").status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(CountVersions(), versions);
+}
+
+TEST_F(StoreTest, CiphertextMovedToAnotherRowFailsToDecrypt) {
+  auto a = Create("a", SampleForm("99000001"));
+  auto b = Create("b", SampleForm("99000002"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  {
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+    SQLite::Statement move(db,
+                           "UPDATE case_versions SET form = (SELECT form FROM case_versions "
+                           "WHERE case_id = ?) WHERE case_id = ?");
+    db.exec("DROP TRIGGER case_versions_are_immutable");  // an attacker with the file
+    move.bind(1, CaseId(*a));
+    move.bind(2, CaseId(*b));
+    EXPECT_EQ(move.exec(), 1);
+  }
+  EXPECT_EQ(Get(CaseId(*b)).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(Get(CaseId(*a)).ok());
+}
+
+TEST_F(StoreTest, PersonalDataIsNotInTheFileInPlain) {
+  ASSERT_TRUE(Create("r1", SampleForm("99000001")).ok());
+  store_.reset();  // checkpoint and close
+  std::ifstream in(path_, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 0u);
+  EXPECT_EQ(bytes.find("Eksempelsen"), std::string::npos);
+  EXPECT_EQ(bytes.find("99000001"), std::string::npos);
+  EXPECT_EQ(bytes.find("EMAR-TEST-0001"), std::string::npos);
+}
+
+TEST_F(StoreTest, EverythingAcknowledgedSurvivesARestart) {
+  constexpr int kCases = 200;
+  std::vector<std::promise<absl::StatusOr<CaseSnapshot>>> results(kCases);
+  std::vector<v1::CreateCaseRequest> requests(kCases);
+  for (int i = 0; i < kCases; ++i) {
+    requests[i].set_request_id("bulk-" + std::to_string(i));
+    *requests[i].mutable_form() = SampleForm(std::to_string(99100000 + i));
+    store_->CreateCase(Context(requests[i].request_id(), requests[i]), requests[i].form(),
+                       [&results, i](absl::StatusOr<CaseSnapshot> r) {
+                         results[i].set_value(std::move(r));
+                       });
+  }
+  std::vector<std::string> ids;
+  for (auto& result : results) {
+    auto snapshot = result.get_future().get();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    ids.push_back(CaseId(*snapshot));
+  }
+  const WriterStats stats = store_->writer_stats();
+  EXPECT_EQ(stats.tasks, static_cast<uint64_t>(kCases));
+  EXPECT_LT(stats.groups, stats.tasks) << "concurrent writes should share commits";
+
+  Open();
+  for (int i = 0; i < kCases; ++i) {
+    auto snapshot = Get(ids[i]);
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    EXPECT_EQ(snapshot->form->identity().person_identifier(), std::to_string(99100000 + i));
+  }
+}
+
+}  // namespace
+}  // namespace handover::store

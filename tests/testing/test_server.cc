@@ -1,0 +1,96 @@
+#include "tests/testing/test_server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/dates.h"
+
+namespace handover::testing {
+
+std::string PkiFile(const std::string& name) { return absl::StrCat(HANDOVER_TEST_PKI, "/", name); }
+
+std::string NewTempDir() {
+  static std::atomic<int> counter{0};
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string dir = absl::StrCat(::testing::TempDir(), "handover-",
+                                 info ? info->name() : "global", "-", getpid(), "-", counter++);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+ServerOptions TestServerOptions(const std::string& dir) {
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.certificate_file = PkiFile("server.pem");
+  options.private_key_file = PkiFile("server.key");
+  options.client_ca_file = PkiFile("ca.pem");
+  options.key_file = PkiFile("handover.key");
+  options.database_path = absl::StrCat(dir, "/handover.db");
+  options.readers.threads = 2;
+  return options;
+}
+
+TestServer::TestServer(ServerOptions options) : options_(std::move(options)) { Restart(); }
+
+TestServer::~TestServer() = default;
+
+void TestServer::Restart() {
+  server_.reset();
+  options_.listen_address = "127.0.0.1:0";
+  auto server = HandoverServer::Start(options_);
+  if (!server.ok()) {
+    ADD_FAILURE() << "server did not start: " << server.status();
+    return;
+  }
+  server_ = *std::move(server);
+}
+
+std::string TestServer::address() const {
+  return absl::StrCat("localhost:", server_ ? server_->port() : 0);
+}
+
+std::unique_ptr<client::HandoverClient> TestServer::ClientFor(const std::string& identity,
+                                                              const std::string& actor) const {
+  client::ClientOptions options;
+  options.server = address();
+  options.certificate_file = PkiFile(identity + ".pem");
+  options.private_key_file = PkiFile(identity + ".key");
+  options.ca_file = PkiFile("ca.pem");
+  options.actor = actor;
+  options.timeout = std::chrono::seconds(10);
+  auto client = client::HandoverClient::Connect(options);
+  EXPECT_TRUE(client.ok()) << client.status();
+  return client.ok() ? *std::move(client) : nullptr;
+}
+
+v1::HandoverForm SampleForm(const std::string& person_identifier) {
+  v1::HandoverForm form;
+  v1::Identity* identity = form.mutable_identity();
+  identity->set_person_identifier(person_identifier);
+  identity->set_given_names("Testa Fiktiva");
+  identity->set_family_name("Eksempelsen");
+  *identity->mutable_date_of_birth() = MakeDate(1990, 3, 14);
+  identity->set_sex(v1::SEX_FEMALE);
+  identity->add_nationalities("SY");
+  identity->add_spoken_languages("ar");
+  form.mutable_household()->set_type(v1::HOUSEHOLD_TYPE_SINGLE_ADULT);
+  form.mutable_residence()->set_permit_type(v1::PERMIT_TYPE_CONVENTION_STATUS);
+  form.mutable_languages()->set_mother_tongue("ar");
+  form.mutable_languages()->set_danish_level(v1::CEFR_LEVEL_A1);
+  v1::Health* health = form.mutable_health();
+  health->set_special_needs(true);
+  health->set_special_needs_description("Fictional: needs a ground-floor home");
+  health->mutable_medical_record_reference()->set_system("E-mar");
+  health->mutable_medical_record_reference()->set_record_identifier("EMAR-TEST-0001");
+  auto* permit = form.add_documents();
+  permit->set_type(v1::DOCUMENT_TYPE_RESIDENCE_PERMIT);
+  permit->set_handed_over(true);
+  form.add_documents()->set_type(v1::DOCUMENT_TYPE_MEDICAL_RECORD);
+  return form;
+}
+
+}  // namespace handover::testing

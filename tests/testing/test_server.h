@@ -1,0 +1,49 @@
+// Test support: the real server in-process on 127.0.0.1:<free port> over
+// mutual TLS, with a fresh SQLite file, and clients for the demo
+// organisations, using the certificates deploy/dev-pki.sh made for this run
+// (the CTest fixture make_test_pki).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "client/handover_client.h"
+#include "handover/v1/form.pb.h"
+#include "server/server.h"
+
+namespace handover::testing {
+
+// A file of the run's test PKI, e.g. PkiFile("operator-redcross.pem").
+std::string PkiFile(const std::string& name);
+// A new empty directory under the test temp dir.
+std::string NewTempDir();
+
+// Server options using the test PKI and a database in `dir`.
+ServerOptions TestServerOptions(const std::string& dir);
+
+class TestServer {
+ public:
+  // Starts at once; fails the test (ADD_FAILURE) and leaves server() null if
+  // it cannot start.
+  explicit TestServer(ServerOptions options = TestServerOptions(NewTempDir()));
+  ~TestServer();
+
+  std::string address() const;
+  const ServerOptions& options() const { return options_; }
+  // Shuts down and starts again on the same database (on a new free port).
+  void Restart();
+
+  // A client with the certificate of `identity` ("operator-redcross",
+  // "municipality-760", ...) and the given actor.
+  std::unique_ptr<client::HandoverClient> ClientFor(const std::string& identity,
+                                                    const std::string& actor = "test-actor") const;
+
+ private:
+  ServerOptions options_;
+  std::unique_ptr<HandoverServer> server_;
+};
+
+// A complete, valid, obviously fictional form.
+v1::HandoverForm SampleForm(const std::string& person_identifier = "99000001");
+
+}  // namespace handover::testing
