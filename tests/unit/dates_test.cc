@@ -52,13 +52,14 @@ TEST(IsValidDateTest, RejectsOutOfRangeFields) {
   EXPECT_FALSE(IsValidDate(v1::Date()));  // an unset date is 0000-00-00
 }
 
-// A day above 255 does not fit std::chrono::day, which keeps only the low
-// byte: 257 becomes 1 and the date passes as valid.
+// Regression: std::chrono::day keeps only the low byte of its argument, so a
+// day of 257 became day 1 and the date passed as valid. Found by this test
+// against common/dates.cc IsValidDate as committed (it checked only day >= 1
+// before converting); fails there, passes once the day is range-checked first.
 TEST(IsValidDateTest, RejectsDaysBeyondOneByte) {
   EXPECT_FALSE(IsValidDate(MakeDate(2026, 1, 256)));
-  // BUG (common/dates.cc, IsValidDate): day 257 is accepted because day() is
-  // only checked for >= 1 and std::chrono::day{257} wraps to day 1.
   EXPECT_FALSE(IsValidDate(MakeDate(2026, 1, 257)));
+  EXPECT_FALSE(IsValidDate(MakeDate(2026, 3, 256 + 31)));
 }
 
 TEST(CompareDatesTest, OrdersByYearThenMonthThenDay) {

@@ -136,6 +136,10 @@ TEST(ValidateFormTest, DatesMustBeRealCalendarDates) {
   ExpectError(form, "form.identity.date_of_birth" + rule);
 
   form = MinimalForm();
+  *form.mutable_identity()->mutable_date_of_birth() = MakeDate(2001, 1, 257);
+  ExpectError(form, "form.identity.date_of_birth" + rule);
+
+  form = MinimalForm();
   form.mutable_identity()->mutable_date_of_birth()->Clear();  // present but 0000-00-00
   ExpectError(form, "form.identity.date_of_birth" + rule);
 
