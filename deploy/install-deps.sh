@@ -32,5 +32,5 @@ fi
 here="$(cd "$(dirname "$0")/.." && pwd)"
 if [ ! -x "$here/tools/node_modules/.bin/buf" ]; then
   echo "installing: @bufbuild/buf (npm)"
-  (cd "$here/tools" && npm ci --no-audit --no-fund --silent)
+  (cd "$here/tools" && npm install --no-audit --no-fund --silent)
 fi
