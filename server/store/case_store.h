@@ -57,7 +57,8 @@ struct WriteContext {
   std::string actor;
   // Required for every write.
   std::string request_id;
-  // The whole request message: a retry must match it exactly.
+  // The whole request message: a retry must match it exactly. Read only
+  // while the store method runs (to fingerprint it); it need not outlive it.
   const google::protobuf::Message* request = nullptr;
 };
 

@@ -30,6 +30,17 @@ echo "exchange played; $(grep -c '^== ' "$work/exchange.log" | tr -d '\n') steps
 grep -q '^Identity$' "$work/exchange.log"
 grep -q 'Withheld from this view' "$work/exchange.log"
 
+# TLS: 1.2 with an AEAD suite and 1.3 are accepted; 1.1 and non-AEAD suites are not.
+tls() {
+  echo | timeout 10 openssl s_client -connect "127.0.0.1:${server#localhost:}" "$@" \
+    -cert "$pki/municipality-760.pem" -key "$pki/municipality-760.key" -CAfile "$pki/ca.pem" \
+    2>/dev/null | grep -c '^New, TLSv1\.[23],' || true
+}
+[ "$(tls -tls1_3)" = 1 ] || { echo "TLS 1.3 refused" >&2; exit 1; }
+[ "$(tls -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)" = 1 ] || { echo "TLS 1.2 AEAD refused" >&2; exit 1; }
+[ "$(tls -tls1_1)" = 0 ] || { echo "TLS 1.1 accepted" >&2; exit 1; }
+[ "$(tls -tls1_2 -cipher AES128-SHA)" = 0 ] || { echo "non-AEAD suite accepted" >&2; exit 1; }
+
 # Graceful stop, then a restart on the same database: the case is still there.
 stop
 grep -q 'stopped' "$work/handoverd.log"
