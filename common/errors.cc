@@ -1,6 +1,7 @@
 #include "common/errors.h"
 
 #include "absl/strings/str_cat.h"
+#include "handover/v1/feed.pb.h"
 
 namespace handover {
 
@@ -10,6 +11,28 @@ absl::Status FieldError(absl::string_view field_path, absl::string_view rule) {
 
 absl::Status CaseNotFound(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat(name, ": no such case visible to the caller"));
+}
+
+namespace {
+constexpr char kFeedCompactedType[] = "type.googleapis.com/handover.v1.FeedCompacted";
+}  // namespace
+
+absl::Status FeedCompactedError(int64_t oldest_resumable_revision) {
+  absl::Status status = absl::OutOfRangeError(absl::StrCat(
+      "after_revision: older than the retained history; resume from revision ",
+      oldest_resumable_revision, " or later, after a snapshot (ListCases with CASE_VIEW_FULL)"));
+  v1::FeedCompacted detail;
+  detail.set_oldest_resumable_revision(oldest_resumable_revision);
+  status.SetPayload(kFeedCompactedType, absl::Cord(detail.SerializeAsString()));
+  return status;
+}
+
+std::optional<int64_t> FeedCompactedRevision(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kOutOfRange) return std::nullopt;
+  absl::optional<absl::Cord> payload = status.GetPayload(kFeedCompactedType);
+  v1::FeedCompacted detail;
+  if (!payload || !detail.ParseFromString(std::string(*payload))) return std::nullopt;
+  return detail.oldest_resumable_revision();
 }
 
 }  // namespace handover

@@ -7,6 +7,9 @@
 
 #include "absl/strings/string_view.h"
 
+#include <cstdint>
+#include <optional>
+
 #include "absl/status/status.h"
 
 namespace handover {
@@ -17,5 +20,11 @@ absl::Status FieldError(absl::string_view field_path, absl::string_view rule);
 
 // NOT_FOUND that says nothing about whether the resource exists.
 absl::Status CaseNotFound(absl::string_view name);
+
+// OUT_OF_RANGE for a feed revision older than the retained history, with a
+// handover.v1.FeedCompacted payload (a google.rpc.Status detail on the wire).
+absl::Status FeedCompactedError(int64_t oldest_resumable_revision);
+// The oldest resumable revision if `status` is that error.
+std::optional<int64_t> FeedCompactedRevision(const absl::Status& status);
 
 }  // namespace handover

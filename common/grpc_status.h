@@ -1,6 +1,9 @@
 // The one mapping between absl::Status (used everywhere inside) and
-// grpc::Status (on the wire). Codes map one to one; the message is kept.
-// tests/grpc_status_test.cc checks the round trip for every code.
+// grpc::Status (on the wire). Codes map one to one and the message is kept.
+// absl payloads (type URL -> serialized message) travel as google.rpc.Status
+// details (google.protobuf.Any) in the grpc-status-details-bin trailer, the
+// standard rich error model, and come back as payloads.
+// tests/unit/grpc_status_test.cc checks the round trip.
 #pragma once
 
 #include <grpcpp/support/status.h>

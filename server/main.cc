@@ -56,6 +56,26 @@ int main(int argc, char** argv) {
   app.add_option("--max-list-items", options.service.form_limits.max_list_items,
                  "Most items in a list field of a form")
       ->capture_default_str();
+  auto seconds = [](std::chrono::seconds* out) {
+    return [out](int64_t value) { *out = std::chrono::seconds(value); };
+  };
+  app.add_option_function<int64_t>("--feed-retention-seconds", seconds(&options.feed_retention),
+                                   "Feed history kept (default 30 days)")
+      ->check(CLI::PositiveNumber);
+  app.add_option_function<int64_t>("--feed-compaction-seconds",
+                                   seconds(&options.feed_compaction_interval),
+                                   "How often old feed history is dropped (default 3600)")
+      ->check(CLI::PositiveNumber);
+  auto millis = [](std::chrono::milliseconds* out) {
+    return [out](int64_t value) { *out = std::chrono::milliseconds(value); };
+  };
+  app.add_option_function<int64_t>("--watch-progress-ms",
+                                   millis(&options.service.watch.progress_interval),
+                                   "Progress revision interval on idle watches (default 5000)")
+      ->check(CLI::PositiveNumber);
+  app.add_option_function<int64_t>("--watch-stall-ms", millis(&options.service.watch.stall_timeout),
+                                   "Cut off a watcher that takes nothing for this long (default 30000)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--reader-threads", options.readers.threads, "Read connections")
       ->capture_default_str();
   app.add_option("--write-batch", options.writer.max_batch, "Most writes per commit")

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
+#include "server/store/case_rows.h"
 
 namespace handover {
 namespace {
@@ -56,8 +57,21 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
       store::SqliteStore::Open(store_options, std::make_shared<const KeyRing>(*std::move(keys)));
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
-  server->service_ =
-      std::make_unique<service::HandoverService>(server->store_.get(), options.service);
+  store::SqliteStore* raw_store = server->store_.get();
+  // The hub's ticker drives progress events and stall checks at the progress
+  // interval, and compaction at its own.
+  server->hub_ = std::make_unique<feed::FeedHub>(
+      options.service.watch.progress_interval,
+      [raw_store, retention = options.feed_retention] {
+        const int64_t cutoff = store::NowMicros() -
+                               std::chrono::duration_cast<std::chrono::microseconds>(retention).count();
+        raw_store->CompactFeed(cutoff, [](absl::StatusOr<int64_t>) {});
+      },
+      options.feed_compaction_interval);
+  raw_store->SetCommitListener(
+      [hub = server->hub_.get()](int64_t head) { hub->NotifyCommit(head); });
+  server->service_ = std::make_unique<service::HandoverService>(
+      server->store_.get(), server->hub_.get(), options.service);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -76,6 +90,8 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
 HandoverServer::~HandoverServer() {
   Shutdown();
   server_.reset();
+  if (store_) store_->SetCommitListener(nullptr);
+  hub_.reset();
   service_.reset();
   store_.reset();
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/feed/feed_hub.h"
 #include "server/service/handover_service.h"
 #include "server/store/sqlite_store.h"
 
@@ -35,6 +36,11 @@ struct ServerOptions {
   // Default 4 MiB.
   int max_receive_message_bytes = 4 * 1024 * 1024;
   service::ServiceOptions service;
+  // Feed events older than this are compacted away (clients then re-sync from
+  // a snapshot). Default 30 days.
+  std::chrono::seconds feed_retention{30 * 24 * 3600};
+  // How often compaction runs. Default 1 hour.
+  std::chrono::seconds feed_compaction_interval{3600};
   store::WriterOptions writer;
   store::ReaderOptions readers;
 };
@@ -49,6 +55,9 @@ class HandoverServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // The store and the feed hub, for tests and administration.
+  store::SqliteStore* store() { return store_.get(); }
+  feed::FeedHub* hub() { return hub_.get(); }
   // Blocks until Shutdown.
   void Wait();
   // Stops accepting calls, lets in-flight calls finish until `deadline`, then
@@ -59,6 +68,7 @@ class HandoverServer {
   HandoverServer() = default;
 
   std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<feed::FeedHub> hub_;
   std::unique_ptr<service::HandoverService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

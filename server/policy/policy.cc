@@ -30,6 +30,8 @@ constexpr Scope kAccessTable[kOperationCount][kRoleCount] = {
     {Scope::kOwnCases, Scope::kNone, Scope::kNone, Scope::kNone},
     // WithdrawConsent
     {Scope::kOwnCases, Scope::kNone, Scope::kNone, Scope::kNone},
+    // ReadFeed (Sync, Watch): the store filters events to the same scope
+    {Scope::kOwnCases, Scope::kAllCases, Scope::kAssignedToCaller, Scope::kNone},
 };
 
 bool InScope(Scope scope, const Principal& caller, const CaseFacts& facts) {
@@ -73,6 +75,19 @@ bool HasActiveConsent(const CaseFacts& facts, v1::ConsentPurpose purpose,
     }
   }
   return false;
+}
+
+std::vector<std::string> FieldsCoveredBy(v1::ConsentPurpose purpose) {
+  switch (purpose) {
+    case v1::CONSENT_PURPOSE_HEALTH_NEEDS:
+      return {"health.special_needs_description"};
+    case v1::CONSENT_PURPOSE_MEDICAL_RECORD:
+      return {"health.medical_record_reference", "documents(DOCUMENT_TYPE_MEDICAL_RECORD)"};
+    case v1::CONSENT_PURPOSE_SOCIAL_DOCUMENTS:
+      return {"documents(DOCUMENT_TYPE_SOCIAL_DOCUMENTS)"};
+    default:
+      return {};
+  }
 }
 
 void ProjectForm(const Principal& caller, const CaseFacts& facts, v1::HandoverForm* form,

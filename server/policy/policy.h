@@ -27,11 +27,13 @@ enum class Operation {
   kAssignCase,
   kRecordConsent,
   kWithdrawConsent,
+  kReadFeed,  // Sync and Watch
 };
 inline constexpr Operation kAllOperations[] = {
     Operation::kCreateCase,    Operation::kGetCase,    Operation::kListCases,
     Operation::kUpdateForm,    Operation::kListVersions, Operation::kGetVersion,
-    Operation::kAssignCase,    Operation::kRecordConsent, Operation::kWithdrawConsent};
+    Operation::kAssignCase,    Operation::kRecordConsent, Operation::kWithdrawConsent,
+    Operation::kReadFeed};
 inline constexpr Role kAllRoles[] = {Role::kOperator, Role::kImmigrationService,
                                      Role::kMunicipality, Role::kAuditor};
 
@@ -70,6 +72,10 @@ absl::Status Authorize(const Principal& caller, Operation operation, const CaseF
 // True if an active consent for `purpose` covers `municipality_code`.
 bool HasActiveConsent(const CaseFacts& facts, v1::ConsentPurpose purpose,
                       absl::string_view municipality_code);
+
+// The withheld-field paths (as ProjectForm names them) that an active consent
+// for `purpose` opens to a municipality.
+std::vector<std::string> FieldsCoveredBy(v1::ConsentPurpose purpose);
 
 // Reduces `form` to what `caller` may see of this case and lists the removed
 // field paths in `withheld` (relative to the form). Operators see all; the

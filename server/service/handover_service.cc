@@ -11,6 +11,7 @@
 #include "server/policy/policy.h"
 #include "server/service/caller.h"
 #include "server/service/page_tokens.h"
+#include "server/service/views.h"
 
 namespace handover::service {
 namespace {
@@ -54,21 +55,27 @@ absl::Status CheckRole(const Principal& principal, Operation operation) {
   return absl::OkStatus();
 }
 
-v1::Case CaseView(const Principal& caller, store::CaseSnapshot& snapshot) {
-  v1::Case view = std::move(snapshot.meta);
-  if (snapshot.form) {
-    std::vector<std::string> withheld;
-    policy::ProjectForm(caller, snapshot.facts, &*snapshot.form, &withheld);
-    *view.mutable_form() = std::move(*snapshot.form);
-    for (auto& path : withheld) view.add_withheld_fields(std::move(path));
-  }
-  return view;
-}
-
 store::WriteContext WriteContextOf(const Caller& caller, const std::string& request_id,
                                    const google::protobuf::Message& request) {
   return store::WriteContext{caller.principal, caller.actor, request_id, &request};
 }
+
+// Which cases (or events) a listing walks for the caller; the policy table
+// decides, the store filters.
+store::CaseQuery::Scope QueryScope(const Principal& principal, Operation operation) {
+  switch (policy::ScopeOf(operation, principal.role)) {
+    case policy::Scope::kOwnCases: return store::CaseQuery::Scope::kOperator;
+    case policy::Scope::kAssignedToCaller: return store::CaseQuery::Scope::kMunicipality;
+    default: return store::CaseQuery::Scope::kAll;
+  }
+}
+
+// Stream reactor for a Watch refused before it started.
+class RefusedWatch final : public grpc::ServerWriteReactor<v1::WatchResponse> {
+ public:
+  explicit RefusedWatch(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
 
 absl::Status ValidateUpdateMask(const google::protobuf::FieldMask& mask) {
   for (int i = 0; i < mask.paths_size(); ++i) {
@@ -109,8 +116,9 @@ absl::Status ValidateConsent(const v1::Consent& consent) {
 
 }  // namespace
 
-HandoverService::HandoverService(store::CaseStore* store, ServiceOptions options)
-    : store_(store), options_(std::move(options)) {}
+HandoverService::HandoverService(store::CaseStore* store, feed::FeedHub* hub,
+                                 ServiceOptions options)
+    : store_(store), hub_(hub), options_(std::move(options)) {}
 
 grpc::ServerUnaryReactor* HandoverService::CreateCase(grpc::CallbackServerContext* context,
                                                       const v1::CreateCaseRequest* request,
@@ -170,13 +178,7 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
   }
 
   store::CaseQuery query;
-  switch (policy::ScopeOf(Operation::kListCases, caller->principal.role)) {
-    case policy::Scope::kOwnCases: query.scope = store::CaseQuery::Scope::kOperator; break;
-    case policy::Scope::kAssignedToCaller:
-      query.scope = store::CaseQuery::Scope::kMunicipality;
-      break;
-    default: query.scope = store::CaseQuery::Scope::kAll; break;
-  }
+  query.scope = QueryScope(caller->principal, Operation::kListCases);
   query.organisation_id = caller->principal.organisation_id;
   if (!request->person_identifier().empty()) {
     RETURN_FINISH_IF_ERROR(
@@ -197,6 +199,7 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
                       if (!page.last_case_id.empty()) {
                         response->set_next_page_token(EncodeCaseToken(page.last_case_id));
                       }
+                      response->set_revision(page.revision);
                     }));
   return reactor;
 }
@@ -352,6 +355,59 @@ grpc::ServerUnaryReactor* HandoverService::WithdrawConsent(
         *response->mutable_consent() = std::move(consent);
       }));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* context,
+                                                const v1::SyncRequest* request,
+                                                v1::SyncResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  RETURN_FINISH_IF_ERROR(context, caller.status());
+  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kReadFeed));
+  if (request->after_revision() < 0) {
+    return Finish(context, FieldError("after_revision", "must not be negative"));
+  }
+  auto page_size = EffectivePageSize(request->page_size(), options_.default_sync_page_size,
+                                     options_.max_page_size);
+  RETURN_FINISH_IF_ERROR(context, page_size.status());
+
+  store::FeedQuery query;
+  query.scope = QueryScope(caller->principal, Operation::kReadFeed);
+  query.organisation_id = caller->principal.organisation_id;
+  query.after_revision = request->after_revision();
+  query.page_size = *page_size;
+  query.include_cases = request->include_cases();
+  query.authorize = AuthorizerFor(caller->principal, Operation::kGetCase, "case");
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->ReadFeed(std::move(query),
+                   Respond<store::FeedPage>(reactor, [response, principal = caller->principal](
+                                                         store::FeedPage& page) {
+                     for (auto& event : page.events) {
+                       *response->add_events() = EventView(principal, event);
+                     }
+                     response->set_next_after_revision(page.scanned_through);
+                     response->set_caught_up(page.caught_up);
+                   }));
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
+    grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  if (!caller.ok()) return new RefusedWatch(caller.status());
+  if (absl::Status role = CheckRole(caller->principal, Operation::kReadFeed); !role.ok()) {
+    return new RefusedWatch(role);
+  }
+  if (request->after_revision() < 0) {
+    return new RefusedWatch(FieldError("after_revision", "must not be negative"));
+  }
+  store::FeedQuery query;
+  query.scope = QueryScope(caller->principal, Operation::kReadFeed);
+  query.organisation_id = caller->principal.organisation_id;
+  query.after_revision = request->after_revision();
+  query.include_cases = request->include_cases();
+  query.authorize = AuthorizerFor(caller->principal, Operation::kGetCase, "case");
+  return Watcher::Start(store_, hub_, *std::move(caller), std::move(query), options_.watch);
 }
 
 }  // namespace handover::service

@@ -12,6 +12,8 @@
 
 #include "common/validation.h"
 #include "handover/v1/handover_service.grpc.pb.h"
+#include "server/feed/feed_hub.h"
+#include "server/service/watcher.h"
 #include "server/store/case_store.h"
 
 namespace handover::service {
@@ -24,12 +26,15 @@ struct ServiceOptions {
   // Larger page sizes are reduced to this. Default 500.
   int max_page_size = 500;
   FormLimits form_limits;
+  // Sync page size when the request gives none. Default 100.
+  int default_sync_page_size = 100;
+  WatchOptions watch;
 };
 
 class HandoverService final : public v1::HandoverService::CallbackService {
  public:
-  // `store` must outlive the service.
-  HandoverService(store::CaseStore* store, ServiceOptions options);
+  // `store` and `hub` must outlive the service.
+  HandoverService(store::CaseStore* store, feed::FeedHub* hub, ServiceOptions options);
 
   grpc::ServerUnaryReactor* CreateCase(grpc::CallbackServerContext* context,
                                        const v1::CreateCaseRequest* request,
@@ -58,9 +63,15 @@ class HandoverService final : public v1::HandoverService::CallbackService {
   grpc::ServerUnaryReactor* WithdrawConsent(grpc::CallbackServerContext* context,
                                             const v1::WithdrawConsentRequest* request,
                                             v1::WithdrawConsentResponse* response) override;
+  grpc::ServerUnaryReactor* Sync(grpc::CallbackServerContext* context,
+                                 const v1::SyncRequest* request,
+                                 v1::SyncResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchResponse>* Watch(grpc::CallbackServerContext* context,
+                                                     const v1::WatchRequest* request) override;
 
  private:
   store::CaseStore* store_;
+  feed::FeedHub* hub_;
   const ServiceOptions options_;
 };
 

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
 
@@ -166,6 +167,35 @@ absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string&
     return absl::NotFoundError(absl::StrCat(ConsentName(case_id, consent_id), ": no such consent"));
   }
   return ConsentFromRow(row, case_id);
+}
+
+void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now) {
+  SQLite::Statement insert(db,
+                           "INSERT INTO events (case_id, kind, version, commit_time, operator_id, "
+                           "municipality_code, municipality_only, withdrawn_fields) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, event.case_id);
+  insert.bind(2, static_cast<int>(event.kind));
+  insert.bind(3, event.version);
+  insert.bind(4, now);
+  insert.bind(5, event.operator_id);
+  if (event.municipality_code) {
+    insert.bind(6, *event.municipality_code);
+  } else {
+    insert.bind(6);
+  }
+  insert.bind(7, event.municipality_only ? 1 : 0);
+  insert.bind(8, absl::StrJoin(event.withdrawn_fields, ","));
+  insert.exec();
+}
+
+int64_t HeadRevision(SQLite::Database& db) {
+  SQLite::Statement head(db, "SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+  return head.executeStep() ? head.getColumn(0).getInt64() : 0;
+}
+
+int64_t CompactedThrough(SQLite::Database& db) {
+  return db.execAndGet("SELECT compacted_through FROM feed_state").getInt64();
 }
 
 absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(SQLite::Database& db,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/crypto.h"
@@ -36,6 +37,25 @@ absl::StatusOr<CaseSnapshot> ReadSnapshot(SQLite::Database& db, const KeyRing& k
 // One consent of a case, NOT_FOUND if absent or of another case.
 absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string& case_id,
                                         const std::string& consent_id);
+
+// A change to record in the feed, in the write's transaction.
+struct EventRow {
+  std::string case_id;
+  v1::EventKind kind = v1::EVENT_KIND_UNSPECIFIED;
+  int64_t version = 0;
+  std::string operator_id;
+  // Addressed to this municipality, if any; `municipality_only` hides it from
+  // the operator and the Immigration Service (revocations).
+  std::optional<std::string> municipality_code;
+  bool municipality_only = false;
+  std::vector<std::string> withdrawn_fields;
+};
+// Appends the event; its revision is assigned by SQLite, in commit order.
+void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now);
+// The newest revision ever assigned (0 if none), also after compaction.
+int64_t HeadRevision(SQLite::Database& db);
+// Revisions up to this one have been compacted away.
+int64_t CompactedThrough(SQLite::Database& db);
 
 // What an earlier request with the same id produced.
 struct PriorRequest {

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "common/identity.h"
 #include "handover/v1/case.pb.h"
+#include "handover/v1/feed.pb.h"
 #include "handover/v1/form.pb.h"
 #include "server/policy/policy.h"
 
@@ -97,6 +98,34 @@ struct CasePage {
   std::vector<CaseSnapshot> cases;
   // Empty on the last page.
   std::string last_case_id;
+  // The feed head revision the page was read at.
+  int64_t revision = 0;
+};
+
+// Which events a caller sees, after a revision.
+struct FeedQuery {
+  // kOperator: its own cases' events; kMunicipality: events addressed to it;
+  // kAll: every event but revocations (which only their municipality sees).
+  CaseQuery::Scope scope = CaseQuery::Scope::kAll;
+  std::string organisation_id;
+  int64_t after_revision = 0;
+  int page_size = 100;
+  // Attach each event's case, read now, if `authorize` allows it.
+  bool include_cases = false;
+  Authorizer authorize;
+};
+
+struct FeedEvent {
+  v1::ChangeEvent event;  // without `case`
+  std::optional<CaseSnapshot> snapshot;
+};
+
+struct FeedPage {
+  std::vector<FeedEvent> events;
+  // The caller has seen everything up to this revision.
+  int64_t scanned_through = 0;
+  // Nothing after scanned_through yet.
+  bool caught_up = false;
 };
 
 struct VersionPage {
@@ -135,6 +164,16 @@ class CaseStore {
   // Newest first, below `before_version` (0: from the newest).
   virtual void ListVersions(std::string case_id, int64_t before_version, int page_size,
                             Authorizer authorize, Done<VersionPage> done) = 0;
+
+  // Events after query.after_revision in revision order. OUT_OF_RANGE
+  // (FeedCompactedError) if that revision was compacted away.
+  virtual void ReadFeed(FeedQuery query, Done<FeedPage> done) = 0;
+  // Drops events committed before `before_micros`; returns the new
+  // compacted-through revision.
+  virtual void CompactFeed(int64_t before_micros, Done<int64_t> done) = 0;
+  // Called on a store thread after each durable commit with the newest
+  // revision. Set once, before the first write.
+  virtual void SetCommitListener(std::function<void(int64_t head_revision)> listener) = 0;
 };
 
 }  // namespace handover::store

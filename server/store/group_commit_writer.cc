@@ -37,6 +37,11 @@ WriterStats GroupCommitWriter::stats() const {
   return stats_;
 }
 
+void GroupCommitWriter::SetCommitHook(std::function<void(SQLite::Database&)> hook) {
+  std::lock_guard lock(mu_);
+  commit_hook_ = std::move(hook);
+}
+
 void GroupCommitWriter::Run() {
   for (;;) {
     std::deque<Task> group;
@@ -74,6 +79,12 @@ void GroupCommitWriter::CommitGroup(std::deque<Task>& group) {
       results.push_back(std::move(status));
     }
     db_->exec("COMMIT");
+    std::function<void(SQLite::Database&)> hook;
+    {
+      std::lock_guard lock(mu_);
+      hook = commit_hook_;
+    }
+    if (hook) hook(*db_);
   } catch (const std::exception& e) {
     commit_status = absl::UnavailableError(absl::StrCat("storage commit failed: ", e.what()));
     try {

@@ -54,6 +54,11 @@ class GroupCommitWriter {
 
   WriterStats stats() const;
 
+  // Runs on the writer thread right after each successful COMMIT, before the
+  // tasks' `done`s, with the write connection (read-only use). Set it before
+  // the first Submit.
+  void SetCommitHook(std::function<void(SQLite::Database&)> hook);
+
  private:
   struct Task {
     Apply apply;
@@ -69,6 +74,7 @@ class GroupCommitWriter {
   std::deque<Task> queue_;  // guarded by mu_
   bool stopping_ = false;   // guarded by mu_
   WriterStats stats_;       // guarded by mu_
+  std::function<void(SQLite::Database&)> commit_hook_;  // guarded by mu_
   std::thread thread_;
 };
 

@@ -74,6 +74,34 @@ CREATE TABLE requests (
   PRIMARY KEY (organisation, request_id)
 ) WITHOUT ROWID;
 )sql",
+    // 2: the change feed. AUTOINCREMENT: a revision is never reused, even
+    // after compaction deletes the newest events.
+    R"sql(
+CREATE TABLE events (
+  revision INTEGER PRIMARY KEY AUTOINCREMENT,
+  case_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  commit_time INTEGER NOT NULL,
+  operator_id TEXT NOT NULL,
+  -- The municipality the event is addressed to, if any.
+  municipality_code TEXT,
+  -- 1: only that municipality sees it (a revocation).
+  municipality_only INTEGER NOT NULL,
+  -- Comma-separated form paths to delete (consent withdrawn).
+  withdrawn_fields TEXT NOT NULL
+);
+CREATE INDEX events_by_operator ON events (operator_id, revision);
+CREATE INDEX events_by_municipality ON events (municipality_code, revision);
+CREATE INDEX events_by_time ON events (commit_time);
+
+CREATE TABLE feed_state (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+  -- Events up to this revision have been compacted away.
+  compacted_through INTEGER NOT NULL
+);
+INSERT INTO feed_state (singleton, compacted_through) VALUES (1, 0);
+)sql",
 };
 
 constexpr int kCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -1,6 +1,7 @@
 #include "server/store/sqlite_store.h"
 
 #include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/field_mask_util.h>
@@ -8,6 +9,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/dates.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
@@ -158,6 +160,12 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
         insert.bind(5, now);
         insert.exec();
         InsertVersion(db, *keys_, context, case_id, 1, form, now);
+        AppendEvent(db,
+                    {.case_id = case_id,
+                     .kind = v1::EVENT_KIND_CASE_CREATED,
+                     .version = 1,
+                     .operator_id = context.principal.organisation_id},
+                    now);
         RecordRequest(db, context, fingerprint, {case_id, 1, ""});
         return ReadSnapshot(db, *keys_, case_id, 1, true, AllowAll);
       },
@@ -210,6 +218,13 @@ void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand comm
         update.bind(3, now);
         update.bind(4, command.case_id);
         update.exec();
+        AppendEvent(db,
+                    {.case_id = command.case_id,
+                     .kind = v1::EVENT_KIND_FORM_UPDATED,
+                     .version = version,
+                     .operator_id = current->facts.operator_id,
+                     .municipality_code = current->facts.municipality_code},
+                    now);
         RecordRequest(db, context, fingerprint, {command.case_id, version, ""});
         return ReadSnapshot(db, *keys_, command.case_id, version, true, authorize);
       },
@@ -254,7 +269,26 @@ void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
         update.bind(2, now);
         update.bind(3, command.case_id);
         update.exec();
-        RecordRequest(db, context, fingerprint, {command.case_id, current->meta.version(), ""});
+        const int64_t version = current->meta.version();
+        const std::string& operator_id = current->facts.operator_id;
+        if (current->facts.municipality_code) {
+          AppendEvent(db,
+                      {.case_id = command.case_id,
+                       .kind = v1::EVENT_KIND_ACCESS_REVOKED,
+                       .version = version,
+                       .operator_id = operator_id,
+                       .municipality_code = current->facts.municipality_code,
+                       .municipality_only = true},
+                      now);
+        }
+        AppendEvent(db,
+                    {.case_id = command.case_id,
+                     .kind = v1::EVENT_KIND_ASSIGNED,
+                     .version = version,
+                     .operator_id = operator_id,
+                     .municipality_code = command.municipality_code},
+                    now);
+        RecordRequest(db, context, fingerprint, {command.case_id, version, ""});
         return ReadSnapshot(db, *keys_, command.case_id, 0, true, authorize);
       },
       std::move(done));
@@ -292,6 +326,13 @@ void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id
         insert.bind(8, context.actor);
         insert.exec();
         TouchCase(db, case_id, now);
+        AppendEvent(db,
+                    {.case_id = case_id,
+                     .kind = v1::EVENT_KIND_CONSENT_GIVEN,
+                     .version = current->meta.version(),
+                     .operator_id = current->facts.operator_id,
+                     .municipality_code = current->facts.municipality_code},
+                    now);
         RecordRequest(db, context, fingerprint, {case_id, 0, consent_id});
         return LoadConsent(db, case_id, consent_id);
       },
@@ -325,6 +366,19 @@ void SqliteStore::WithdrawConsent(const WriteContext& context, std::string case_
         update.bind(2, consent_id);
         update.exec();
         TouchCase(db, case_id, now);
+        EventRow event{.case_id = case_id,
+                       .kind = v1::EVENT_KIND_CONSENT_WITHDRAWN,
+                       .version = current->meta.version(),
+                       .operator_id = current->facts.operator_id,
+                       .municipality_code = current->facts.municipality_code};
+        auto after = LoadCase(db, case_id);
+        if (!after.ok()) return after.status();
+        if (current->facts.municipality_code &&
+            !policy::HasActiveConsent(after->facts, consent->purpose(),
+                                      *current->facts.municipality_code)) {
+          event.withdrawn_fields = policy::FieldsCoveredBy(consent->purpose());
+        }
+        AppendEvent(db, event, now);
         RecordRequest(db, context, fingerprint, {case_id, 0, consent_id});
         return LoadConsent(db, case_id, consent_id);
       },
@@ -344,6 +398,9 @@ void SqliteStore::GetCase(std::string case_id, int64_t version, bool with_form,
 void SqliteStore::ListCases(CaseQuery query, Done<CasePage> done) {
   Read<CasePage>(
       [this, query = std::move(query)](SQLite::Database& db) -> absl::StatusOr<CasePage> {
+        SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
+        CasePage page;
+        page.revision = HeadRevision(db);
         std::string sql = "SELECT case_id FROM cases WHERE case_id > ?";
         if (query.scope == CaseQuery::Scope::kOperator) sql += " AND operator_id = ?";
         if (query.scope == CaseQuery::Scope::kMunicipality) sql += " AND municipality_code = ?";
@@ -362,7 +419,6 @@ void SqliteStore::ListCases(CaseQuery query, Done<CasePage> done) {
         std::vector<std::string> ids;
         while (select.executeStep()) ids.push_back(select.getColumn(0).getString());
 
-        CasePage page;
         const bool more = ids.size() > static_cast<size_t>(query.page_size);
         if (more) ids.pop_back();
         for (const std::string& id : ids) {
@@ -408,6 +464,100 @@ void SqliteStore::ListVersions(std::string case_id, int64_t before_version, int 
         return page;
       },
       std::move(done));
+}
+
+void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
+  Read<FeedPage>(
+      [this, query = std::move(query)](SQLite::Database& db) -> absl::StatusOr<FeedPage> {
+        SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
+        const int64_t compacted = CompactedThrough(db);
+        if (query.after_revision < compacted) return FeedCompactedError(compacted);
+        const int64_t head = HeadRevision(db);
+
+        std::string sql =
+            "SELECT revision, case_id, kind, version, commit_time, withdrawn_fields FROM events "
+            "WHERE revision > ?";
+        switch (query.scope) {
+          case CaseQuery::Scope::kMunicipality: sql += " AND municipality_code = ?"; break;
+          case CaseQuery::Scope::kOperator:
+            sql += " AND operator_id = ? AND municipality_only = 0";
+            break;
+          case CaseQuery::Scope::kAll: sql += " AND municipality_only = 0"; break;
+        }
+        sql += " ORDER BY revision LIMIT ?";
+        SQLite::Statement select(db, sql);
+        int at = 1;
+        select.bind(at++, query.after_revision);
+        if (query.scope != CaseQuery::Scope::kAll) select.bind(at++, query.organisation_id);
+        select.bind(at, query.page_size);
+
+        FeedPage page;
+        std::map<std::string, std::optional<CaseSnapshot>> cases;  // read once per page
+        while (select.executeStep()) {
+          FeedEvent item;
+          v1::ChangeEvent& event = item.event;
+          const std::string case_id = select.getColumn(1).getString();
+          event.set_revision(select.getColumn(0).getInt64());
+          event.set_case_name(CaseName(case_id));
+          event.set_kind(static_cast<v1::EventKind>(select.getColumn(2).getInt()));
+          event.set_version(select.getColumn(3).getInt64());
+          *event.mutable_commit_time() = ToTimestamp(select.getColumn(4).getInt64());
+          for (auto path : absl::StrSplit(select.getColumn(5).getString(), ',', absl::SkipEmpty())) {
+            event.add_withdrawn_fields(std::string(path));
+          }
+          if (query.include_cases && event.kind() != v1::EVENT_KIND_ACCESS_REVOKED) {
+            auto [it, fresh] = cases.try_emplace(case_id);
+            if (fresh) {
+              auto read = ReadSnapshot(db, *keys_, case_id, 0, true, query.authorize);
+              if (read.ok()) {
+                it->second = std::move(*read);
+              } else if (read.status().code() != absl::StatusCode::kNotFound) {
+                return read.status();
+              }
+            }
+            item.snapshot = it->second;
+          }
+          page.events.push_back(std::move(item));
+        }
+        const bool full = page.events.size() == static_cast<size_t>(query.page_size);
+        page.caught_up = !full;
+        page.scanned_through = full ? page.events.back().event.revision()
+                                    : std::max(head, query.after_revision);
+        return page;
+      },
+      std::move(done));
+}
+
+void SqliteStore::CompactFeed(int64_t before_micros, Done<int64_t> done) {
+  Write<int64_t>(
+      [before_micros](SQLite::Database& db) -> absl::StatusOr<int64_t> {
+        SQLite::Statement last(db, "SELECT MAX(revision) FROM events WHERE commit_time < ?");
+        last.bind(1, before_micros);
+        last.executeStep();
+        const int64_t compacted = CompactedThrough(db);
+        if (last.getColumn(0).isNull() || last.getColumn(0).getInt64() <= compacted) {
+          return compacted;
+        }
+        const int64_t through = last.getColumn(0).getInt64();
+        SQLite::Statement drop(db, "DELETE FROM events WHERE revision <= ?");
+        drop.bind(1, through);
+        drop.exec();
+        SQLite::Statement mark(db, "UPDATE feed_state SET compacted_through = ?");
+        mark.bind(1, through);
+        mark.exec();
+        return through;
+      },
+      std::move(done));
+}
+
+void SqliteStore::SetCommitListener(std::function<void(int64_t head_revision)> listener) {
+  if (!listener) {
+    writer_->SetCommitHook(nullptr);
+    return;
+  }
+  writer_->SetCommitHook([listener = std::move(listener)](SQLite::Database& db) {
+    listener(HeadRevision(db));
+  });
 }
 
 }  // namespace handover::store

@@ -46,6 +46,9 @@ class SqliteStore final : public CaseStore {
   void ListCases(CaseQuery query, Done<CasePage> done) override;
   void ListVersions(std::string case_id, int64_t before_version, int page_size,
                     Authorizer authorize, Done<VersionPage> done) override;
+  void ReadFeed(FeedQuery query, Done<FeedPage> done) override;
+  void CompactFeed(int64_t before_micros, Done<int64_t> done) override;
+  void SetCommitListener(std::function<void(int64_t head_revision)> listener) override;
 
   WriterStats writer_stats() const { return writer_->stats(); }
 

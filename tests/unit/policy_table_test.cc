@@ -71,6 +71,7 @@ absl::StatusCode Expected(Operation op, const NamedCaller& caller, CaseState sta
     case Operation::kListCases:
     case Operation::kListVersions:
     case Operation::kGetVersion:
+    case Operation::kReadFeed:
       if (role == Role::kAuditor) return StatusCode::kPermissionDenied;
       if (role == Role::kImmigrationService) return StatusCode::kOk;
       if (role == Role::kOperator) return owner ? StatusCode::kOk : StatusCode::kNotFound;
@@ -140,7 +141,7 @@ TEST(PolicyTable, EveryOperationRoleCaseStateAndConsentState) {
       }
     }
   }
-  EXPECT_EQ(walked, 9 * 5 * 4 * 4);
+  EXPECT_EQ(walked, 10 * 5 * 4 * 4);
 }
 
 TEST(PolicyTable, OperatorViewIsTheWholeForm) {

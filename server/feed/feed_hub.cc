@@ -1,0 +1,79 @@
+#include "server/feed/feed_hub.h"
+
+#include <algorithm>
+
+namespace handover::feed {
+
+FeedHub::FeedHub(std::chrono::milliseconds tick, std::function<void()> maintenance,
+                 std::chrono::milliseconds maintenance_interval)
+    : tick_(tick),
+      maintenance_(std::move(maintenance)),
+      maintenance_interval_(maintenance_interval),
+      ticker_([this] { Tick(); }) {}
+
+FeedHub::~FeedHub() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  ticker_.join();
+}
+
+void FeedHub::Add(std::weak_ptr<FeedListener> listener) {
+  std::lock_guard lock(mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+std::vector<std::shared_ptr<FeedListener>> FeedHub::LiveLocked() {
+  std::vector<std::shared_ptr<FeedListener>> live;
+  live.reserve(listeners_.size());
+  std::erase_if(listeners_, [&live](const std::weak_ptr<FeedListener>& weak) {
+    auto strong = weak.lock();
+    if (!strong) return true;
+    live.push_back(std::move(strong));
+    return false;
+  });
+  return live;
+}
+
+void FeedHub::NotifyCommit(int64_t head_revision) {
+  std::vector<std::shared_ptr<FeedListener>> live;
+  {
+    std::lock_guard lock(mu_);
+    head_revision_ = std::max(head_revision_, head_revision);
+    live = LiveLocked();
+  }
+  for (auto& listener : live) listener->OnCommit(head_revision);
+}
+
+int64_t FeedHub::head_revision() const {
+  std::lock_guard lock(mu_);
+  return head_revision_;
+}
+
+size_t FeedHub::watcher_count() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& weak : listeners_) n += weak.expired() ? 0 : 1;
+  return n;
+}
+
+void FeedHub::Tick() {
+  auto next_maintenance = std::chrono::steady_clock::now() + maintenance_interval_;
+  std::unique_lock lock(mu_);
+  while (!wake_.wait_for(lock, tick_, [this] { return stopping_; })) {
+    auto live = LiveLocked();
+    lock.unlock();
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& listener : live) listener->OnTick(now);
+    live.clear();  // drop references outside the lock, too
+    if (maintenance_ && now >= next_maintenance) {
+      maintenance_();
+      next_maintenance = now + maintenance_interval_;
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace handover::feed

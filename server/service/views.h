@@ -1,0 +1,17 @@
+// Step five of every RPC: project what the store read into what the caller
+// may see (policy::ProjectForm), as proto messages.
+#pragma once
+
+#include "common/identity.h"
+#include "handover/v1/case.pb.h"
+#include "handover/v1/feed.pb.h"
+#include "server/store/case_store.h"
+
+namespace handover::service {
+
+// The case with its form (if read) projected for `caller`. Consumes `snapshot`.
+v1::Case CaseView(const Principal& caller, store::CaseSnapshot& snapshot);
+// The event, with its case projected for `caller` if one was read. Consumes `event`.
+v1::ChangeEvent EventView(const Principal& caller, store::FeedEvent& event);
+
+}  // namespace handover::service

@@ -1,0 +1,185 @@
+#include "server/service/watcher.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "server/service/views.h"
+
+namespace handover::service {
+
+Watcher* Watcher::Start(store::CaseStore* store, feed::FeedHub* hub, Caller caller,
+                        store::FeedQuery query, WatchOptions options) {
+  std::shared_ptr<Watcher> watcher(
+      new Watcher(store, std::move(caller), std::move(query), options));
+  watcher->self_ = watcher;
+  hub->Add(watcher);
+  watcher->Pump();
+  return watcher.get();
+}
+
+Watcher::Watcher(store::CaseStore* store, Caller caller, store::FeedQuery query,
+                 WatchOptions options)
+    : store_(store),
+      caller_(std::move(caller)),
+      query_(std::move(query)),
+      options_(options),
+      cursor_(query_.after_revision) {}
+
+void Watcher::Pump() {
+  bool write = false;
+  bool read = false;
+  store::FeedQuery query;
+  {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    if (!writing_) {
+      if (!pending_.empty()) {
+        in_flight_ = std::move(pending_.front());
+        pending_.pop_front();
+        write = true;
+      } else if (progress_due_ && !reading_ && !more_to_read_) {
+        in_flight_.Clear();
+        in_flight_.set_progress_revision(cursor_);
+        progress_due_ = false;
+        write = true;
+      }
+      if (write) {
+        writing_ = true;
+        sent_since_tick_ = true;
+        write_started_ = std::chrono::steady_clock::now();
+      }
+    }
+    if (!reading_ && pending_.empty() && more_to_read_) {
+      reading_ = true;
+      more_to_read_ = false;
+      query = query_;
+      query.after_revision = cursor_;
+      query.page_size = options_.batch_size;
+      read = true;
+    }
+  }
+  if (write) StartWrite(&in_flight_);
+  if (read) {
+    store_->ReadFeed(std::move(query), [self = shared_from_this()](auto page) {
+      self->OnRead(std::move(page));
+    });
+  }
+}
+
+void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
+  bool finish = false;
+  {
+    std::lock_guard lock(mu_);
+    reading_ = false;
+    if (finished_) return;
+    if (!page.ok()) {
+      finish = FinishLocked(page.status());
+    } else {
+      for (store::FeedEvent& event : page->events) {
+        v1::WatchResponse response;
+        *response.mutable_event() = EventView(caller_.principal, event);
+        pending_.push_back(std::move(response));
+      }
+      cursor_ = page->scanned_through;
+      if (!page->caught_up) more_to_read_ = true;
+    }
+  }
+  if (finish) {
+    Finish(ToGrpcStatus(page.status()));
+    return;
+  }
+  Pump();
+}
+
+void Watcher::OnWriteDone(bool ok) {
+  bool finish = false;
+  absl::Status status;
+  {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (finish_pending_) {
+      finish_pending_ = false;
+      finish = true;
+      status = finish_after_write_;
+    } else if (!ok && !finished_) {
+      // The client went away; OnCancel follows.
+      finished_ = true;
+      finish = true;
+      status = absl::CancelledError("watch: the client went away");
+    }
+  }
+  if (finish) {
+    Finish(ToGrpcStatus(status));
+    return;
+  }
+  Pump();
+}
+
+bool Watcher::FinishLocked(const absl::Status& status) {
+  if (finished_) return false;
+  finished_ = true;
+  pending_.clear();
+  if (writing_) {
+    finish_after_write_ = status;
+    finish_pending_ = true;
+    return false;
+  }
+  return true;
+}
+
+void Watcher::OnCancel() {
+  bool finish;
+  {
+    std::lock_guard lock(mu_);
+    finish = FinishLocked(absl::CancelledError("watch: cancelled"));
+  }
+  if (finish) Finish(ToGrpcStatus(absl::CancelledError("watch: cancelled")));
+}
+
+void Watcher::OnDone() {
+  std::shared_ptr<Watcher> last;
+  {
+    std::lock_guard lock(mu_);
+    finished_ = true;
+    last = std::move(self_);  // released after the lock; may delete this
+  }
+}
+
+void Watcher::OnCommit(int64_t /*head_revision*/) {
+  {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    more_to_read_ = true;
+  }
+  Pump();
+}
+
+void Watcher::OnTick(std::chrono::steady_clock::time_point now) {
+  bool stalled = false;
+  int64_t cursor = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    if (writing_ && now - write_started_ > options_.stall_timeout) {
+      // The client has not taken a message for too long. Finish now: the
+      // status follows the messages already in the transport, and the stream
+      // holds nothing more.
+      finished_ = true;
+      pending_.clear();
+      stalled = true;
+      cursor = cursor_;
+    } else if (!sent_since_tick_) {
+      progress_due_ = true;
+    }
+    sent_since_tick_ = false;
+  }
+  if (stalled) {
+    Finish(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
+        "watch: the client fell behind (a message waited more than ",
+        options_.stall_timeout.count(), " ms; revisions up to ", cursor,
+        " were read); resume with after_revision = the last revision you received"))));
+    return;
+  }
+  Pump();
+}
+
+}  // namespace handover::service

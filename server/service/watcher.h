@@ -1,0 +1,84 @@
+// The Watch stream: a self-owned server-streaming reactor that sends the
+// caller's backlog of events and then live ones, without a thread of its own.
+//
+// It reads events from the store in batches of at most `batch_size` after its
+// cursor and writes them one at a time; it reads the next batch only when the
+// last one is written, so a stream holds at most one batch in memory however
+// far behind its client is. Commits (FeedHub) wake it; ticks send a progress
+// revision when nothing else was sent since the last tick, and end a stream
+// whose client has not taken a message for `stall_timeout` with
+// RESOURCE_EXHAUSTED (resume from the last revision received).
+#pragma once
+
+#include <grpcpp/support/server_callback.h>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+
+#include "absl/status/status.h"
+#include "handover/v1/handover_service.pb.h"
+#include "server/feed/feed_hub.h"
+#include "server/service/caller.h"
+#include "server/store/case_store.h"
+
+namespace handover::service {
+
+struct WatchOptions {
+  // How often an idle stream gets a progress revision. Default 5 s.
+  std::chrono::milliseconds progress_interval{5000};
+  // A client that takes no message for this long, while more wait, is cut off.
+  // Default 30 s.
+  std::chrono::milliseconds stall_timeout{30000};
+  // Events read and held per stream at once. Default 256.
+  int batch_size = 256;
+};
+
+class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
+                      public feed::FeedListener,
+                      public std::enable_shared_from_this<Watcher> {
+ public:
+  // Starts streaming `query` (whose after_revision is the start) to the caller.
+  // The returned reactor owns itself until gRPC calls OnDone.
+  static Watcher* Start(store::CaseStore* store, feed::FeedHub* hub, Caller caller,
+                        store::FeedQuery query, WatchOptions options);
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+  void OnCommit(int64_t head_revision) override;
+  void OnTick(std::chrono::steady_clock::time_point now) override;
+
+ private:
+  Watcher(store::CaseStore* store, Caller caller, store::FeedQuery query, WatchOptions options);
+
+  // Starts the next write and/or read if the stream is ready for them.
+  void Pump();
+  void OnRead(absl::StatusOr<store::FeedPage> page);
+  // Finishes now, or after the write in flight. Returns true if the caller
+  // must call Finish (outside the lock).
+  bool FinishLocked(const absl::Status& status);
+
+  store::CaseStore* const store_;
+  const Caller caller_;
+  const store::FeedQuery query_;
+  const WatchOptions options_;
+
+  std::mutex mu_;
+  int64_t cursor_;                  // everything up to it is read
+  std::deque<v1::WatchResponse> pending_;  // read, not yet written
+  v1::WatchResponse in_flight_;     // the message being written
+  bool writing_ = false;
+  bool reading_ = false;
+  bool more_to_read_ = true;        // a commit or a full batch since the last read
+  bool sent_since_tick_ = true;
+  bool progress_due_ = false;
+  std::chrono::steady_clock::time_point write_started_;
+  bool finished_ = false;           // Finish called (or decided)
+  absl::Status finish_after_write_;  // set: finish when the write in flight completes
+  bool finish_pending_ = false;
+  std::shared_ptr<Watcher> self_;   // keeps the reactor alive until OnDone
+};
+
+}  // namespace handover::service
