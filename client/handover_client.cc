@@ -40,7 +40,10 @@ absl::StatusOr<std::unique_ptr<HandoverClient>> HandoverClient::Connect(
   tls.pem_root_certs = *ca;
   tls.pem_cert_chain = *cert;
   tls.pem_private_key = *key;
-  auto channel = grpc::CreateChannel(options.server, grpc::SslCredentials(tls));
+  grpc::ChannelArguments arguments;
+  // Reconnect soon after the server comes back, not after minutes of back-off.
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  auto channel = grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), arguments);
   return std::unique_ptr<HandoverClient>(
       new HandoverClient(v1::HandoverService::NewStub(channel), options));
 }
@@ -134,5 +137,28 @@ absl::StatusOr<v1::Consent> HandoverClient::WithdrawConsent(const std::string& n
   }
   return std::move(*response.mutable_consent());
 }
+
+absl::StatusOr<v1::SyncResponse> HandoverClient::Sync(const v1::SyncRequest& request) {
+  v1::SyncResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::Sync, request, &response); !s.ok()) return s;
+  return response;
+}
+
+std::unique_ptr<WatchStream> HandoverClient::Watch(const v1::WatchRequest& request) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata(kActorMetadataKey, options_.actor);
+  auto reader = stub_->Watch(context.get(), request);
+  return std::make_unique<WatchStream>(std::move(context), std::move(reader));
+}
+
+WatchStream::WatchStream(std::unique_ptr<grpc::ClientContext> context,
+                         std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader)
+    : context_(std::move(context)), reader_(std::move(reader)) {}
+
+bool WatchStream::Next(v1::WatchResponse* item) { return reader_->Read(item); }
+
+void WatchStream::Cancel() { context_->TryCancel(); }
+
+absl::Status WatchStream::Finish() { return FromGrpcStatus(reader_->Finish()); }
 
 }  // namespace handover::client

@@ -9,6 +9,9 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/sync_stream.h>
+
 #include "absl/status/statusor.h"
 #include "handover/v1/handover_service.grpc.pb.h"
 
@@ -26,6 +29,23 @@ struct ClientOptions {
   std::string actor;
   // Per-call deadline. Default 30 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
+};
+
+// An open Watch stream. Next blocks for the next item; Cancel (from any
+// thread) makes a blocked Next return false.
+class WatchStream {
+ public:
+  WatchStream(std::unique_ptr<grpc::ClientContext> context,
+              std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader);
+  // False at the end of the stream; then call Finish.
+  bool Next(v1::WatchResponse* item);
+  void Cancel();
+  // The stream's final status (blocks until it ends).
+  absl::Status Finish();
+
+ private:
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader_;
 };
 
 class HandoverClient {
@@ -48,6 +68,9 @@ class HandoverClient {
   absl::StatusOr<v1::Consent> RecordConsent(const v1::RecordConsentRequest& request);
   absl::StatusOr<v1::Consent> WithdrawConsent(const std::string& name,
                                               const std::string& request_id);
+  absl::StatusOr<v1::SyncResponse> Sync(const v1::SyncRequest& request);
+  // Opens a Watch stream; it has no deadline.
+  std::unique_ptr<WatchStream> Watch(const v1::WatchRequest& request);
 
  private:
   HandoverClient(std::unique_ptr<v1::HandoverService::Stub> stub, ClientOptions options);

@@ -1,7 +1,9 @@
 // handoverctl: look cases up and script the handover exchange from a terminal.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdlib>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -14,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "client/exit_codes.h"
 #include "client/handover_client.h"
+#include "client/sync_agent.h"
 #include "client/text_view.h"
 #include "common/dates.h"
 #include "common/json.h"
@@ -65,6 +68,24 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 void Print(const Settings& settings, const google::protobuf::Message& message,
            const std::string& text) {
   std::cout << (settings.output == "json" ? ToJson(message) + "\n" : text);
+}
+
+sigset_t StopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+// Runs `stop` once on the first SIGINT or SIGTERM, from a watcher thread. The
+// signals must have been blocked before any thread started.
+void StopOnSignal(std::function<void()> stop) {
+  std::thread([signals = StopSignals(), stop = std::move(stop)] {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    stop();
+  }).detach();
 }
 
 absl::StatusOr<std::unique_ptr<HandoverClient>> ConnectWith(const Settings& settings) {
@@ -277,6 +298,52 @@ int Main(int argc, char** argv) {
     };
   });
 
+  auto* sync = app.add_subcommand(
+      "sync", "Mirror your cases into a directory (one JSON file per case) from the change feed");
+  std::string into;
+  bool follow = false;
+  sync->add_option("--into", into, "Directory to keep current (created if missing)")->required();
+  sync->add_flag("--follow", follow, "Keep following live changes until interrupted");
+  sync->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      SyncAgent agent(&client, into);
+      StopOnSignal([&agent] { agent.Stop(); });
+      absl::Status status = follow ? agent.Follow() : agent.CatchUp();
+      const SyncStats& s = agent.stats();
+      std::cerr << "sync: at revision " << agent.cursor() << "; " << s.events << " events, "
+                << s.files_written << " files written, " << s.files_deleted << " deleted, "
+                << s.snapshots << " snapshots\n";
+      return status;
+    };
+  });
+
+  auto* watch = app.add_subcommand("watch", "Print changes to your cases as they commit");
+  int64_t after = 0;
+  bool progress = false;
+  watch->add_option("--after", after, "Start after this revision (default: all retained)");
+  watch->add_flag("--progress", progress, "Also print progress revisions");
+  watch->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      v1::WatchRequest request;
+      request.set_after_revision(after);
+      std::unique_ptr<WatchStream> stream = client.Watch(request);
+      StopOnSignal([&stream] { stream->Cancel(); });
+      v1::WatchResponse item;
+      while (stream->Next(&item)) {
+        if (item.has_progress_revision() && !progress) continue;
+        if (settings.output == "json") {
+          std::cout << ToJsonLine(item) << std::endl;
+        } else if (item.has_event()) {
+          std::cout << RenderEventLine(item.event()) << std::endl;
+        } else {
+          std::cout << "progress " << item.progress_revision() << std::endl;
+        }
+      }
+      absl::Status status = stream->Finish();
+      return status.code() == absl::StatusCode::kCancelled ? absl::OkStatus() : status;
+    };
+  });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -288,6 +355,11 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  if (sync->parsed() || watch->parsed()) {
+    // Long-running: stop cleanly on SIGINT/SIGTERM (see StopOnSignal).
+    const sigset_t signals = StopSignals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  }
   absl::Status status;
   auto client = ConnectWith(settings);
   if (!client.ok()) {

@@ -182,6 +182,17 @@ std::string RenderVersion(const v1::CaseVersion& version) {
   return out;
 }
 
+std::string RenderEventLine(const v1::ChangeEvent& event) {
+  std::string line = absl::StrFormat(
+      "revision %-8d %-18s %s  version %d  %s", event.revision(),
+      EnumLabel(v1::EventKind_descriptor()->FindValueByNumber(event.kind())), event.case_name(),
+      event.version(), Time(event.commit_time()));
+  if (event.withdrawn_fields_size() > 0) {
+    absl::StrAppend(&line, "  delete: ", absl::StrJoin(event.withdrawn_fields(), ", "));
+  }
+  return line;
+}
+
 std::string RenderCaseTable(const std::vector<v1::Case>& cases) {
   std::string out = absl::StrFormat("%-23s %-9s %-12s %-12s %-10s %7s  %s\n", "CASE", "STATE",
                                     "OPERATOR", "MUNICIPALITY", "TAKEOVER", "VERSION", "UPDATED");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "handover/v1/case.pb.h"
+#include "handover/v1/feed.pb.h"
 
 namespace handover::client {
 
@@ -15,6 +16,8 @@ std::string RenderVersion(const v1::CaseVersion& version);
 std::string RenderCaseTable(const std::vector<v1::Case>& cases);
 std::string RenderVersionTable(const std::vector<v1::CaseVersion>& versions);
 std::string RenderConsent(const v1::Consent& consent);
+// "revision 42  form updated  cases/…  version 3  2026-…Z".
+std::string RenderEventLine(const v1::ChangeEvent& event);
 // "single adult" for HOUSEHOLD_TYPE_SINGLE_ADULT.
 std::string EnumLabel(const google::protobuf::EnumValueDescriptor* value);
 

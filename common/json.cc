@@ -6,14 +6,20 @@
 
 namespace handover {
 
-std::string ToJson(const google::protobuf::Message& message) {
+namespace {
+std::string Print(const google::protobuf::Message& message, bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = pretty;
   options.preserve_proto_field_names = true;
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(message, &out, options);
   return out;
 }
+}  // namespace
+
+std::string ToJson(const google::protobuf::Message& message) { return Print(message, true); }
+
+std::string ToJsonLine(const google::protobuf::Message& message) { return Print(message, false); }
 
 absl::Status FromJson(absl::string_view json, google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;

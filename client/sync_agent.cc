@@ -1,0 +1,217 @@
+#include "client/sync_agent.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/json.h"
+
+namespace handover::client {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Writes `content` to `path` so that a reader sees the old or the new file,
+// never a partial one, and the new one survives a crash once this returns.
+absl::Status WriteAtomically(const fs::path& path, const std::string& content) {
+  const fs::path tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::InternalError(absl::StrCat("cannot write ", tmp.string()));
+  size_t written = 0;
+  while (written < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n <= 0) {
+      ::close(fd);
+      return absl::InternalError(absl::StrCat("cannot write ", tmp.string()));
+    }
+    written += static_cast<size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  std::error_code error;
+  if (!synced || (fs::rename(tmp, path, error), error)) {
+    return absl::InternalError(absl::StrCat("cannot replace ", path.string()));
+  }
+  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return absl::OkStatus();
+}
+
+std::string CaseId(const std::string& case_name) {
+  return case_name.substr(case_name.find('/') + 1);
+}
+
+}  // namespace
+
+SyncAgent::SyncAgent(HandoverClient* client, std::string directory)
+    : client_(client), directory_(std::move(directory)) {}
+
+absl::Status SyncAgent::LoadCursor() {
+  if (cursor_loaded_) return absl::OkStatus();
+  std::error_code error;
+  fs::create_directories(fs::path(directory_) / "cases", error);
+  if (error) return absl::InvalidArgumentError(absl::StrCat("--into: cannot create ", directory_));
+  std::ifstream in(fs::path(directory_) / "cursor");
+  std::string text;
+  if (in && std::getline(in, text) && !absl::SimpleAtoi(text, &cursor_)) {
+    return absl::DataLossError(absl::StrCat(directory_, "/cursor: not a revision"));
+  }
+  cursor_loaded_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status SyncAgent::SaveCursor() {
+  return WriteAtomically(fs::path(directory_) / "cursor", absl::StrCat(cursor_, "\n"));
+}
+
+absl::Status SyncAgent::Apply(const v1::ChangeEvent& event) {
+  const fs::path file = fs::path(directory_) / "cases" / (CaseId(event.case_name()) + ".json");
+  ++stats_.events;
+  if (event.has_case_()) {
+    if (absl::Status s = WriteAtomically(file, ToJson(event.case_())); !s.ok()) return s;
+    ++stats_.files_written;
+  } else {
+    // Revoked, or no longer visible (a revocation follows): hold nothing.
+    std::error_code error;
+    if (fs::remove(file, error)) ++stats_.files_deleted;
+  }
+  if (on_event) on_event(event);
+  return absl::OkStatus();
+}
+
+absl::Status SyncAgent::Snapshot() {
+  ++stats_.snapshots;
+  v1::ListCasesRequest request;
+  request.set_view(v1::CASE_VIEW_FULL);
+  int64_t revision = -1;
+  std::set<std::string> listed;
+  do {
+    auto page = client_->ListCases(request);
+    if (!page.ok()) return page.status();
+    if (revision < 0) revision = page->revision();
+    for (const v1::Case& c : page->cases()) {
+      const std::string id = CaseId(c.name());
+      listed.insert(id + ".json");
+      if (absl::Status s = WriteAtomically(fs::path(directory_) / "cases" / (id + ".json"),
+                                           ToJson(c));
+          !s.ok()) {
+        return s;
+      }
+      ++stats_.files_written;
+    }
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+  for (const auto& entry : fs::directory_iterator(fs::path(directory_) / "cases")) {
+    if (!listed.contains(entry.path().filename().string())) {
+      fs::remove(entry.path());
+      ++stats_.files_deleted;
+    }
+  }
+  cursor_ = revision;
+  return SaveCursor();
+}
+
+absl::Status SyncAgent::CatchUpOnce() {
+  if (absl::Status s = LoadCursor(); !s.ok()) return s;
+  for (;;) {
+    v1::SyncRequest request;
+    request.set_after_revision(cursor_);
+    request.set_include_cases(true);
+    auto page = client_->Sync(request);
+    if (!page.ok() && FeedCompactedRevision(page.status())) {
+      if (absl::Status s = Snapshot(); !s.ok()) return s;
+      continue;
+    }
+    if (!page.ok()) return page.status();
+    for (const v1::ChangeEvent& event : page->events()) {
+      if (absl::Status s = Apply(event); !s.ok()) return s;
+    }
+    cursor_ = page->next_after_revision();
+    if (absl::Status s = SaveCursor(); !s.ok()) return s;
+    if (page->caught_up() || stopping_) return absl::OkStatus();
+  }
+}
+
+absl::Status SyncAgent::CatchUp() { return CatchUpOnce(); }
+
+absl::Status SyncAgent::WatchOnce() {
+  v1::WatchRequest request;
+  request.set_after_revision(cursor_);
+  request.set_include_cases(true);
+  std::unique_ptr<WatchStream> stream = client_->Watch(request);
+  {
+    std::lock_guard lock(stream_mu_);
+    stream_ = stream.get();
+    if (stopping_) stream->Cancel();
+  }
+  v1::WatchResponse item;
+  int64_t unsaved = 0;
+  absl::Status status;
+  while (stream->Next(&item)) {
+    if (item.has_event()) {
+      status = Apply(item.event());
+      if (!status.ok()) break;
+      cursor_ = item.event().revision();
+      ++unsaved;
+    } else {
+      cursor_ = item.progress_revision();
+      unsaved = 1;
+    }
+    // The cursor may lag: replaying is idempotent. Save it now and then.
+    if (unsaved >= 100 || item.has_progress_revision()) {
+      status = SaveCursor();
+      if (!status.ok()) break;
+      unsaved = 0;
+    }
+  }
+  if (!status.ok()) stream->Cancel();
+  {
+    std::lock_guard lock(stream_mu_);
+    stream_ = nullptr;
+  }
+  absl::Status end = stream->Finish();
+  if (absl::Status s = SaveCursor(); !s.ok() && status.ok()) status = s;
+  return status.ok() ? end : status;
+}
+
+absl::Status SyncAgent::Follow() {
+  auto backoff = std::chrono::milliseconds(100);
+  while (!stopping_) {
+    absl::Status status = CatchUpOnce();
+    if (status.ok() && !stopping_) status = WatchOnce();
+    if (stopping_) break;
+    if (FeedCompactedRevision(status)) continue;  // CatchUpOnce takes the snapshot
+    if (status.code() == absl::StatusCode::kPermissionDenied ||
+        status.code() == absl::StatusCode::kUnauthenticated ||
+        status.code() == absl::StatusCode::kInvalidArgument ||
+        status.code() == absl::StatusCode::kDataLoss ||
+        status.code() == absl::StatusCode::kInternal) {
+      return status;  // retrying will not help
+    }
+    if (status.ok()) backoff = std::chrono::milliseconds(100);
+    ++stats_.reconnects;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+  return absl::OkStatus();
+}
+
+void SyncAgent::Stop() {
+  stopping_ = true;
+  std::lock_guard lock(stream_mu_);
+  if (stream_) stream_->Cancel();
+}
+
+}  // namespace handover::client

@@ -1,0 +1,73 @@
+// The reference sync agent: mirrors the cases the caller may see into a
+// directory and keeps it current from the change feed.
+//
+//   DIR/cases/<case id>.json   one file per case, the caller's view, as JSON
+//   DIR/cursor                 the revision everything up to is applied
+//
+// Files are written atomically (temporary file, fsync, rename). Applying an
+// event is idempotent, so the cursor may lag the files: after a crash the
+// agent replays from the cursor and ends in the same state. A revocation
+// deletes the case's file; a withdrawn consent rewrites it without the
+// withdrawn fields. If the cursor is older than the server's retained history,
+// the agent takes a snapshot (ListCases) and continues from its revision.
+//
+// Thread safety: Stop may be called from any thread; the rest from one.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "client/handover_client.h"
+
+namespace handover::client {
+
+struct SyncStats {
+  int64_t events = 0;
+  int64_t files_written = 0;
+  int64_t files_deleted = 0;
+  int64_t snapshots = 0;
+  int64_t reconnects = 0;
+};
+
+class SyncAgent {
+ public:
+  // `client` must outlive the agent.
+  SyncAgent(HandoverClient* client, std::string directory);
+
+  // Brings the directory up to date and returns.
+  absl::Status CatchUp();
+  // CatchUp, then follows the Watch stream until Stop, reconnecting (with
+  // back-off up to 2 s) whenever the stream or the server goes away.
+  absl::Status Follow();
+  void Stop();
+
+  int64_t cursor() const { return cursor_; }
+  const SyncStats& stats() const { return stats_; }
+  // Called after each applied event (for progress output); may be empty.
+  std::function<void(const v1::ChangeEvent&)> on_event;
+
+ private:
+  absl::Status LoadCursor();
+  absl::Status SaveCursor();
+  absl::Status Apply(const v1::ChangeEvent& event);
+  absl::Status Snapshot();
+  // CatchUp once; OUT_OF_RANGE (compacted) is handled by a snapshot.
+  absl::Status CatchUpOnce();
+  absl::Status WatchOnce();
+
+  HandoverClient* const client_;
+  const std::string directory_;
+  int64_t cursor_ = 0;
+  bool cursor_loaded_ = false;
+  SyncStats stats_;
+  std::atomic<bool> stopping_{false};
+  std::mutex stream_mu_;
+  WatchStream* stream_ = nullptr;  // guarded by stream_mu_
+};
+
+}  // namespace handover::client
