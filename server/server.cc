@@ -101,7 +101,11 @@ void HandoverServer::Wait() {
 }
 
 void HandoverServer::Shutdown(std::chrono::milliseconds deadline) {
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + deadline);
+  if (!server_) return;
+  // Watch streams never end by themselves: end them first, so the drain
+  // waits only for unary calls.
+  if (hub_) hub_->CloseAll();
+  server_->Shutdown(std::chrono::system_clock::now() + deadline);
 }
 
 }  // namespace handover

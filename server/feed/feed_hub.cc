@@ -47,6 +47,15 @@ void FeedHub::NotifyCommit(int64_t head_revision) {
   for (auto& listener : live) listener->OnCommit(head_revision);
 }
 
+void FeedHub::CloseAll() {
+  std::vector<std::shared_ptr<FeedListener>> live;
+  {
+    std::lock_guard lock(mu_);
+    live = LiveLocked();
+  }
+  for (auto& listener : live) listener->OnShutdown();
+}
+
 int64_t FeedHub::head_revision() const {
   std::lock_guard lock(mu_);
   return head_revision_;

@@ -28,6 +28,8 @@ class FeedListener {
   virtual void OnCommit(int64_t head_revision) = 0;
   // The tick interval passed.
   virtual void OnTick(std::chrono::steady_clock::time_point now) = 0;
+  // The server is shutting down: end the stream.
+  virtual void OnShutdown() = 0;
 };
 
 class FeedHub {
@@ -43,6 +45,8 @@ class FeedHub {
 
   void Add(std::weak_ptr<FeedListener> listener);
   void NotifyCommit(int64_t head_revision);
+  // Tells every watcher to end (server shutdown).
+  void CloseAll();
   // The newest revision committed since the hub started (0 before any).
   int64_t head_revision() const;
   // Live watchers.

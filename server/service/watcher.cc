@@ -90,6 +90,7 @@ void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
   Pump();
 }
 
+
 void Watcher::OnWriteDone(bool ok) {
   bool finish = false;
   absl::Status status;
@@ -126,13 +127,20 @@ bool Watcher::FinishLocked(const absl::Status& status) {
   return true;
 }
 
-void Watcher::OnCancel() {
+void Watcher::FinishWith(const absl::Status& status) {
   bool finish;
   {
     std::lock_guard lock(mu_);
-    finish = FinishLocked(absl::CancelledError("watch: cancelled"));
+    finish = FinishLocked(status);
   }
-  if (finish) Finish(ToGrpcStatus(absl::CancelledError("watch: cancelled")));
+  if (finish) Finish(ToGrpcStatus(status));
+}
+
+void Watcher::OnCancel() { FinishWith(absl::CancelledError("watch: cancelled")); }
+
+void Watcher::OnShutdown() {
+  FinishWith(absl::UnavailableError(
+      "watch: the server is shutting down; resume from the last revision you received"));
 }
 
 void Watcher::OnDone() {

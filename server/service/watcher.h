@@ -49,6 +49,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   void OnDone() override;
   void OnCommit(int64_t head_revision) override;
   void OnTick(std::chrono::steady_clock::time_point now) override;
+  void OnShutdown() override;
 
  private:
   Watcher(store::CaseStore* store, Caller caller, store::FeedQuery query, WatchOptions options);
@@ -59,6 +60,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   // Finishes now, or after the write in flight. Returns true if the caller
   // must call Finish (outside the lock).
   bool FinishLocked(const absl::Status& status);
+  void FinishWith(const absl::Status& status);
 
   store::CaseStore* const store_;
   const Caller caller_;

@@ -34,24 +34,28 @@ ServerOptions TestServerOptions(const std::string& dir) {
   return options;
 }
 
-TestServer::TestServer(ServerOptions options) : options_(std::move(options)) { Restart(); }
+TestServer::TestServer(ServerOptions options) : options_(std::move(options)) {
+  options_.listen_address = "127.0.0.1:0";
+  Restart();
+}
 
 TestServer::~TestServer() = default;
 
+void TestServer::Stop() { server_.reset(); }
+
 void TestServer::Restart() {
   server_.reset();
-  options_.listen_address = "127.0.0.1:0";
   auto server = HandoverServer::Start(options_);
   if (!server.ok()) {
     ADD_FAILURE() << "server did not start: " << server.status();
     return;
   }
   server_ = *std::move(server);
+  port_ = server_->port();
+  options_.listen_address = absl::StrCat("127.0.0.1:", port_);  // the same port next time
 }
 
-std::string TestServer::address() const {
-  return absl::StrCat("localhost:", server_ ? server_->port() : 0);
-}
+std::string TestServer::address() const { return absl::StrCat("localhost:", port_); }
 
 std::unique_ptr<client::HandoverClient> TestServer::ClientFor(const std::string& identity,
                                                               const std::string& actor) const {

@@ -30,8 +30,11 @@ class TestServer {
 
   std::string address() const;
   const ServerOptions& options() const { return options_; }
-  // Shuts down and starts again on the same database (on a new free port).
+  // Shuts down and starts again on the same database and port.
   void Restart();
+  // Stops serving (Restart starts again).
+  void Stop();
+  HandoverServer* server() { return server_.get(); }
 
   // A client with the certificate of `identity` ("operator-redcross",
   // "municipality-760", ...) and the given actor.
@@ -41,6 +44,7 @@ class TestServer {
  private:
   ServerOptions options_;
   std::unique_ptr<HandoverServer> server_;
+  int port_ = 0;
 };
 
 // A complete, valid, obviously fictional form.
