@@ -1,0 +1,71 @@
+#include "bench/bench_support.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "common/dates.h"
+
+namespace handover::bench {
+
+BenchServer::BenchServer(const std::string& dir, ServerOptions options) : pki_(dir + "/pki") {
+  std::filesystem::create_directories(dir);
+  const std::string command =
+      absl::StrCat(HANDOVER_SOURCE_DIR, "/deploy/dev-pki.sh ", pki_, " > /dev/null");
+  if (std::system(command.c_str()) != 0) {
+    std::cerr << "bench: dev-pki.sh failed\n";
+    std::exit(1);
+  }
+  options.listen_address = "127.0.0.1:0";
+  options.certificate_file = pki_ + "/server.pem";
+  options.private_key_file = pki_ + "/server.key";
+  options.client_ca_file = pki_ + "/ca.pem";
+  options.key_file = pki_ + "/handover.key";
+  options.database_path = dir + "/handover.db";
+  auto server = HandoverServer::Start(options);
+  if (!server.ok()) {
+    std::cerr << "bench: server did not start: " << server.status() << "\n";
+    std::exit(1);
+  }
+  server_ = *std::move(server);
+}
+
+std::unique_ptr<client::HandoverClient> BenchServer::ClientFor(const std::string& identity) const {
+  client::ClientOptions options;
+  options.server = absl::StrCat("localhost:", server_->port());
+  options.certificate_file = pki_ + "/" + identity + ".pem";
+  options.private_key_file = pki_ + "/" + identity + ".key";
+  options.ca_file = pki_ + "/ca.pem";
+  options.actor = "bench";
+  auto client = client::HandoverClient::Connect(options);
+  if (!client.ok()) {
+    std::cerr << "bench: " << client.status() << "\n";
+    std::exit(1);
+  }
+  return *std::move(client);
+}
+
+double Quantile(std::vector<double>& values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(q * values.size()))];
+}
+
+v1::HandoverForm BenchForm(const std::string& person_identifier, size_t bytes) {
+  v1::HandoverForm form;
+  form.mutable_identity()->set_person_identifier(person_identifier);
+  form.mutable_identity()->set_given_names("Bench Fiktiv");
+  form.mutable_identity()->set_family_name("Testsen");
+  *form.mutable_identity()->mutable_date_of_birth() = MakeDate(1990, 1, 1);
+  form.mutable_household()->set_type(v1::HOUSEHOLD_TYPE_SINGLE_ADULT);
+  form.mutable_languages()->set_mother_tongue("ar");
+  const size_t per_item = 200;
+  for (size_t n = 0; n * per_item < bytes && n < 40; ++n) {
+    form.mutable_informal_competences()->add_skills(std::string(per_item, 's'));
+  }
+  return form;
+}
+
+}  // namespace handover::bench

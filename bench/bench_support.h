@@ -1,0 +1,34 @@
+// Shared by the benchmarks: an in-process handoverd over real mutual TLS with
+// a fresh dev PKI and database, clients per identity, and percentiles.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/handover_client.h"
+#include "server/server.h"
+
+namespace handover::bench {
+
+class BenchServer {
+ public:
+  // Makes a dev PKI and an empty database under `dir`, and starts the server.
+  // Exits the process with a message if that fails.
+  BenchServer(const std::string& dir, ServerOptions options = {});
+  std::unique_ptr<client::HandoverClient> ClientFor(const std::string& identity) const;
+  HandoverServer& server() { return *server_; }
+  const std::string& pki() const { return pki_; }
+
+ private:
+  std::string pki_;
+  std::unique_ptr<HandoverServer> server_;
+};
+
+// The q-quantile (0..1) of `values` (sorted in place).
+double Quantile(std::vector<double>& values, double q);
+// A form of about `bytes` bytes, obviously fictional.
+v1::HandoverForm BenchForm(const std::string& person_identifier, size_t bytes = 2048);
+
+}  // namespace handover::bench
