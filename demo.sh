@@ -38,6 +38,7 @@ rm -f "$var"/handover.db*
 echo "== Starting handoverd on localhost:$port with a fresh database var/handover.db"
 build/server/handoverd --listen "127.0.0.1:$port" --cert "$var/pki/server.pem" \
   --key "$var/pki/server.key" --client-ca "$var/pki/ca.pem" --key-file "$var/pki/handover.key" \
+  --audit-signing-key "$var/pki/audit-signing.key" \
   --database "$var/handover.db" >"$var/handoverd.log" 2>&1 &
 echo $! > "$var/handoverd.pid"
 for _ in $(seq 1 50); do

@@ -23,6 +23,7 @@ BenchServer::BenchServer(const std::string& dir, ServerOptions options) : pki_(d
   options.private_key_file = pki_ + "/server.key";
   options.client_ca_file = pki_ + "/ca.pem";
   options.key_file = pki_ + "/handover.key";
+  options.audit_signing_key_file = pki_ + "/audit-signing.key";
   options.database_path = dir + "/handover.db";
   auto server = HandoverServer::Start(options);
   if (!server.ok()) {

@@ -2,7 +2,8 @@
 # Makes a development PKI: a CA, a server certificate for localhost, and one
 # client certificate per demo organisation, each named by a SPIFFE URI SAN
 # spiffe://<trust-domain>/<role>/<organisation-id>. Also the server's
-# encryption key file (mode 0600). For development and tests only.
+# encryption key file and its Ed25519 access-log signing key (mode 0600), with
+# that key's public half. For development and tests only.
 #
 #   deploy/dev-pki.sh OUT_DIR [--trust-domain handover.test] [--test-extras]
 #
@@ -64,6 +65,10 @@ if [ "$extras" = 1 ]; then
   client ca visitor nobody         # right CA, unknown role
 fi
 
+if [ ! -f audit-signing.key ]; then  # signs access log checkpoints
+  openssl genpkey -algorithm ed25519 -out audit-signing.key 2>/dev/null
+  openssl pkey -in audit-signing.key -pubout -out audit-signing.pub.pem
+fi
 if [ ! -f handover.key ]; then
   printf 'dev-1 %s\n' "$(openssl rand -hex 32)" > handover.key
 fi

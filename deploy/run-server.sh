@@ -14,7 +14,8 @@ mkdir -p "$run"
 log="$run/handoverd.log"
 : > "$log"
 "$handoverd" --listen 127.0.0.1:0 --cert "$pki/server.pem" --key "$pki/server.key" \
-  --client-ca "$pki/ca.pem" --key-file "$pki/handover.key" --database "$run/handover.db" \
+  --client-ca "$pki/ca.pem" --key-file "$pki/handover.key" \
+  --audit-signing-key "$pki/audit-signing.key" --database "$run/handover.db" \
   "$@" >"$log" 2>&1 &
 echo $! > "$run/handoverd.pid"
 for _ in $(seq 1 100); do

@@ -76,6 +76,19 @@ int main(int argc, char** argv) {
   app.add_option_function<int64_t>("--watch-stall-ms", millis(&options.service.watch.stall_timeout),
                                    "Cut off a watcher that takes nothing for this long (default 30000)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--audit-signing-key", options.audit_signing_key_file,
+                 "Ed25519 private key (PEM, mode 0600) signing access log checkpoints")
+      ->required();
+  app.add_option_function<int64_t>("--checkpoint-seconds", seconds(&options.checkpoint_interval),
+                                   "How often the access log head is signed (default 60)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--retention-days", options.retention_days_after_takeover,
+                 "Erase personal data this many days after the takeover date (0: never)")
+      ->capture_default_str();
+  app.add_option_function<int64_t>("--retention-check-seconds",
+                                   seconds(&options.retention_interval),
+                                   "How often retention runs (default 3600)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--reader-threads", options.readers.threads, "Read connections")
       ->capture_default_str();
   app.add_option("--write-batch", options.writer.max_batch, "Most writes per commit")

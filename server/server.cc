@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
+#include "common/dates.h"
+#include "common/signing.h"
 #include "server/store/case_rows.h"
 
 namespace handover {
@@ -37,6 +39,51 @@ std::shared_ptr<grpc::ServerCredentials> MutualTlsCredentials(const ServerOption
   return grpc::experimental::TlsServerCredentials(tls);
 }
 
+// The periodic jobs: feed compaction, access log checkpoints, retention.
+// Called from the hub's ticker thread; each job runs when its interval passed.
+std::function<void()> MaintenanceJobs(store::SqliteStore* store, const ServerOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  struct Job {
+    std::chrono::seconds interval;
+    std::function<void()> run;
+    Clock::time_point next;
+  };
+  auto jobs = std::make_shared<std::vector<Job>>();
+  const auto now = Clock::now();
+  jobs->push_back({options.feed_compaction_interval,
+                   [store, retention = options.feed_retention] {
+                     const int64_t cutoff =
+                         store::NowMicros() -
+                         std::chrono::duration_cast<std::chrono::microseconds>(retention).count();
+                     store->CompactFeed(cutoff, [](absl::StatusOr<int64_t>) {});
+                   },
+                   now + options.feed_compaction_interval});
+  jobs->push_back({options.checkpoint_interval,
+                   [store] { store->WriteCheckpoint([](absl::StatusOr<bool>) {}); },
+                   now + options.checkpoint_interval});
+  if (options.retention_days_after_takeover > 0) {
+    jobs->push_back({options.retention_interval,
+                     [store, days = options.retention_days_after_takeover] {
+                       const auto today = std::chrono::floor<std::chrono::days>(
+                           std::chrono::system_clock::now());
+                       const std::chrono::year_month_day cutoff{today - std::chrono::days(days)};
+                       store->EraseExpired(
+                           MakeDate(int(cutoff.year()), int(unsigned(cutoff.month())),
+                                    int(unsigned(cutoff.day()))),
+                           "retention", [](absl::StatusOr<int>) {});
+                     },
+                     now});
+  }
+  return [jobs] {
+    const auto now = Clock::now();
+    for (Job& job : *jobs) {
+      if (now < job.next) continue;
+      job.run();
+      job.next = now + job.interval;
+    }
+  };
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
@@ -44,34 +91,35 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   for (auto [path, option] : {std::pair{&options.certificate_file, "certificate_file"},
                               std::pair{&options.private_key_file, "private_key_file"},
                               std::pair{&options.client_ca_file, "client_ca_file"},
-                              std::pair{&options.key_file, "key_file"}}) {
+                              std::pair{&options.key_file, "key_file"},
+                              std::pair{&options.audit_signing_key_file, "audit_signing_key_file"}}) {
     if (absl::Status s = RequireFile(*path, option); !s.ok()) return s;
   }
   absl::StatusOr<KeyRing> keys = KeyRing::LoadFile(options.key_file);
   if (!keys.ok()) return keys.status();
+  absl::StatusOr<Signer> signer = Signer::LoadPrivateKey(options.audit_signing_key_file);
+  if (!signer.ok()) return signer.status();
+  const std::string public_key_pem = signer->public_key_pem();
 
   std::unique_ptr<HandoverServer> server(new HandoverServer());
   store::SqliteStoreOptions store_options{options.database_path, options.writer,
-                                          options.readers};
+                                          options.readers,
+                                          std::make_shared<const Signer>(*std::move(signer))};
   auto store =
       store::SqliteStore::Open(store_options, std::make_shared<const KeyRing>(*std::move(keys)));
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
   store::SqliteStore* raw_store = server->store_.get();
   // The hub's ticker drives progress events and stall checks at the progress
-  // interval, and compaction at its own.
-  server->hub_ = std::make_unique<feed::FeedHub>(
-      options.service.watch.progress_interval,
-      [raw_store, retention = options.feed_retention] {
-        const int64_t cutoff = store::NowMicros() -
-                               std::chrono::duration_cast<std::chrono::microseconds>(retention).count();
-        raw_store->CompactFeed(cutoff, [](absl::StatusOr<int64_t>) {});
-      },
-      options.feed_compaction_interval);
+  // interval, and the periodic jobs when they are due.
+  server->hub_ = std::make_unique<feed::FeedHub>(options.service.watch.progress_interval,
+                                                 MaintenanceJobs(raw_store, options));
   raw_store->SetCommitListener(
       [hub = server->hub_.get()](int64_t head) { hub->NotifyCommit(head); });
   server->service_ = std::make_unique<service::HandoverService>(
       server->store_.get(), server->hub_.get(), options.service);
+  server->audit_service_ = std::make_unique<service::AuditService>(
+      server->store_.get(), public_key_pem, options.service);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -79,6 +127,7 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   builder.AddListeningPort(options.listen_address, MutualTlsCredentials(options), &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(server->service_.get());
+  builder.RegisterService(server->audit_service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(
@@ -92,6 +141,7 @@ HandoverServer::~HandoverServer() {
   server_.reset();
   if (store_) store_->SetCommitListener(nullptr);
   hub_.reset();
+  audit_service_.reset();
   service_.reset();
   store_.reset();
 }

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/feed/feed_hub.h"
+#include "server/service/audit_service.h"
 #include "server/service/handover_service.h"
 #include "server/store/sqlite_store.h"
 
@@ -41,6 +42,16 @@ struct ServerOptions {
   std::chrono::seconds feed_retention{30 * 24 * 3600};
   // How often compaction runs. Default 1 hour.
   std::chrono::seconds feed_compaction_interval{3600};
+  // Ed25519 private key (PEM, mode 0600) that signs access log checkpoints.
+  // Required.
+  std::string audit_signing_key_file;
+  // How often a checkpoint of the access log is signed. Default 60 s.
+  std::chrono::seconds checkpoint_interval{60};
+  // A case's personal data is erased this long after its integration-
+  // responsibility takeover date. Default 365 days; 0 turns retention off.
+  int retention_days_after_takeover = 365;
+  // How often retention runs. Default 1 hour.
+  std::chrono::seconds retention_interval{3600};
   store::WriterOptions writer;
   store::ReaderOptions readers;
 };
@@ -70,6 +81,7 @@ class HandoverServer {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<feed::FeedHub> hub_;
   std::unique_ptr<service::HandoverService> service_;
+  std::unique_ptr<service::AuditService> audit_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

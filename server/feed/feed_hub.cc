@@ -4,12 +4,8 @@
 
 namespace handover::feed {
 
-FeedHub::FeedHub(std::chrono::milliseconds tick, std::function<void()> maintenance,
-                 std::chrono::milliseconds maintenance_interval)
-    : tick_(tick),
-      maintenance_(std::move(maintenance)),
-      maintenance_interval_(maintenance_interval),
-      ticker_([this] { Tick(); }) {}
+FeedHub::FeedHub(std::chrono::milliseconds tick, std::function<void()> maintenance)
+    : tick_(tick), maintenance_(std::move(maintenance)), ticker_([this] { Tick(); }) {}
 
 FeedHub::~FeedHub() {
   {
@@ -69,7 +65,6 @@ size_t FeedHub::watcher_count() const {
 }
 
 void FeedHub::Tick() {
-  auto next_maintenance = std::chrono::steady_clock::now() + maintenance_interval_;
   std::unique_lock lock(mu_);
   while (!wake_.wait_for(lock, tick_, [this] { return stopping_; })) {
     auto live = LiveLocked();
@@ -77,10 +72,7 @@ void FeedHub::Tick() {
     const auto now = std::chrono::steady_clock::now();
     for (auto& listener : live) listener->OnTick(now);
     live.clear();  // drop references outside the lock, too
-    if (maintenance_ && now >= next_maintenance) {
-      maintenance_();
-      next_maintenance = now + maintenance_interval_;
-    }
+    if (maintenance_) maintenance_();
     lock.lock();
   }
 }

@@ -1,7 +1,7 @@
 // Fans commits out to live watchers without a thread per watcher. The store
 // calls NotifyCommit after every durable commit; one ticker thread calls
 // OnTick on every watcher at the tick interval (progress events, stall
-// checks) and runs periodic maintenance (feed compaction).
+// checks) and then runs the server's periodic maintenance.
 //
 // Watchers are held weakly: one that is gone is dropped at the next pass.
 // Listener methods run on the store's writer thread or the ticker thread and
@@ -35,9 +35,8 @@ class FeedListener {
 class FeedHub {
  public:
   // `tick` is how often OnTick runs; `maintenance` (may be empty) runs on the
-  // ticker thread every `maintenance_interval`.
-  FeedHub(std::chrono::milliseconds tick, std::function<void()> maintenance,
-          std::chrono::milliseconds maintenance_interval);
+  // ticker thread after every tick and decides itself what is due.
+  FeedHub(std::chrono::milliseconds tick, std::function<void()> maintenance);
   // Stops the ticker.
   ~FeedHub();
   FeedHub(const FeedHub&) = delete;
@@ -59,7 +58,6 @@ class FeedHub {
 
   const std::chrono::milliseconds tick_;
   const std::function<void()> maintenance_;
-  const std::chrono::milliseconds maintenance_interval_;
   mutable std::mutex mu_;
   std::vector<std::weak_ptr<FeedListener>> listeners_;  // guarded by mu_
   int64_t head_revision_ = 0;                            // guarded by mu_

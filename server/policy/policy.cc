@@ -32,6 +32,10 @@ constexpr Scope kAccessTable[kOperationCount][kRoleCount] = {
     {Scope::kOwnCases, Scope::kNone, Scope::kNone, Scope::kNone},
     // ReadFeed (Sync, Watch): the store filters events to the same scope
     {Scope::kOwnCases, Scope::kAllCases, Scope::kAssignedToCaller, Scope::kNone},
+    // EraseCase
+    {Scope::kOwnCases, Scope::kNone, Scope::kNone, Scope::kNone},
+    // ReadAccessLog: the log, never a case's content
+    {Scope::kNone, Scope::kNone, Scope::kNone, Scope::kNoCase},
 };
 
 bool InScope(Scope scope, const Principal& caller, const CaseFacts& facts) {

@@ -28,12 +28,14 @@ enum class Operation {
   kRecordConsent,
   kWithdrawConsent,
   kReadFeed,  // Sync and Watch
+  kEraseCase,
+  kReadAccessLog,  // AuditService: query, export, subject access report
 };
 inline constexpr Operation kAllOperations[] = {
     Operation::kCreateCase,    Operation::kGetCase,    Operation::kListCases,
     Operation::kUpdateForm,    Operation::kListVersions, Operation::kGetVersion,
     Operation::kAssignCase,    Operation::kRecordConsent, Operation::kWithdrawConsent,
-    Operation::kReadFeed};
+    Operation::kReadFeed,      Operation::kEraseCase,  Operation::kReadAccessLog};
 inline constexpr Role kAllRoles[] = {Role::kOperator, Role::kImmigrationService,
                                      Role::kMunicipality, Role::kAuditor};
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace handover::service {
 
@@ -32,7 +33,18 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::CallbackServerContext& context
     actor.assign(it->second.data(), it->second.size());
   }
   if (absl::Status valid = ValidateActor(actor); !valid.ok()) return valid;
-  return Caller{*std::move(principal), std::move(actor)};
+  std::string purpose;
+  if (auto it = metadata.find(kPurposeMetadataKey); it != metadata.end()) {
+    purpose.assign(it->second.data(), it->second.size());
+    const bool ok = !purpose.empty() && purpose.size() <= 64 &&
+                    purpose.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._:-") ==
+                        std::string::npos;
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("metadata ", kPurposeMetadataKey, ": 1 to 64 of a-z 0-9 . _ : -"));
+    }
+  }
+  return Caller{*std::move(principal), std::move(actor), std::move(purpose)};
 }
 
 }  // namespace handover::service

@@ -15,11 +15,16 @@ namespace handover::service {
 struct Caller {
   Principal principal;
   std::string actor;
+  // Optional stated purpose (x-handover-purpose), recorded in the access log.
+  std::string purpose;
 };
+
+// The request metadata key stating why the data is accessed.
+inline constexpr char kPurposeMetadataKey[] = "x-handover-purpose";
 
 // UNAUTHENTICATED if the peer has no certificate with exactly one SPIFFE URI
 // SAN in `trust_domain` naming a known role; INVALID_ARGUMENT for a missing or
-// malformed actor.
+// malformed actor or purpose (1 to 64 of [a-z0-9._:-]).
 absl::StatusOr<Caller> IdentifyCaller(const grpc::CallbackServerContext& context,
                                       const std::string& trust_domain);
 

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/field_mask_util.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/dates.h"
 #include "common/errors.h"
@@ -9,6 +11,7 @@
 #include "common/resource_names.h"
 #include "common/standard_codes.h"
 #include "server/policy/policy.h"
+#include "server/service/audited.h"
 #include "server/service/caller.h"
 #include "server/service/page_tokens.h"
 #include "server/service/views.h"
@@ -18,25 +21,21 @@ namespace {
 
 using policy::Operation;
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
-                                 const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+// The record, naming the case the call is about (and a section, if given).
+v1::AccessRecord AboutCase(v1::AccessRecord record, const std::string& case_name,
+                           const char* section = nullptr) {
+  record.clear_case_names();
+  record.add_case_names(case_name);
+  if (section) record.add_sections(section);
+  return record;
 }
 
-// A store callback that finishes the call: on success `fill` writes the
-// response from the result, otherwise the error goes back as it is.
-template <typename T, typename Fill>
-store::Done<T> Respond(grpc::ServerUnaryReactor* reactor, Fill fill) {
-  return [reactor, fill = std::move(fill)](absl::StatusOr<T> result) mutable {
-    if (!result.ok()) {
-      reactor->Finish(ToGrpcStatus(result.status()));
-      return;
-    }
-    fill(*result);
-    reactor->Finish(grpc::Status::OK);
-  };
+// Refuses the call once the refusal is recorded.
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, store::CaseStore* store,
+                                 v1::AccessRecord record, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  FinishAudited(reactor, store, std::move(record), status);
+  return reactor;
 }
 
 store::Authorizer AuthorizerFor(const Principal& principal, Operation operation,
@@ -56,8 +55,10 @@ absl::Status CheckRole(const Principal& principal, Operation operation) {
 }
 
 store::WriteContext WriteContextOf(const Caller& caller, const std::string& request_id,
-                                   const google::protobuf::Message& request) {
-  return store::WriteContext{caller.principal, caller.actor, request_id, &request};
+                                   const google::protobuf::Message& request,
+                                   v1::AccessRecord audit) {
+  return store::WriteContext{caller.principal, caller.actor, request_id, &request,
+                             std::move(audit)};
 }
 
 // Which cases (or events) a listing walks for the caller; the policy table
@@ -70,10 +71,16 @@ store::CaseQuery::Scope QueryScope(const Principal& principal, Operation operati
   }
 }
 
-// Stream reactor for a Watch refused before it started.
+// Stream reactor for a Watch refused before it started; finishes once the
+// refusal is recorded.
 class RefusedWatch final : public grpc::ServerWriteReactor<v1::WatchResponse> {
  public:
-  explicit RefusedWatch(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+  RefusedWatch(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status) {
+    record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
+    store->RecordAccess(std::move(record), [this, status](absl::StatusOr<int64_t>) {
+      Finish(ToGrpcStatus(status));
+    });
+  }
   void OnDone() override { delete this; }
 };
 
@@ -108,10 +115,11 @@ absl::Status ValidateConsent(const v1::Consent& consent) {
   return absl::OkStatus();
 }
 
-#define RETURN_FINISH_IF_ERROR(context, expr)                         \
-  do {                                                                \
-    absl::Status status_ = (expr);                                    \
-    if (!status_.ok()) return Finish((context), status_);             \
+// In a handler: refuse the call (recorded in `audit`) if `expr` fails.
+#define RETURN_REFUSED_IF_ERROR(expr)                                     \
+  do {                                                                    \
+    absl::Status status_ = (expr);                                        \
+    if (!status_.ok()) return Refuse(context, store_, audit, status_);    \
   } while (0)
 
 }  // namespace
@@ -124,14 +132,16 @@ grpc::ServerUnaryReactor* HandoverService::CreateCase(grpc::CallbackServerContex
                                                       const v1::CreateCaseRequest* request,
                                                       v1::CreateCaseResponse* response) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  RETURN_FINISH_IF_ERROR(context, caller.status());
-  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kCreateCase));
-  RETURN_FINISH_IF_ERROR(context, ValidateRequestId(request->request_id(), "request_id"));
-  if (!request->has_form()) return Finish(context, FieldError("form", "required"));
-  RETURN_FINISH_IF_ERROR(context, ValidateForm(request->form(), options_.form_limits));
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "CreateCase");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kCreateCase));
+  RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
+  if (!request->has_form()) return Refuse(context, store_, audit, FieldError("form", "required"));
+  RETURN_REFUSED_IF_ERROR(ValidateForm(request->form(), options_.form_limits));
+  AddSections(request->form(), &audit);
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  store_->CreateCase(WriteContextOf(*caller, request->request_id(), *request), request->form(),
+  store_->CreateCase(WriteContextOf(*caller, request->request_id(), *request, audit), request->form(),
                      Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
                                                                store::CaseSnapshot& snapshot) {
                        *response->mutable_case_() = CaseView(principal, snapshot);
@@ -143,22 +153,27 @@ grpc::ServerUnaryReactor* HandoverService::GetCase(grpc::CallbackServerContext* 
                                                    const v1::GetCaseRequest* request,
                                                    v1::GetCaseResponse* response) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  RETURN_FINISH_IF_ERROR(context, caller.status());
-  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kGetCase));
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "GetCase");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kGetCase));
   auto case_id = ParseCaseName(request->name(), "name");
-  RETURN_FINISH_IF_ERROR(context, case_id.status());
+  RETURN_REFUSED_IF_ERROR(case_id.status());
   if (!v1::CaseView_IsValid(request->view())) {
-    return Finish(context, FieldError("view", "unknown CaseView value"));
+    return Refuse(context, store_, audit, FieldError("view", "unknown CaseView value"));
   }
   const bool with_form = request->view() != v1::CASE_VIEW_BASIC;
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->GetCase(*case_id, 0, with_form,
                   AuthorizerFor(caller->principal, Operation::kGetCase, request->name()),
-                  Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
-                                                            store::CaseSnapshot& snapshot) {
-                    *response->mutable_case_() = CaseView(principal, snapshot);
-                  }));
+                  RespondAudited<store::CaseSnapshot>(
+                      reactor, store_, AboutCase(audit, request->name()),
+                      [response, principal = caller->principal](store::CaseSnapshot& snapshot,
+                                                                v1::AccessRecord* record) {
+                        *response->mutable_case_() = CaseView(principal, snapshot);
+                        record->set_version(response->case_().version());
+                        AddSections(response->case_(), record);
+                      }));
   return reactor;
 }
 
@@ -166,23 +181,24 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
                                                      const v1::ListCasesRequest* request,
                                                      v1::ListCasesResponse* response) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  RETURN_FINISH_IF_ERROR(context, caller.status());
-  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kListCases));
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListCases");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kListCases));
   auto page_size = EffectivePageSize(request->page_size(), options_.default_page_size,
                                      options_.max_page_size);
-  RETURN_FINISH_IF_ERROR(context, page_size.status());
+  RETURN_REFUSED_IF_ERROR(page_size.status());
   auto after = DecodeCaseToken(request->page_token());
-  RETURN_FINISH_IF_ERROR(context, after.status());
+  RETURN_REFUSED_IF_ERROR(after.status());
   if (!v1::CaseView_IsValid(request->view())) {
-    return Finish(context, FieldError("view", "unknown CaseView value"));
+    return Refuse(context, store_, audit, FieldError("view", "unknown CaseView value"));
   }
 
   store::CaseQuery query;
   query.scope = QueryScope(caller->principal, Operation::kListCases);
   query.organisation_id = caller->principal.organisation_id;
   if (!request->person_identifier().empty()) {
-    RETURN_FINISH_IF_ERROR(
-        context, ValidatePersonIdentifier(request->person_identifier(), "person_identifier"));
+    RETURN_REFUSED_IF_ERROR(
+        ValidatePersonIdentifier(request->person_identifier(), "person_identifier"));
     query.person_identifier = request->person_identifier();
   }
   query.after_case_id = *after;
@@ -191,10 +207,13 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->ListCases(std::move(query),
-                    Respond<store::CasePage>(reactor, [response, principal = caller->principal](
-                                                          store::CasePage& page) {
+                    RespondAudited<store::CasePage>(
+                        reactor, store_, audit,
+                        [response, principal = caller->principal](store::CasePage& page,
+                                                                  v1::AccessRecord* record) {
                       for (auto& snapshot : page.cases) {
                         *response->add_cases() = CaseView(principal, snapshot);
+                        AddSections(response->cases(response->cases_size() - 1), record);
                       }
                       if (!page.last_case_id.empty()) {
                         response->set_next_page_token(EncodeCaseToken(page.last_case_id));
@@ -208,13 +227,26 @@ grpc::ServerUnaryReactor* HandoverService::UpdateForm(grpc::CallbackServerContex
                                                       const v1::UpdateFormRequest* request,
                                                       v1::UpdateFormResponse* response) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  RETURN_FINISH_IF_ERROR(context, caller.status());
-  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kUpdateForm));
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "UpdateForm");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kUpdateForm));
   auto case_id = ParseCaseName(request->name(), "name");
-  RETURN_FINISH_IF_ERROR(context, case_id.status());
-  RETURN_FINISH_IF_ERROR(context, ValidateRequestId(request->request_id(), "request_id"));
-  if (!request->has_form()) return Finish(context, FieldError("form", "required"));
-  RETURN_FINISH_IF_ERROR(context, ValidateUpdateMask(request->update_mask()));
+  RETURN_REFUSED_IF_ERROR(case_id.status());
+  RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
+  if (!request->has_form()) return Refuse(context, store_, audit, FieldError("form", "required"));
+  RETURN_REFUSED_IF_ERROR(ValidateUpdateMask(request->update_mask()));
+  audit = AboutCase(audit, request->name());
+  if (request->update_mask().paths().empty()) {
+    AddSections(request->form(), &audit);
+  } else {
+    for (const std::string& path : request->update_mask().paths()) {
+      const std::string section = path.substr(0, path.find('.'));
+      if (std::find(audit.sections().begin(), audit.sections().end(), section) ==
+          audit.sections().end()) {
+        audit.add_sections(section);
+      }
+    }
+  }
 
   store::UpdateFormCommand command;
   command.case_id = *case_id;
@@ -225,7 +257,7 @@ grpc::ServerUnaryReactor* HandoverService::UpdateForm(grpc::CallbackServerContex
     return ValidateForm(form, limits);
   };
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  store_->UpdateForm(WriteContextOf(*caller, request->request_id(), *request), std::move(command),
+  store_->UpdateForm(WriteContextOf(*caller, request->request_id(), *request, audit), std::move(command),
                      AuthorizerFor(caller->principal, Operation::kUpdateForm, request->name()),
                      Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
                                                                store::CaseSnapshot& snapshot) {
@@ -238,21 +270,24 @@ grpc::ServerUnaryReactor* HandoverService::ListVersions(grpc::CallbackServerCont
                                                         const v1::ListVersionsRequest* request,
                                                         v1::ListVersionsResponse* response) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  RETURN_FINISH_IF_ERROR(context, caller.status());
-  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kListVersions));
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListVersions");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kListVersions));
   auto case_id = ParseCaseName(request->parent(), "parent");
-  RETURN_FINISH_IF_ERROR(context, case_id.status());
+  RETURN_REFUSED_IF_ERROR(case_id.status());
   auto page_size = EffectivePageSize(request->page_size(), options_.default_page_size,
                                      options_.max_page_size);
-  RETURN_FINISH_IF_ERROR(context, page_size.status());
+  RETURN_REFUSED_IF_ERROR(page_size.status());
   auto before = DecodeVersionToken(request->page_token());
-  RETURN_FINISH_IF_ERROR(context, before.status());
+  RETURN_REFUSED_IF_ERROR(before.status());
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->ListVersions(
       *case_id, *before, *page_size,
       AuthorizerFor(caller->principal, Operation::kListVersions, request->parent()),
-      Respond<store::VersionPage>(reactor, [response](store::VersionPage& page) {
+      RespondAudited<store::VersionPage>(
+          reactor, store_, AboutCase(audit, request->parent(), "versions"),
+          [response](store::VersionPage& page, v1::AccessRecord*) {
         for (auto& version : page.versions) *response->add_versions() = std::move(version);
         if (page.next_before_version > 0) {
           response->set_next_page_token(EncodeVersionToken(page.next_before_version));
@@ -265,18 +300,23 @@ grpc::ServerUnaryReactor* HandoverService::GetVersion(grpc::CallbackServerContex
                                                       const v1::GetVersionRequest* request,
                                                       v1::GetVersionResponse* response) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  RETURN_FINISH_IF_ERROR(context, caller.status());
-  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kGetVersion));
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "GetVersion");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kGetVersion));
   auto ref = ParseVersionName(request->name(), "name");
-  RETURN_FINISH_IF_ERROR(context, ref.status());
+  RETURN_REFUSED_IF_ERROR(ref.status());
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->GetCase(
       ref->case_id, ref->version, true,
       AuthorizerFor(caller->principal, Operation::kGetVersion, CaseName(ref->case_id)),
-      Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
-                                                store::CaseSnapshot& snapshot) {
+      RespondAudited<store::CaseSnapshot>(
+          reactor, store_, AboutCase(audit, CaseName(ref->case_id)),
+          [response, principal = caller->principal](store::CaseSnapshot& snapshot,
+                                                    v1::AccessRecord* record) {
         v1::Case view = CaseView(principal, snapshot);
+        record->set_version(view.version());
+        AddSections(view, record);
         v1::CaseVersion* version = response->mutable_version();
         *version = std::move(snapshot.version);
         *version->mutable_form() = std::move(*view.mutable_form());
@@ -289,24 +329,26 @@ grpc::ServerUnaryReactor* HandoverService::AssignCase(grpc::CallbackServerContex
                                                       const v1::AssignCaseRequest* request,
                                                       v1::AssignCaseResponse* response) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  RETURN_FINISH_IF_ERROR(context, caller.status());
-  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kAssignCase));
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "AssignCase");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kAssignCase));
   auto case_id = ParseCaseName(request->name(), "name");
-  RETURN_FINISH_IF_ERROR(context, case_id.status());
-  RETURN_FINISH_IF_ERROR(context, ValidateRequestId(request->request_id(), "request_id"));
+  RETURN_REFUSED_IF_ERROR(case_id.status());
+  RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
   if (!IsMunicipalityCode(request->municipality_code())) {
-    return Finish(context,
+    return Refuse(context, store_, audit,
                   FieldError("municipality_code", "required, a three-digit municipality code"));
   }
+  audit = AboutCase(audit, request->name(), "assignment");
   store::AssignCommand command{*case_id, request->municipality_code(), TodayUtc()};
   if (request->has_decision_date()) {
     if (!IsValidDate(request->decision_date())) {
-      return Finish(context, FieldError("decision_date", "must be a real calendar date"));
+      return Refuse(context, store_, audit, FieldError("decision_date", "must be a real calendar date"));
     }
     command.decision_date = request->decision_date();
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  store_->AssignCase(WriteContextOf(*caller, request->request_id(), *request), std::move(command),
+  store_->AssignCase(WriteContextOf(*caller, request->request_id(), *request, audit), std::move(command),
                      AuthorizerFor(caller->principal, Operation::kAssignCase, request->name()),
                      Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
                                                                store::CaseSnapshot& snapshot) {
@@ -319,17 +361,19 @@ grpc::ServerUnaryReactor* HandoverService::RecordConsent(grpc::CallbackServerCon
                                                          const v1::RecordConsentRequest* request,
                                                          v1::RecordConsentResponse* response) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  RETURN_FINISH_IF_ERROR(context, caller.status());
-  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kRecordConsent));
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "RecordConsent");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kRecordConsent));
   auto case_id = ParseCaseName(request->parent(), "parent");
-  RETURN_FINISH_IF_ERROR(context, case_id.status());
-  RETURN_FINISH_IF_ERROR(context, ValidateRequestId(request->request_id(), "request_id"));
-  if (!request->has_consent()) return Finish(context, FieldError("consent", "required"));
-  RETURN_FINISH_IF_ERROR(context, ValidateConsent(request->consent()));
+  RETURN_REFUSED_IF_ERROR(case_id.status());
+  RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
+  if (!request->has_consent()) return Refuse(context, store_, audit, FieldError("consent", "required"));
+  RETURN_REFUSED_IF_ERROR(ValidateConsent(request->consent()));
+  audit = AboutCase(audit, request->parent(), "consents");
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->RecordConsent(
-      WriteContextOf(*caller, request->request_id(), *request), *case_id, request->consent(),
+      WriteContextOf(*caller, request->request_id(), *request, audit), *case_id, request->consent(),
       AuthorizerFor(caller->principal, Operation::kRecordConsent, request->parent()),
       Respond<v1::Consent>(reactor, [response](v1::Consent& consent) {
         *response->mutable_consent() = std::move(consent);
@@ -341,15 +385,17 @@ grpc::ServerUnaryReactor* HandoverService::WithdrawConsent(
     grpc::CallbackServerContext* context, const v1::WithdrawConsentRequest* request,
     v1::WithdrawConsentResponse* response) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  RETURN_FINISH_IF_ERROR(context, caller.status());
-  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kWithdrawConsent));
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "WithdrawConsent");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kWithdrawConsent));
   auto ref = ParseConsentName(request->name(), "name");
-  RETURN_FINISH_IF_ERROR(context, ref.status());
-  RETURN_FINISH_IF_ERROR(context, ValidateRequestId(request->request_id(), "request_id"));
+  RETURN_REFUSED_IF_ERROR(ref.status());
+  RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
+  audit = AboutCase(audit, CaseName(ref->case_id), "consents");
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->WithdrawConsent(
-      WriteContextOf(*caller, request->request_id(), *request), ref->case_id, ref->consent_id,
+      WriteContextOf(*caller, request->request_id(), *request, audit), ref->case_id, ref->consent_id,
       AuthorizerFor(caller->principal, Operation::kWithdrawConsent, CaseName(ref->case_id)),
       Respond<v1::Consent>(reactor, [response](v1::Consent& consent) {
         *response->mutable_consent() = std::move(consent);
@@ -361,14 +407,15 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
                                                 const v1::SyncRequest* request,
                                                 v1::SyncResponse* response) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  RETURN_FINISH_IF_ERROR(context, caller.status());
-  RETURN_FINISH_IF_ERROR(context, CheckRole(caller->principal, Operation::kReadFeed));
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "Sync");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kReadFeed));
   if (request->after_revision() < 0) {
-    return Finish(context, FieldError("after_revision", "must not be negative"));
+    return Refuse(context, store_, audit, FieldError("after_revision", "must not be negative"));
   }
   auto page_size = EffectivePageSize(request->page_size(), options_.default_sync_page_size,
                                      options_.max_page_size);
-  RETURN_FINISH_IF_ERROR(context, page_size.status());
+  RETURN_REFUSED_IF_ERROR(page_size.status());
 
   store::FeedQuery query;
   query.scope = QueryScope(caller->principal, Operation::kReadFeed);
@@ -380,10 +427,17 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->ReadFeed(std::move(query),
-                   Respond<store::FeedPage>(reactor, [response, principal = caller->principal](
-                                                         store::FeedPage& page) {
+                   RespondAudited<store::FeedPage>(
+                       reactor, store_, audit,
+                       [response, principal = caller->principal](store::FeedPage& page,
+                                                                 v1::AccessRecord* record) {
                      for (auto& event : page.events) {
                        *response->add_events() = EventView(principal, event);
+                       const v1::ChangeEvent& view = response->events(response->events_size() - 1);
+                       if (view.has_case_()) AddSections(view.case_(), record);
+                     }
+                     if (record->sections().empty() && !page.events.empty()) {
+                       record->add_sections("events");
                      }
                      response->set_next_after_revision(page.scanned_through);
                      response->set_caught_up(page.caught_up);
@@ -394,12 +448,13 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
 grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
     grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
-  if (!caller.ok()) return new RefusedWatch(caller.status());
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "Watch");
+  if (!caller.ok()) return new RefusedWatch(store_, audit, caller.status());
   if (absl::Status role = CheckRole(caller->principal, Operation::kReadFeed); !role.ok()) {
-    return new RefusedWatch(role);
+    return new RefusedWatch(store_, audit, role);
   }
   if (request->after_revision() < 0) {
-    return new RefusedWatch(FieldError("after_revision", "must not be negative"));
+    return new RefusedWatch(store_, audit, FieldError("after_revision", "must not be negative"));
   }
   store::FeedQuery query;
   query.scope = QueryScope(caller->principal, Operation::kReadFeed);
@@ -407,7 +462,36 @@ grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
   query.after_revision = request->after_revision();
   query.include_cases = request->include_cases();
   query.authorize = AuthorizerFor(caller->principal, Operation::kGetCase, "case");
-  return Watcher::Start(store_, hub_, *std::move(caller), std::move(query), options_.watch);
+  return Watcher::Start(store_, hub_, *std::move(caller), std::move(query), options_.watch,
+                        std::move(audit));
+}
+
+grpc::ServerUnaryReactor* HandoverService::EraseCase(grpc::CallbackServerContext* context,
+                                                     const v1::EraseCaseRequest* request,
+                                                     v1::EraseCaseResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "EraseCase");
+  RETURN_REFUSED_IF_ERROR(caller.status());
+  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kEraseCase));
+  auto case_id = ParseCaseName(request->name(), "name");
+  RETURN_REFUSED_IF_ERROR(case_id.status());
+  RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
+  const std::string& reason = request->reason();
+  if (reason.empty() || reason.size() > 64 ||
+      reason.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._:-") != std::string::npos) {
+    return Refuse(context, store_, audit,
+                  FieldError("reason", "required, 1 to 64 of a-z 0-9 . _ : - (a reason code)"));
+  }
+  audit = AboutCase(audit, request->name(), "erasure");
+  audit.set_purpose(reason);
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  store_->EraseCase(WriteContextOf(*caller, request->request_id(), *request, audit), *case_id,
+                    AuthorizerFor(caller->principal, Operation::kEraseCase, request->name()),
+                    Respond<std::string>(reactor, [response](std::string& name) {
+                      response->set_name(name);
+                    }));
+  return reactor;
 }
 
 }  // namespace handover::service

@@ -68,6 +68,9 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                                  v1::SyncResponse* response) override;
   grpc::ServerWriteReactor<v1::WatchResponse>* Watch(grpc::CallbackServerContext* context,
                                                      const v1::WatchRequest* request) override;
+  grpc::ServerUnaryReactor* EraseCase(grpc::CallbackServerContext* context,
+                                      const v1::EraseCaseRequest* request,
+                                      v1::EraseCaseResponse* response) override;
 
  private:
   store::CaseStore* store_;

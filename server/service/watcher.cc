@@ -2,14 +2,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "server/service/audited.h"
 #include "server/service/views.h"
 
 namespace handover::service {
 
 Watcher* Watcher::Start(store::CaseStore* store, feed::FeedHub* hub, Caller caller,
-                        store::FeedQuery query, WatchOptions options) {
+                        store::FeedQuery query, WatchOptions options, v1::AccessRecord audit) {
   std::shared_ptr<Watcher> watcher(
-      new Watcher(store, std::move(caller), std::move(query), options));
+      new Watcher(store, std::move(caller), std::move(query), options, std::move(audit)));
   watcher->self_ = watcher;
   hub->Add(watcher);
   watcher->Pump();
@@ -17,11 +18,12 @@ Watcher* Watcher::Start(store::CaseStore* store, feed::FeedHub* hub, Caller call
 }
 
 Watcher::Watcher(store::CaseStore* store, Caller caller, store::FeedQuery query,
-                 WatchOptions options)
+                 WatchOptions options, v1::AccessRecord audit)
     : store_(store),
       caller_(std::move(caller)),
       query_(std::move(query)),
       options_(options),
+      audit_(std::move(audit)),
       cursor_(query_.after_revision) {}
 
 void Watcher::Pump() {
@@ -66,30 +68,48 @@ void Watcher::Pump() {
 }
 
 void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
-  bool finish = false;
+  if (!page.ok()) {
+    FinishWith(page.status());
+    return;
+  }
+  std::deque<v1::WatchResponse> batch;
+  v1::AccessRecord record = audit_;
+  for (store::FeedEvent& event : page->events) {
+    v1::WatchResponse response;
+    *response.mutable_event() = EventView(caller_.principal, event);
+    if (response.event().has_case_()) AddSections(response.event().case_(), &record);
+    batch.push_back(std::move(response));
+  }
+  if (record.case_names().empty()) {
+    Deliver(std::move(batch), *page);  // no personal data in this batch
+    return;
+  }
+  // Case content leaves only once its access record is durable.
+  record.set_outcome("OK");
+  store_->RecordAccess(
+      std::move(record),
+      [self = shared_from_this(), batch = std::move(batch),
+       page = *std::move(page)](absl::StatusOr<int64_t> logged) mutable {
+        if (!logged.ok()) {
+          self->FinishWith(absl::UnavailableError(
+              "watch: the access log could not be written; resume later"));
+          return;
+        }
+        self->Deliver(std::move(batch), page);
+      });
+}
+
+void Watcher::Deliver(std::deque<v1::WatchResponse> batch, const store::FeedPage& page) {
   {
     std::lock_guard lock(mu_);
     reading_ = false;
     if (finished_) return;
-    if (!page.ok()) {
-      finish = FinishLocked(page.status());
-    } else {
-      for (store::FeedEvent& event : page->events) {
-        v1::WatchResponse response;
-        *response.mutable_event() = EventView(caller_.principal, event);
-        pending_.push_back(std::move(response));
-      }
-      cursor_ = page->scanned_through;
-      if (!page->caught_up) more_to_read_ = true;
-    }
-  }
-  if (finish) {
-    Finish(ToGrpcStatus(page.status()));
-    return;
+    for (auto& response : batch) pending_.push_back(std::move(response));
+    cursor_ = page.scanned_through;
+    if (!page.caught_up) more_to_read_ = true;
   }
   Pump();
 }
-
 
 void Watcher::OnWriteDone(bool ok) {
   bool finish = false;

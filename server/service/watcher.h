@@ -18,6 +18,7 @@
 #include <mutex>
 
 #include "absl/status/status.h"
+#include "handover/v1/audit.pb.h"
 #include "handover/v1/handover_service.pb.h"
 #include "server/feed/feed_hub.h"
 #include "server/service/caller.h"
@@ -41,8 +42,10 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
  public:
   // Starts streaming `query` (whose after_revision is the start) to the caller.
   // The returned reactor owns itself until gRPC calls OnDone.
+  // Each batch that carries case content is recorded in the access log, as
+  // `audit` naming the cases and sections, before it is sent.
   static Watcher* Start(store::CaseStore* store, feed::FeedHub* hub, Caller caller,
-                        store::FeedQuery query, WatchOptions options);
+                        store::FeedQuery query, WatchOptions options, v1::AccessRecord audit);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -52,7 +55,10 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   void OnShutdown() override;
 
  private:
-  Watcher(store::CaseStore* store, Caller caller, store::FeedQuery query, WatchOptions options);
+  Watcher(store::CaseStore* store, Caller caller, store::FeedQuery query, WatchOptions options,
+          v1::AccessRecord audit);
+  // Queues a read batch for writing and moves the cursor; then pumps.
+  void Deliver(std::deque<v1::WatchResponse> batch, const store::FeedPage& page);
 
   // Starts the next write and/or read if the stream is ready for them.
   void Pump();
@@ -66,6 +72,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   const Caller caller_;
   const store::FeedQuery query_;
   const WatchOptions options_;
+  const v1::AccessRecord audit_;
 
   std::mutex mu_;
   int64_t cursor_;                  // everything up to it is read

@@ -76,7 +76,7 @@ constexpr char kConsentColumns[] =
 absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& case_id) {
   SQLite::Statement row(db,
                         "SELECT operator_id, current_version, create_time, update_time "
-                        "FROM cases WHERE case_id = ?");
+                        "FROM cases WHERE case_id = ? AND erased_time IS NULL");
   row.bind(1, case_id);
   if (!row.executeStep()) return CaseNotFound(CaseName(case_id));
 

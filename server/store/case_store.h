@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/identity.h"
+#include "handover/v1/audit.pb.h"
 #include "handover/v1/case.pb.h"
 #include "handover/v1/feed.pb.h"
 #include "handover/v1/form.pb.h"
@@ -61,6 +62,21 @@ struct WriteContext {
   // The whole request message: a retry must match it exactly. Read only
   // while the store method runs (to fingerprint it); it need not outlive it.
   const google::protobuf::Message* request = nullptr;
+  // If set, appended to the access log in the write's own transaction: on
+  // success with the case and version written and outcome "OK", on failure
+  // (after the write is rolled back) with the status code as outcome.
+  std::optional<v1::AccessRecord> audit;
+};
+
+// Filters for the access log; empty or zero means no filter.
+struct AccessQuery {
+  std::string case_id;
+  std::string organisation;
+  std::string actor;
+  int64_t start_micros = 0;  // inclusive
+  int64_t end_micros = 0;    // exclusive
+  int64_t after_sequence = 0;
+  int page_size = 100;
 };
 
 struct UpdateFormCommand {
@@ -174,6 +190,29 @@ class CaseStore {
   // Called on a store thread after each durable commit with the newest
   // revision. Set once, before the first write.
   virtual void SetCommitListener(std::function<void(int64_t head_revision)> listener) = 0;
+
+  // Erases the case's personal data (form versions, consents, request
+  // fingerprints); the case stays as a skeleton that is NOT_FOUND to everyone,
+  // its feed events and the access log remain. Returns the case name.
+  virtual void EraseCase(const WriteContext& context, std::string case_id, Authorizer authorize,
+                         Done<std::string> done) = 0;
+  // Erases every case whose integration-responsibility takeover date is before
+  // `takeover_before`, recording each in the access log as done by `actor`.
+  // Returns how many.
+  virtual void EraseExpired(v1::Date takeover_before, std::string actor, Done<int> done) = 0;
+
+  // Appends a record to the access log; `done` runs once it is durable.
+  virtual void RecordAccess(v1::AccessRecord record, Done<int64_t> done) = 0;
+  // Signs a checkpoint of the log's head if it grew since the last one.
+  // FAILED_PRECONDITION if the store has no signing key.
+  virtual void WriteCheckpoint(Done<bool> done) = 0;
+  virtual void QueryAccessLog(AccessQuery query, Done<std::vector<v1::AccessLogEntry>> done) = 0;
+  // Entries after `after_sequence`, each followed by its checkpoint if any.
+  virtual void ExportAccessLog(int64_t after_sequence, int limit,
+                               Done<std::vector<v1::ExportAccessLogResponse>> done) = 0;
+  // The person's cases (erased ones too) and every record naming them.
+  virtual void SubjectAccess(std::string person_identifier,
+                             Done<v1::SubjectAccessReportResponse> done) = 0;
 };
 
 }  // namespace handover::store

@@ -20,11 +20,11 @@ GroupCommitWriter::~GroupCommitWriter() {
   thread_.join();
 }
 
-void GroupCommitWriter::Submit(Apply apply, Done done) {
+void GroupCommitWriter::Submit(Apply apply, Done done, Apply after_rollback) {
   {
     std::lock_guard lock(mu_);
     if (queue_.size() < options_.max_queue && !stopping_) {
-      queue_.push_back(Task{std::move(apply), std::move(done)});
+      queue_.push_back(Task{std::move(apply), std::move(done), std::move(after_rollback)});
       wake_.notify_one();
       return;
     }
@@ -74,7 +74,16 @@ void GroupCommitWriter::CommitGroup(std::deque<Task>& group) {
       } catch (const std::exception& e) {
         status = absl::InternalError(absl::StrCat("storage error: ", e.what()));
       }
-      if (!status.ok()) db_->exec("ROLLBACK TO task");
+      if (!status.ok()) {
+        db_->exec("ROLLBACK TO task");
+        if (task.after_rollback) {
+          try {
+            (void)task.after_rollback(*db_);
+          } catch (const std::exception&) {
+            db_->exec("ROLLBACK TO task");
+          }
+        }
+      }
       db_->exec("RELEASE task");
       results.push_back(std::move(status));
     }

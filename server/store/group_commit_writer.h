@@ -49,8 +49,10 @@ class GroupCommitWriter {
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 
   // Queues a task. If the queue is full, calls done(RESOURCE_EXHAUSTED) at once
-  // on the calling thread.
-  void Submit(Apply apply, Done done);
+  // on the calling thread. If `apply` fails and `after_rollback` is set, it
+  // runs in the same transaction once apply's writes are rolled back (to
+  // record the failure); its own failure is ignored.
+  void Submit(Apply apply, Done done, Apply after_rollback = nullptr);
 
   WriterStats stats() const;
 
@@ -63,6 +65,7 @@ class GroupCommitWriter {
   struct Task {
     Apply apply;
     Done done;
+    Apply after_rollback;
   };
   void Run();
   void CommitGroup(std::deque<Task>& group);

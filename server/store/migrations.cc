@@ -102,6 +102,43 @@ CREATE TABLE feed_state (
 );
 INSERT INTO feed_state (singleton, compacted_through) VALUES (1, 0);
 )sql",
+    // 3: the access log (append-only, hash-chained), signed checkpoints, and
+    // erasure of cases.
+    R"sql(
+CREATE TABLE access_log (
+  sequence INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  organisation TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  record BLOB NOT NULL,  -- handover.v1.AccessRecord, deterministic serialisation
+  hash BLOB NOT NULL     -- SHA-256(previous hash || record)
+);
+CREATE INDEX access_log_by_time ON access_log (time);
+CREATE INDEX access_log_by_organisation ON access_log (organisation, sequence);
+CREATE INDEX access_log_by_actor ON access_log (actor, sequence);
+CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log
+BEGIN
+  SELECT RAISE(ABORT, 'the access log is append-only');
+END;
+CREATE TRIGGER access_log_no_delete BEFORE DELETE ON access_log
+BEGIN
+  SELECT RAISE(ABORT, 'the access log is append-only');
+END;
+CREATE TABLE access_log_cases (
+  case_id TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  PRIMARY KEY (case_id, sequence)
+) WITHOUT ROWID;
+
+CREATE TABLE checkpoints (
+  sequence INTEGER PRIMARY KEY,
+  head_hash BLOB NOT NULL,
+  time INTEGER NOT NULL,
+  signature BLOB NOT NULL
+);
+
+ALTER TABLE cases ADD COLUMN erased_time INTEGER;
+)sql",
 };
 
 constexpr int kCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

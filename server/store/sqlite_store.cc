@@ -2,8 +2,6 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/field_mask_util.h>
 
 #include <exception>
@@ -13,6 +11,8 @@
 #include "common/dates.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
+#include "common/serialize.h"
+#include "server/store/access_log_rows.h"
 #include "server/store/case_rows.h"
 #include "server/store/migrations.h"
 
@@ -23,28 +23,17 @@ using google::protobuf::util::FieldMaskUtil;
 
 absl::Status AllowAll(const policy::CaseFacts&) { return absl::OkStatus(); }
 
-std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
-
 // Binds a request to its id: the method (message type) and its exact content.
 std::string Fingerprint(const KeyRing& keys, const google::protobuf::Message& request) {
   return keys.KeyedHash(
-      absl::StrCat("request:", request.GetTypeName(), "\n", DeterministicBytes(request)));
+      absl::StrCat("request:", request.GetTypeName(), "\n", SerializeDeterministic(request)));
 }
 
 void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext& context,
                    const std::string& case_id, int64_t version, const v1::HandoverForm& form,
                    int64_t now) {
   const std::string sealed =
-      keys.Seal(DeterministicBytes(form), FormAssociatedData(case_id, version));
+      keys.Seal(SerializeDeterministic(form), FormAssociatedData(case_id, version));
   SQLite::Statement insert(db,
                            "INSERT INTO case_versions (case_id, version, form, create_time, "
                            "author_organisation, author_actor) VALUES (?, ?, ?, ?, ?, ?)");
@@ -55,6 +44,49 @@ void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext
   insert.bind(5, context.principal.organisation_id);
   insert.bind(6, context.actor);
   insert.exec();
+}
+
+// What a successful write touched, for its access record.
+void DescribeWrite(const CaseSnapshot& snapshot, v1::AccessRecord* record) {
+  record->clear_case_names();
+  record->add_case_names(snapshot.meta.name());
+  record->set_version(snapshot.meta.version());
+}
+void DescribeWrite(const v1::Consent& consent, v1::AccessRecord* record) {
+  record->clear_case_names();
+  record->add_case_names(consent.name().substr(0, consent.name().find("/consents/")));
+}
+void DescribeWrite(const std::string& case_name, v1::AccessRecord* record) {
+  record->clear_case_names();
+  record->add_case_names(case_name);
+}
+void DescribeWrite(int64_t, v1::AccessRecord*) {}
+void DescribeWrite(int, v1::AccessRecord*) {}
+void DescribeWrite(bool, v1::AccessRecord*) {}
+
+// Deletes a case's personal data and leaves the skeleton, in the caller's
+// transaction; tells the feed (the assigned municipality deletes its copy).
+void EraseCaseRows(SQLite::Database& db, const CaseSnapshot& current, int64_t now) {
+  const std::string case_id = current.meta.name().substr(6);
+  for (const char* sql : {"DELETE FROM case_versions WHERE case_id = ?",
+                          "DELETE FROM consents WHERE case_id = ?",
+                          "DELETE FROM requests WHERE case_id = ?"}) {
+    SQLite::Statement erase(db, sql);
+    erase.bind(1, case_id);
+    erase.exec();
+  }
+  SQLite::Statement mark(db, "UPDATE cases SET erased_time = ?, update_time = ? WHERE case_id = ?");
+  mark.bind(1, now);
+  mark.bind(2, now);
+  mark.bind(3, case_id);
+  mark.exec();
+  AppendEvent(db,
+              {.case_id = case_id,
+               .kind = v1::EVENT_KIND_CASE_ERASED,
+               .version = current.meta.version(),
+               .operator_id = current.facts.operator_id,
+               .municipality_code = current.facts.municipality_code},
+              now);
 }
 
 void TouchCase(SQLite::Database& db, const std::string& case_id, int64_t now) {
@@ -74,32 +106,63 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     db->setBusyTimeout(5000);
     db->exec("PRAGMA journal_mode = WAL");
     db->exec("PRAGMA synchronous = FULL");
+    // Deleted content (erasure) is overwritten, not left in free pages.
+    db->exec("PRAGMA secure_delete = ON");
     db->exec("PRAGMA foreign_keys = ON");
     Migrate(*db);
     auto writer = std::make_unique<GroupCommitWriter>(std::move(db), options.writer);
     auto readers = std::make_unique<ReaderPool>(options.path, options.readers);
-    return std::unique_ptr<SqliteStore>(
-        new SqliteStore(std::move(keys), std::move(writer), std::move(readers)));
+    return std::unique_ptr<SqliteStore>(new SqliteStore(
+        std::move(keys), std::move(options.signer), std::move(writer), std::move(readers)));
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("database ", options.path, ": ", e.what()));
   }
 }
 
 SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys,
+                         std::shared_ptr<const Signer> signer,
                          std::unique_ptr<GroupCommitWriter> writer,
                          std::unique_ptr<ReaderPool> readers)
-    : keys_(std::move(keys)), writer_(std::move(writer)), readers_(std::move(readers)) {}
+    : keys_(std::move(keys)),
+      signer_(std::move(signer)),
+      writer_(std::move(writer)),
+      readers_(std::move(readers)) {
+  writer_->SetCommitHook([this](SQLite::Database& db) { OnCommit(db); });
+}
+
+void SqliteStore::OnCommit(SQLite::Database& db) {
+  if (truncate_wal_.exchange(false)) db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  std::function<void(int64_t)> listener;
+  {
+    std::lock_guard lock(listener_mu_);
+    listener = listener_;
+  }
+  if (listener) listener(HeadRevision(db));
+}
 
 SqliteStore::~SqliteStore() = default;
 
-// Runs `apply(db) -> StatusOr<T>` in the writer's group transaction and hands
-// its result to `done` once the group is durable.
 template <typename T, typename Fn>
-void SqliteStore::Write(Fn apply, Done<T> done) {
+void SqliteStore::Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> audit) {
   auto result = std::make_shared<absl::StatusOr<T>>(absl::UnknownError("not run"));
+  GroupCommitWriter::Apply record_failure;
+  if (audit) {
+    record_failure = [audit, result](SQLite::Database& db) {
+      v1::AccessRecord record = *audit;
+      record.set_outcome(std::string(absl::StatusCodeToString(result->status().code())));
+      AppendAccessRecord(db, std::move(record));
+      return absl::OkStatus();
+    };
+  }
   writer_->Submit(
-      [apply = std::move(apply), result](SQLite::Database& db) -> absl::Status {
+      [apply = std::move(apply), result, audit](SQLite::Database& db) -> absl::Status {
         *result = apply(db);
+        if (result->ok() && audit) {
+          v1::AccessRecord record = *audit;
+          DescribeWrite(**result, &record);
+          record.set_outcome("OK");
+          AppendAccessRecord(db, std::move(record));
+        }
         return result->status();
       },
       [result, done = std::move(done)](absl::Status status) {
@@ -108,7 +171,8 @@ void SqliteStore::Write(Fn apply, Done<T> done) {
         } else {
           done(std::move(*result));
         }
-      });
+      },
+      std::move(record_failure));
 }
 
 // Runs `read(db) -> StatusOr<T>` on a reader connection.
@@ -140,7 +204,8 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
 
         const std::string person_hash = PersonHash(*keys_, form.identity().person_identifier());
         SQLite::Statement existing(
-            db, "SELECT 1 FROM cases WHERE person_hash = ? AND operator_id = ?");
+            db,
+            "SELECT 1 FROM cases WHERE person_hash = ? AND operator_id = ? AND erased_time IS NULL");
         existing.bind(1, person_hash.data(), static_cast<int>(person_hash.size()));
         existing.bind(2, context.principal.organisation_id);
         if (existing.executeStep()) {
@@ -169,7 +234,7 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
         RecordRequest(db, context, fingerprint, {case_id, 1, ""});
         return ReadSnapshot(db, *keys_, case_id, 1, true, AllowAll);
       },
-      std::move(done));
+      std::move(done), context.audit);
 }
 
 void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand command,
@@ -202,7 +267,7 @@ void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand comm
         if (absl::Status valid = command.validate(merged); !valid.ok()) return valid;
 
         const int64_t current_version = current->meta.version();
-        if (DeterministicBytes(merged) == DeterministicBytes(*current->form)) {
+        if (SerializeDeterministic(merged) == SerializeDeterministic(*current->form)) {
           RecordRequest(db, context, fingerprint, {command.case_id, current_version, ""});
           return current;
         }
@@ -228,7 +293,7 @@ void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand comm
         RecordRequest(db, context, fingerprint, {command.case_id, version, ""});
         return ReadSnapshot(db, *keys_, command.case_id, version, true, authorize);
       },
-      std::move(done));
+      std::move(done), context.audit);
 }
 
 void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
@@ -291,7 +356,7 @@ void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
         RecordRequest(db, context, fingerprint, {command.case_id, version, ""});
         return ReadSnapshot(db, *keys_, command.case_id, 0, true, authorize);
       },
-      std::move(done));
+      std::move(done), context.audit);
 }
 
 void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id,
@@ -336,7 +401,7 @@ void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id
         RecordRequest(db, context, fingerprint, {case_id, 0, consent_id});
         return LoadConsent(db, case_id, consent_id);
       },
-      std::move(done));
+      std::move(done), context.audit);
 }
 
 void SqliteStore::WithdrawConsent(const WriteContext& context, std::string case_id,
@@ -382,7 +447,7 @@ void SqliteStore::WithdrawConsent(const WriteContext& context, std::string case_
         RecordRequest(db, context, fingerprint, {case_id, 0, consent_id});
         return LoadConsent(db, case_id, consent_id);
       },
-      std::move(done));
+      std::move(done), context.audit);
 }
 
 void SqliteStore::GetCase(std::string case_id, int64_t version, bool with_form,
@@ -401,7 +466,7 @@ void SqliteStore::ListCases(CaseQuery query, Done<CasePage> done) {
         SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
         CasePage page;
         page.revision = HeadRevision(db);
-        std::string sql = "SELECT case_id FROM cases WHERE case_id > ?";
+        std::string sql = "SELECT case_id FROM cases WHERE case_id > ? AND erased_time IS NULL";
         if (query.scope == CaseQuery::Scope::kOperator) sql += " AND operator_id = ?";
         if (query.scope == CaseQuery::Scope::kMunicipality) sql += " AND municipality_code = ?";
         if (query.person_identifier) sql += " AND person_hash = ?";
@@ -551,13 +616,117 @@ void SqliteStore::CompactFeed(int64_t before_micros, Done<int64_t> done) {
 }
 
 void SqliteStore::SetCommitListener(std::function<void(int64_t head_revision)> listener) {
-  if (!listener) {
-    writer_->SetCommitHook(nullptr);
+  std::lock_guard lock(listener_mu_);
+  listener_ = std::move(listener);
+}
+
+void SqliteStore::EraseCase(const WriteContext& context, std::string case_id,
+                            Authorizer authorize, Done<std::string> done) {
+  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  Write<std::string>(
+      [this, context, case_id = std::move(case_id), authorize = std::move(authorize),
+       fingerprint](SQLite::Database& db) -> absl::StatusOr<std::string> {
+        auto prior = FindPriorRequest(db, context, fingerprint);
+        if (!prior.ok()) return prior.status();
+        if (*prior) return CaseName((*prior)->case_id);
+        auto current = LoadCase(db, case_id);
+        if (!current.ok()) return current.status();
+        if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
+        EraseCaseRows(db, *current, NowMicros());
+        RecordRequest(db, context, fingerprint, {case_id, 0, ""});
+        truncate_wal_ = true;
+        return CaseName(case_id);
+      },
+      std::move(done), context.audit);
+}
+
+void SqliteStore::EraseExpired(v1::Date takeover_before, std::string actor, Done<int> done) {
+  Write<int>(
+      [this, takeover_before, actor](SQLite::Database& db) -> absl::StatusOr<int> {
+        SQLite::Statement expired(
+            db,
+            "SELECT c.case_id FROM cases c JOIN assignments a ON a.case_id = c.case_id "
+            "AND a.seq = (SELECT MAX(seq) FROM assignments WHERE case_id = c.case_id) "
+            "WHERE c.erased_time IS NULL AND a.takeover_date < ?");
+        expired.bind(1, DateToInt(takeover_before));
+        std::vector<std::string> ids;
+        while (expired.executeStep()) ids.push_back(expired.getColumn(0).getString());
+        const int64_t now = NowMicros();
+        for (const std::string& id : ids) {
+          auto current = LoadCase(db, id);
+          if (!current.ok()) return current.status();
+          EraseCaseRows(db, *current, now);
+          v1::AccessRecord record;
+          record.set_organisation("handoverd");
+          record.set_role("system");
+          record.set_actor(actor);
+          record.set_operation("EraseCase");
+          record.add_case_names(CaseName(id));
+          record.add_sections("erasure");
+          record.set_outcome("OK");
+          record.set_purpose("retention-expired");
+          AppendAccessRecord(db, std::move(record));
+        }
+        if (!ids.empty()) truncate_wal_ = true;
+        return static_cast<int>(ids.size());
+      },
+      std::move(done));
+}
+
+void SqliteStore::RecordAccess(v1::AccessRecord record, Done<int64_t> done) {
+  Write<int64_t>(
+      [record = std::move(record)](SQLite::Database& db) -> absl::StatusOr<int64_t> {
+        return AppendAccessRecord(db, record).record().sequence();
+      },
+      std::move(done));
+}
+
+void SqliteStore::WriteCheckpoint(Done<bool> done) {
+  if (!signer_) {
+    done(absl::FailedPreconditionError("no checkpoint signing key configured"));
     return;
   }
-  writer_->SetCommitHook([listener = std::move(listener)](SQLite::Database& db) {
-    listener(HeadRevision(db));
-  });
+  Write<bool>(
+      [this](SQLite::Database& db) -> absl::StatusOr<bool> {
+        return AppendCheckpoint(db, *signer_, NowMicros()).has_value();
+      },
+      std::move(done));
+}
+
+void SqliteStore::QueryAccessLog(AccessQuery query,
+                                 Done<std::vector<v1::AccessLogEntry>> done) {
+  Read<std::vector<v1::AccessLogEntry>>(
+      [query = std::move(query)](SQLite::Database& db) { return QueryAccessRecords(db, query); },
+      std::move(done));
+}
+
+void SqliteStore::ExportAccessLog(int64_t after_sequence, int limit,
+                                  Done<std::vector<v1::ExportAccessLogResponse>> done) {
+  Read<std::vector<v1::ExportAccessLogResponse>>(
+      [after_sequence, limit](SQLite::Database& db) {
+        return ExportAccessRecords(db, after_sequence, limit);
+      },
+      std::move(done));
+}
+
+void SqliteStore::SubjectAccess(std::string person_identifier,
+                                Done<v1::SubjectAccessReportResponse> done) {
+  Read<v1::SubjectAccessReportResponse>(
+      [this, person_identifier = std::move(person_identifier)](
+          SQLite::Database& db) -> absl::StatusOr<v1::SubjectAccessReportResponse> {
+        const std::string person_hash = PersonHash(*keys_, person_identifier);
+        SQLite::Statement cases(db, "SELECT case_id FROM cases WHERE person_hash = ? ORDER BY case_id");
+        cases.bind(1, person_hash.data(), static_cast<int>(person_hash.size()));
+        v1::SubjectAccessReportResponse report;
+        std::vector<std::string> ids;
+        while (cases.executeStep()) {
+          ids.push_back(cases.getColumn(0).getString());
+          report.add_case_names(CaseName(ids.back()));
+        }
+        for (auto& record : RecordsForCases(db, ids)) *report.add_records() = std::move(record);
+        return report;
+      },
+      std::move(done));
 }
 
 }  // namespace handover::store

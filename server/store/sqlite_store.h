@@ -4,11 +4,14 @@
 // person identifiers are kept only as keyed hashes.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/crypto.h"
+#include "common/signing.h"
 #include "server/store/case_store.h"
 #include "server/store/group_commit_writer.h"
 #include "server/store/reader_pool.h"
@@ -20,6 +23,8 @@ struct SqliteStoreOptions {
   std::string path;
   WriterOptions writer;
   ReaderOptions readers;
+  // Signs access log checkpoints; without it WriteCheckpoint fails.
+  std::shared_ptr<const Signer> signer;
 };
 
 class SqliteStore final : public CaseStore {
@@ -49,19 +54,40 @@ class SqliteStore final : public CaseStore {
   void ReadFeed(FeedQuery query, Done<FeedPage> done) override;
   void CompactFeed(int64_t before_micros, Done<int64_t> done) override;
   void SetCommitListener(std::function<void(int64_t head_revision)> listener) override;
+  void EraseCase(const WriteContext& context, std::string case_id, Authorizer authorize,
+                 Done<std::string> done) override;
+  void EraseExpired(v1::Date takeover_before, std::string actor, Done<int> done) override;
+  void RecordAccess(v1::AccessRecord record, Done<int64_t> done) override;
+  void WriteCheckpoint(Done<bool> done) override;
+  void QueryAccessLog(AccessQuery query, Done<std::vector<v1::AccessLogEntry>> done) override;
+  void ExportAccessLog(int64_t after_sequence, int limit,
+                       Done<std::vector<v1::ExportAccessLogResponse>> done) override;
+  void SubjectAccess(std::string person_identifier,
+                     Done<v1::SubjectAccessReportResponse> done) override;
 
   WriterStats writer_stats() const { return writer_->stats(); }
 
  private:
-  SqliteStore(std::shared_ptr<const KeyRing> keys, std::unique_ptr<GroupCommitWriter> writer,
-              std::unique_ptr<ReaderPool> readers);
+  SqliteStore(std::shared_ptr<const KeyRing> keys, std::shared_ptr<const Signer> signer,
+              std::unique_ptr<GroupCommitWriter> writer, std::unique_ptr<ReaderPool> readers);
 
+  // Runs `apply(db) -> StatusOr<T>` in the writer's group transaction, with
+  // `audit` (if any) appended to the access log in the same transaction, and
+  // hands the result to `done` once durable.
   template <typename T, typename Fn>
-  void Write(Fn apply, Done<T> done);
+  void Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> audit = std::nullopt);
+  // After each commit, on the writer thread.
+  void OnCommit(SQLite::Database& db);
   template <typename T, typename Fn>
   void Read(Fn read, Done<T> done);
 
   std::shared_ptr<const KeyRing> keys_;
+  std::shared_ptr<const Signer> signer_;
+  std::mutex listener_mu_;
+  std::function<void(int64_t)> listener_;  // guarded by listener_mu_
+  // Set by an erasure: truncate the WAL after the commit, so no image of the
+  // erased pages survives there.
+  std::atomic<bool> truncate_wal_{false};
   std::unique_ptr<GroupCommitWriter> writer_;
   std::unique_ptr<ReaderPool> readers_;  // destroyed before the writer
 };

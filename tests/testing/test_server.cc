@@ -29,6 +29,7 @@ ServerOptions TestServerOptions(const std::string& dir) {
   options.private_key_file = PkiFile("server.key");
   options.client_ca_file = PkiFile("ca.pem");
   options.key_file = PkiFile("handover.key");
+  options.audit_signing_key_file = PkiFile("audit-signing.key");
   options.database_path = absl::StrCat(dir, "/handover.db");
   options.readers.threads = 2;
   return options;

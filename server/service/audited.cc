@@ -1,0 +1,72 @@
+#include "server/service/audited.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/reflection.h>
+
+#include <algorithm>
+
+namespace handover::service {
+
+v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
+                                const absl::StatusOr<Caller>& caller, const char* operation) {
+  v1::AccessRecord record;
+  record.set_operation(operation);
+  if (caller.ok()) {
+    record.set_organisation(caller->principal.organisation_id);
+    record.set_role(std::string(RoleName(caller->principal.role)));
+    record.set_actor(caller->actor);
+    record.set_purpose(caller->purpose);
+    return record;
+  }
+  // Refused before identification: keep what is safe to keep.
+  const auto& metadata = context.client_metadata();
+  if (auto it = metadata.find(kActorMetadataKey); it != metadata.end()) {
+    std::string actor(it->second.data(), std::min<size_t>(it->second.size(), 128));
+    std::replace_if(actor.begin(), actor.end(), [](char c) { return c <= ' ' || c > '~'; }, '?');
+    record.set_actor(actor);
+  }
+  return record;
+}
+
+void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record) {
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  form.GetReflection()->ListFields(form, &fields);
+  for (const auto* field : fields) {
+    if (std::find(record->sections().begin(), record->sections().end(), field->name()) ==
+        record->sections().end()) {
+      record->add_sections(field->name());
+    }
+  }
+}
+
+void AddSections(const v1::Case& view, v1::AccessRecord* record) {
+  if (std::find(record->case_names().begin(), record->case_names().end(), view.name()) ==
+      record->case_names().end()) {
+    record->add_case_names(view.name());
+  }
+  if (std::find(record->sections().begin(), record->sections().end(), "case") ==
+      record->sections().end()) {
+    record->add_sections("case");
+  }
+  if (view.consents_size() > 0 &&
+      std::find(record->sections().begin(), record->sections().end(), "consents") ==
+          record->sections().end()) {
+    record->add_sections("consents");
+  }
+  if (view.has_form()) AddSections(view.form(), record);
+}
+
+void FinishAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,
+                   v1::AccessRecord record, const absl::Status& status) {
+  record.set_outcome(status.ok() ? "OK" : std::string(absl::StatusCodeToString(status.code())));
+  store->RecordAccess(std::move(record), [reactor, status](absl::StatusOr<int64_t> logged) {
+    if (!logged.ok()) {
+      reactor->Finish(ToGrpcStatus(absl::UnavailableError(
+          "the access log could not be written; nothing was disclosed, retry later")));
+      return;
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  });
+}
+
+}  // namespace handover::service

@@ -1,0 +1,60 @@
+// Step six of every RPC: the access record. A call that reads personal data,
+// or is refused, is answered only once its AccessRecord is durable; if the
+// record cannot be written, nothing is disclosed (UNAVAILABLE). Writes carry
+// their record into the store's own transaction (WriteContext::audit).
+#pragma once
+
+#include <grpcpp/support/server_callback.h>
+
+#include <string>
+#include <vector>
+
+#include "common/grpc_status.h"
+#include "handover/v1/audit.pb.h"
+#include "handover/v1/case.pb.h"
+#include "server/service/caller.h"
+#include "server/store/case_store.h"
+
+namespace handover::service {
+
+// The record's who/what/why, from the caller if identified (otherwise what the
+// call carried: the actor header, if any, and no organisation).
+v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
+                                const absl::StatusOr<Caller>& caller, const char* operation);
+
+// What a case view disclosed: "case" (metadata), "consents", and the form's
+// top-level sections present.
+void AddSections(const v1::Case& view, v1::AccessRecord* record);
+void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record);
+
+// Records `record` with `status` as outcome, then finishes the call.
+void FinishAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,
+                   v1::AccessRecord record, const absl::Status& status);
+
+// A store callback for reads: on success `fill(result, &record)` writes the
+// response and says what it disclosed; either way the call finishes once the
+// record is durable.
+template <typename T, typename Fill>
+store::Done<T> RespondAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,
+                              v1::AccessRecord record, Fill fill) {
+  return [reactor, store, record = std::move(record),
+          fill = std::move(fill)](absl::StatusOr<T> result) mutable {
+    if (result.ok()) fill(*result, &record);
+    FinishAudited(reactor, store, std::move(record), result.status());
+  };
+}
+
+// A store callback for writes, whose record the store wrote with the write.
+template <typename T, typename Fill>
+store::Done<T> Respond(grpc::ServerUnaryReactor* reactor, Fill fill) {
+  return [reactor, fill = std::move(fill)](absl::StatusOr<T> result) mutable {
+    if (!result.ok()) {
+      reactor->Finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    fill(*result);
+    reactor->Finish(grpc::Status::OK);
+  };
+}
+
+}  // namespace handover::service
