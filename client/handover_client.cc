@@ -44,22 +44,23 @@ absl::StatusOr<std::unique_ptr<HandoverClient>> HandoverClient::Connect(
   // Reconnect soon after the server comes back, not after minutes of back-off.
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   auto channel = grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), arguments);
-  return std::unique_ptr<HandoverClient>(
-      new HandoverClient(v1::HandoverService::NewStub(channel), options));
+  return std::unique_ptr<HandoverClient>(new HandoverClient(std::move(channel), options));
 }
 
 std::string HandoverClient::NewRequestId() { return HexEncode(RandomBytes(16)); }
 
-HandoverClient::HandoverClient(std::unique_ptr<v1::HandoverService::Stub> stub,
-                               ClientOptions options)
-    : stub_(std::move(stub)), options_(std::move(options)) {}
+HandoverClient::HandoverClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
+    : stub_(v1::HandoverService::NewStub(channel)),
+      audit_stub_(v1::AuditService::NewStub(channel)),
+      options_(std::move(options)) {}
 
-template <typename Request, typename Response, typename Method>
-absl::Status HandoverClient::Call(Method method, const Request& request, Response* response) {
+template <typename Stub, typename Request, typename Response, typename Method>
+absl::Status HandoverClient::Call(Stub* stub, Method method, const Request& request,
+                                  Response* response) {
   grpc::ClientContext context;
   context.AddMetadata(kActorMetadataKey, options_.actor);
   context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
-  return FromGrpcStatus((stub_.get()->*method)(&context, request, response));
+  return FromGrpcStatus((stub->*method)(&context, request, response));
 }
 
 absl::StatusOr<v1::Case> HandoverClient::CreateCase(const v1::HandoverForm& form,
@@ -149,6 +150,60 @@ std::unique_ptr<WatchStream> HandoverClient::Watch(const v1::WatchRequest& reque
   context->AddMetadata(kActorMetadataKey, options_.actor);
   auto reader = stub_->Watch(context.get(), request);
   return std::make_unique<WatchStream>(std::move(context), std::move(reader));
+}
+
+absl::StatusOr<std::string> HandoverClient::EraseCase(const std::string& name,
+                                                      const std::string& reason,
+                                                      const std::string& request_id) {
+  v1::EraseCaseRequest request;
+  request.set_name(name);
+  request.set_reason(reason);
+  request.set_request_id(request_id);
+  v1::EraseCaseResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::EraseCase, request, &response); !s.ok()) return s;
+  return response.name();
+}
+
+absl::StatusOr<v1::QueryAccessLogResponse> HandoverClient::QueryAccessLog(
+    const v1::QueryAccessLogRequest& request) {
+  v1::QueryAccessLogResponse response;
+  if (auto s = Call(audit_stub_.get(), &v1::AuditService::Stub::QueryAccessLog, request,
+                    &response);
+      !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::Status HandoverClient::ExportAccessLog(
+    const std::function<absl::Status(const v1::ExportAccessLogResponse&)>& sink) {
+  grpc::ClientContext context;
+  context.AddMetadata(kActorMetadataKey, options_.actor);
+  auto reader = audit_stub_->ExportAccessLog(&context, v1::ExportAccessLogRequest());
+  v1::ExportAccessLogResponse item;
+  absl::Status status;
+  while (reader->Read(&item)) {
+    status = sink(item);
+    if (!status.ok()) {
+      context.TryCancel();
+      break;
+    }
+  }
+  absl::Status end = FromGrpcStatus(reader->Finish());
+  return status.ok() ? end : status;
+}
+
+absl::StatusOr<v1::SubjectAccessReportResponse> HandoverClient::SubjectAccessReport(
+    const std::string& person_identifier) {
+  v1::SubjectAccessReportRequest request;
+  request.set_person_identifier(person_identifier);
+  v1::SubjectAccessReportResponse response;
+  if (auto s = Call(audit_stub_.get(), &v1::AuditService::Stub::SubjectAccessReport, request,
+                    &response);
+      !s.ok()) {
+    return s;
+  }
+  return response;
 }
 
 WatchStream::WatchStream(std::unique_ptr<grpc::ClientContext> context,

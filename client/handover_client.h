@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -69,17 +70,34 @@ class HandoverClient {
   absl::StatusOr<v1::Consent> WithdrawConsent(const std::string& name,
                                               const std::string& request_id);
   absl::StatusOr<v1::SyncResponse> Sync(const v1::SyncRequest& request);
+  // Operator: erase a case's personal data; returns the case name.
+  absl::StatusOr<std::string> EraseCase(const std::string& name, const std::string& reason,
+                                        const std::string& request_id);
+
+  // AuditService (auditor role).
+  absl::StatusOr<v1::QueryAccessLogResponse> QueryAccessLog(
+      const v1::QueryAccessLogRequest& request);
+  // Streams the whole log to `sink` in order; stops at sink's first error.
+  absl::Status ExportAccessLog(
+      const std::function<absl::Status(const v1::ExportAccessLogResponse&)>& sink);
+  absl::StatusOr<v1::SubjectAccessReportResponse> SubjectAccessReport(
+      const std::string& person_identifier);
   // Opens a Watch stream; it has no deadline.
   std::unique_ptr<WatchStream> Watch(const v1::WatchRequest& request);
 
  private:
-  HandoverClient(std::unique_ptr<v1::HandoverService::Stub> stub, ClientOptions options);
+  HandoverClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options);
 
-  // Runs one unary call with actor metadata and the deadline.
+  // Runs one unary call on `stub` with actor metadata and the deadline.
+  template <typename Stub, typename Request, typename Response, typename Method>
+  absl::Status Call(Stub* stub, Method method, const Request& request, Response* response);
   template <typename Request, typename Response, typename Method>
-  absl::Status Call(Method method, const Request& request, Response* response);
+  absl::Status Call(Method method, const Request& request, Response* response) {
+    return Call(stub_.get(), method, request, response);
+  }
 
   std::unique_ptr<v1::HandoverService::Stub> stub_;
+  std::unique_ptr<v1::AuditService::Stub> audit_stub_;
   const ClientOptions options_;
 };
 

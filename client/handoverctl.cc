@@ -18,6 +18,7 @@
 #include "client/handover_client.h"
 #include "client/sync_agent.h"
 #include "client/text_view.h"
+#include "common/access_chain.h"
 #include "common/dates.h"
 #include "common/json.h"
 
@@ -344,6 +345,113 @@ int Main(int argc, char** argv) {
     };
   });
 
+  auto* erase = app.add_subcommand("erase", "Erase a case's personal data now (operator)");
+  std::string reason;
+  erase->add_option("case", case_arg, "cases/<id> or <id>")->required();
+  erase->add_option("--reason", reason, "Reason code, recorded, e.g. person-request")->required();
+  erase->add_option("--request-id", request_id, "Idempotency key; reuse it when retrying");
+  erase->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      auto name = client.EraseCase(CaseNameArg(case_arg), reason,
+                                   request_id.empty() ? HandoverClient::NewRequestId() : request_id);
+      if (!name.ok()) return name.status();
+      std::cout << "erased " << *name << "\n";
+      return absl::OkStatus();
+    };
+  });
+
+  auto* audit = app.add_subcommand("audit", "The access log (auditor), and offline verification");
+  audit->require_subcommand(1);
+  audit->fallthrough();
+  auto* query = audit->add_subcommand("query", "Access records, oldest first");
+  std::string filter_case, filter_organisation, filter_actor;
+  query->add_option("--case", filter_case, "Only records naming this case");
+  query->add_option("--organisation", filter_organisation, "Only this organisation");
+  query->add_option("--actor", filter_actor, "Only this person or system account");
+  query->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      v1::QueryAccessLogRequest request;
+      if (!filter_case.empty()) request.set_case_name(CaseNameArg(filter_case));
+      request.set_organisation(filter_organisation);
+      request.set_actor(filter_actor);
+      v1::QueryAccessLogResponse all;
+      do {
+        auto page = client.QueryAccessLog(request);
+        if (!page.ok()) return page.status();
+        for (auto& e : *page->mutable_entries()) *all.add_entries() = std::move(e);
+        request.set_page_token(page->next_page_token());
+      } while (!request.page_token().empty());
+      std::vector<v1::AccessRecord> records;
+      for (const auto& e : all.entries()) records.push_back(e.record());
+      Print(settings, all, RenderAccessTable(records));
+      return absl::OkStatus();
+    };
+  });
+  auto* export_log = audit->add_subcommand("export", "Write the whole log as JSON lines, for verify");
+  std::string export_file;
+  export_log->add_option("--out", export_file, "File to write")->required();
+  export_log->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      std::ofstream out(export_file);
+      if (!out) return absl::InvalidArgumentError("--out: cannot write " + export_file);
+      int64_t lines = 0;
+      absl::Status status = client.ExportAccessLog([&](const v1::ExportAccessLogResponse& item) {
+        out << ToJsonLine(item) << "\n";
+        ++lines;
+        return out ? absl::OkStatus() : absl::InternalError("--out: write failed");
+      });
+      if (status.ok()) std::cerr << "exported " << lines << " lines to " << export_file << "\n";
+      return status;
+    };
+  });
+  auto* verify = audit->add_subcommand(
+      "verify", "Check an export offline: hash chain, order, gaps, signed checkpoints");
+  std::string verify_file, public_key_file;
+  verify->add_option("file", verify_file, "An export from 'audit export'")->required();
+  verify->add_option("--public-key", public_key_file,
+                     "The server's checkpoint key (PEM), obtained out of band; default: the "
+                     "key inside the export (which proves nothing against a forger)");
+  std::function<absl::Status()> run_offline;
+  verify->callback([&] {
+    run_offline = [&]() -> absl::Status {
+      std::ifstream in(verify_file);
+      if (!in) return absl::InvalidArgumentError("file: cannot read " + verify_file);
+      std::vector<v1::ExportAccessLogResponse> items;
+      std::string line, key_pem;
+      for (int number = 1; std::getline(in, line); ++number) {
+        v1::ExportAccessLogResponse item;
+        if (absl::Status s = FromJson(line, &item); !s.ok()) {
+          return absl::DataLossError(absl::StrCat("line ", number, ": not an export item"));
+        }
+        if (item.has_public_key_pem()) key_pem = item.public_key_pem();
+        items.push_back(std::move(item));
+      }
+      if (!public_key_file.empty()) {
+        auto pem = ReadFile(public_key_file);
+        if (!pem.ok()) return pem.status();
+        key_pem = *pem;
+      }
+      auto report = VerifyAccessLog(items, key_pem);
+      if (!report.ok()) return report.status();
+      std::cout << "verified: " << report->records << " records, " << report->checkpoints
+                << " signed checkpoints; records 1 to " << report->signed_through
+                << " are covered by a signature" << (public_key_file.empty() ? " (key from the export itself)" : "")
+                << "\n";
+      return absl::OkStatus();
+    };
+  });
+  auto* subject = audit->add_subcommand(
+      "subject", "Subject access report: every access to one person's data");
+  subject->add_option("person_identifier", person, "The person's udlændingenummer")->required();
+  subject->callback([&] {
+    run = [&](HandoverClient& client) -> absl::Status {
+      auto report = client.SubjectAccessReport(person);
+      if (!report.ok()) return report.status();
+      Print(settings, *report, RenderSubjectReport(*report));
+      return absl::OkStatus();
+    };
+  });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -361,8 +469,9 @@ int Main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   }
   absl::Status status;
-  auto client = ConnectWith(settings);
-  if (!client.ok()) {
+  if (run_offline) {
+    status = run_offline();
+  } else if (auto client = ConnectWith(settings); !client.ok()) {
     status = client.status();
   } else {
     status = run(**client);

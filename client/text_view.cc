@@ -193,6 +193,38 @@ std::string RenderEventLine(const v1::ChangeEvent& event) {
   return line;
 }
 
+std::string RenderAccessTable(const std::vector<v1::AccessRecord>& records) {
+  std::string out = absl::StrFormat("%6s  %-27s  %-14s %-19s %-16s %-16s %-9s %s\n", "SEQ", "TIME",
+                                    "ORGANISATION", "ROLE", "ACTOR", "OPERATION", "OUTCOME",
+                                    "CASES / SECTIONS / PURPOSE");
+  for (const v1::AccessRecord& r : records) {
+    absl::StrAppendFormat(&out, "%6d  %-27s  %-14s %-19s %-16s %-16s %-9s %s / %s / %s\n",
+                          r.sequence(), Time(r.time()), r.organisation(), r.role(), r.actor(),
+                          r.operation(), r.outcome(), absl::StrJoin(r.case_names(), ","),
+                          absl::StrJoin(r.sections(), ","), r.purpose().empty() ? "-" : r.purpose());
+  }
+  if (records.empty()) out += "(no records)\n";
+  return out;
+}
+
+std::string RenderSubjectReport(const v1::SubjectAccessReportResponse& report) {
+  std::string out = "Subject access report\n";
+  if (report.case_names().empty()) return out + "No case is held for this person identifier.\n";
+  absl::StrAppend(&out, "Cases: ", absl::StrJoin(report.case_names(), ", "), "\n\n");
+  int disclosed = 0;
+  for (const v1::AccessRecord& r : report.records()) {
+    if (r.outcome() != "OK") continue;
+    ++disclosed;
+    absl::StrAppend(&out, Time(r.time()), "  ", r.organisation(), " (", r.role(), "), person ",
+                    r.actor(), ": ", r.operation(),
+                    r.sections().empty() ? "" : absl::StrCat(" — ", absl::StrJoin(r.sections(), ", ")),
+                    r.purpose().empty() ? "" : absl::StrCat("; purpose: ", r.purpose()), "\n");
+  }
+  const int refused = report.records_size() - disclosed;
+  absl::StrAppend(&out, "\n", disclosed, " accesses", refused > 0 ? absl::StrCat(", ", refused, " refused attempts") : "", ".\n");
+  return out;
+}
+
 std::string RenderCaseTable(const std::vector<v1::Case>& cases) {
   std::string out = absl::StrFormat("%-23s %-9s %-12s %-12s %-10s %7s  %s\n", "CASE", "STATE",
                                     "OPERATOR", "MUNICIPALITY", "TAKEOVER", "VERSION", "UPDATED");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "handover/v1/audit.pb.h"
 #include "handover/v1/case.pb.h"
 #include "handover/v1/feed.pb.h"
 
@@ -18,6 +19,10 @@ std::string RenderVersionTable(const std::vector<v1::CaseVersion>& versions);
 std::string RenderConsent(const v1::Consent& consent);
 // "revision 42  form updated  cases/…  version 3  2026-…Z".
 std::string RenderEventLine(const v1::ChangeEvent& event);
+// The access log as a table, one record a line.
+std::string RenderAccessTable(const std::vector<v1::AccessRecord>& records);
+// A subject access report a person can read: who saw their data, when, why.
+std::string RenderSubjectReport(const v1::SubjectAccessReportResponse& report);
 // "single adult" for HOUSEHOLD_TYPE_SINGLE_ADULT.
 std::string EnumLabel(const google::protobuf::EnumValueDescriptor* value);
 
