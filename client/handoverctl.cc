@@ -433,9 +433,15 @@ int Main(int argc, char** argv) {
       }
       auto report = VerifyAccessLog(items, key_pem);
       if (!report.ok()) return report.status();
-      std::cout << "verified: " << report->records << " records, " << report->checkpoints
-                << " signed checkpoints; records 1 to " << report->signed_through
-                << " are covered by a signature" << (public_key_file.empty() ? " (key from the export itself)" : "")
+      std::cout << "verified: " << report->records << " records in an unbroken hash chain, "
+                << report->checkpoints << " signed checkpoints; ";
+      if (report->signed_through > 0) {
+        std::cout << "records 1 to " << report->signed_through << " are covered by a signature";
+      } else {
+        std::cout << "no record is covered by a signature yet (checkpoints are signed "
+                     "periodically)";
+      }
+      std::cout << (public_key_file.empty() ? " (checked with the key inside the export)" : "")
                 << "\n";
       return absl::OkStatus();
     };

@@ -74,4 +74,11 @@ as municipality-760 caseworker-k1 show "$case_name" --version 1 | head -n 4
 step "10. A system account pulls the case as JSON"
 as municipality-760 system-jobcentre show "$case_name" -o json | head -n 12
 
+step "11. The data protection officer: who has seen this person's data, and is the log intact?"
+as auditor-dpo dpo-1 audit subject 99000001
+export_file="$(mktemp)"
+as auditor-dpo dpo-1 audit export --out "$export_file"
+"$ctl" audit verify "$export_file" --public-key "$pki/audit-signing.pub.pem"
+rm -f "$export_file"
+
 printf '\n\033[1mExchange complete: %s\033[0m\n' "$case_name"

@@ -58,6 +58,10 @@ void AddSections(const v1::Case& view, v1::AccessRecord* record) {
 
 void FinishAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,
                    v1::AccessRecord record, const absl::Status& status) {
+  if (store == nullptr) {
+    reactor->Finish(ToGrpcStatus(status));
+    return;
+  }
   record.set_outcome(status.ok() ? "OK" : std::string(absl::StatusCodeToString(status.code())));
   store->RecordAccess(std::move(record), [reactor, status](absl::StatusOr<int64_t> logged) {
     if (!logged.ok()) {

@@ -27,7 +27,8 @@ v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
 void AddSections(const v1::Case& view, v1::AccessRecord* record);
 void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record);
 
-// Records `record` with `status` as outcome, then finishes the call.
+// Records `record` with `status` as outcome in `store`, then finishes the
+// call (at once if `store` is null: reads unrecorded, for benchmarks only).
 void FinishAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,
                    v1::AccessRecord record, const absl::Status& status);
 

@@ -167,7 +167,7 @@ grpc::ServerUnaryReactor* HandoverService::GetCase(grpc::CallbackServerContext* 
   store_->GetCase(*case_id, 0, with_form,
                   AuthorizerFor(caller->principal, Operation::kGetCase, request->name()),
                   RespondAudited<store::CaseSnapshot>(
-                      reactor, store_, AboutCase(audit, request->name()),
+                      reactor, read_log(), AboutCase(audit, request->name()),
                       [response, principal = caller->principal](store::CaseSnapshot& snapshot,
                                                                 v1::AccessRecord* record) {
                         *response->mutable_case_() = CaseView(principal, snapshot);
@@ -208,7 +208,7 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->ListCases(std::move(query),
                     RespondAudited<store::CasePage>(
-                        reactor, store_, audit,
+                        reactor, read_log(), audit,
                         [response, principal = caller->principal](store::CasePage& page,
                                                                   v1::AccessRecord* record) {
                       for (auto& snapshot : page.cases) {
@@ -286,7 +286,7 @@ grpc::ServerUnaryReactor* HandoverService::ListVersions(grpc::CallbackServerCont
       *case_id, *before, *page_size,
       AuthorizerFor(caller->principal, Operation::kListVersions, request->parent()),
       RespondAudited<store::VersionPage>(
-          reactor, store_, AboutCase(audit, request->parent(), "versions"),
+          reactor, read_log(), AboutCase(audit, request->parent(), "versions"),
           [response](store::VersionPage& page, v1::AccessRecord*) {
         for (auto& version : page.versions) *response->add_versions() = std::move(version);
         if (page.next_before_version > 0) {
@@ -311,7 +311,7 @@ grpc::ServerUnaryReactor* HandoverService::GetVersion(grpc::CallbackServerContex
       ref->case_id, ref->version, true,
       AuthorizerFor(caller->principal, Operation::kGetVersion, CaseName(ref->case_id)),
       RespondAudited<store::CaseSnapshot>(
-          reactor, store_, AboutCase(audit, CaseName(ref->case_id)),
+          reactor, read_log(), AboutCase(audit, CaseName(ref->case_id)),
           [response, principal = caller->principal](store::CaseSnapshot& snapshot,
                                                     v1::AccessRecord* record) {
         v1::Case view = CaseView(principal, snapshot);
@@ -428,7 +428,7 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->ReadFeed(std::move(query),
                    RespondAudited<store::FeedPage>(
-                       reactor, store_, audit,
+                       reactor, read_log(), audit,
                        [response, principal = caller->principal](store::FeedPage& page,
                                                                  v1::AccessRecord* record) {
                      for (auto& event : page.events) {

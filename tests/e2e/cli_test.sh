@@ -41,6 +41,18 @@ tls() {
 [ "$(tls -tls1_1)" = 0 ] || { echo "TLS 1.1 accepted" >&2; exit 1; }
 [ "$(tls -tls1_2 -cipher AES128-SHA)" = 0 ] || { echo "non-AEAD suite accepted" >&2; exit 1; }
 
+# The access log: an export verifies offline; a changed record is found.
+"$ctl" --server "$server" --ca "$pki/ca.pem" --cert "$pki/auditor-dpo.pem" \
+  --key "$pki/auditor-dpo.key" --actor e2e-test audit export --out "$work/log.jsonl"
+"$ctl" audit verify "$work/log.jsonl" --public-key "$pki/audit-signing.pub.pem"
+sed '3s/"actor":"[^"]*"/"actor":"someone-else"/' "$work/log.jsonl" > "$work/tampered.jsonl"
+if "$ctl" audit verify "$work/tampered.jsonl" --public-key "$pki/audit-signing.pub.pem" \
+    2> "$work/verify.err"; then
+  echo "a tampered export verified" >&2
+  exit 1
+fi
+grep -q 'line 3: record 2 does not match its hash (changed)' "$work/verify.err"
+
 # Graceful stop, then a restart on the same database: the case is still there.
 stop
 grep -q 'stopped' "$work/handoverd.log"
