@@ -123,7 +123,6 @@ absl::StatusOr<KeyRing> KeyRing::Parse(absl::string_view text) {
           absl::StrCat("key file line ", line_number, ": duplicate key id"));
     }
     SubKeys sub{Hkdf(key, "handover/v1 encryption"), Hkdf(key, "handover/v1 keyed hash")};
-    if (ring.keys_.empty()) ring.hash_key_ = sub.hashing;
     ring.keys_.emplace(id, std::move(sub));
     ring.current_key_id_ = id;
   }
@@ -201,12 +200,33 @@ absl::StatusOr<std::string> KeyRing::Open(absl::string_view blob,
   return out;
 }
 
-std::string KeyRing::KeyedHash(absl::string_view data) const {
+namespace {
+std::string Hmac(const std::string& key, absl::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  HMAC(EVP_sha256(), hash_key_.data(), static_cast<int>(hash_key_.size()),
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &digest_len);
   return std::string(reinterpret_cast<char*>(digest), digest_len);
+}
+}  // namespace
+
+std::string KeyRing::KeyedHash(absl::string_view data) const {
+  return Hmac(keys_.find(current_key_id_)->second.hashing, data);
+}
+
+std::vector<std::string> KeyRing::KeyedHashes(absl::string_view data) const {
+  std::vector<std::string> hashes{KeyedHash(data)};
+  for (const auto& [id, sub] : keys_) {
+    if (id != current_key_id_) hashes.push_back(Hmac(sub.hashing, data));
+  }
+  return hashes;
+}
+
+std::string KeyRing::SealedKeyId(absl::string_view blob) {
+  if (blob.size() < 2 || static_cast<unsigned char>(blob[0]) != kBlobFormat) return "";
+  const size_t id_len = static_cast<unsigned char>(blob[1]);
+  if (blob.size() < 2 + id_len) return "";
+  return std::string(blob.substr(2, id_len));
 }
 
 }  // namespace handover

@@ -2,16 +2,19 @@
 //
 // A key file holds one key per line: "<key-id> <64 hex digits>" (blank lines
 // and lines starting with '#' are ignored). The last key is current: it seals
-// new data. Every key in the file can open data sealed with it, so a key is
-// rotated by appending a new line. From each key two sub-keys are derived with
-// HKDF-SHA256: one for AES-256-GCM, one for HMAC-SHA256. Keyed hashes always
-// use the first key's hash sub-key, so lookups stay stable across rotation.
+// new data and makes new keyed hashes. Every key in the file can open data
+// sealed with it, and lookups match keyed hashes made under any key in the
+// file, so a key is rotated by appending a new line; once nothing uses an old
+// key (the server re-encrypts in the background) its line can be removed. From
+// each key two sub-keys are derived with HKDF-SHA256: one for AES-256-GCM, one
+// for HMAC-SHA256.
 //
 // Thread safety: a KeyRing is immutable after loading; all methods are const
 // and safe to call concurrently.
 #pragma once
 
 #include <map>
+#include <vector>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -37,10 +40,16 @@ class KeyRing {
   // DATA_LOSS if the blob was changed, sealed under other associated data, or
   // sealed with a key not in this ring.
   absl::StatusOr<std::string> Open(absl::string_view blob, absl::string_view associated_data) const;
-  // HMAC-SHA256 of `data`, 32 raw bytes.
+  // HMAC-SHA256 of `data` under the current key, 32 raw bytes.
   std::string KeyedHash(absl::string_view data) const;
+  // The keyed hash under every key in the ring (the current one first), for
+  // lookups that must find rows hashed before a rotation.
+  std::vector<std::string> KeyedHashes(absl::string_view data) const;
+  // The id of the key a blob from Seal was sealed with; empty if malformed.
+  static std::string SealedKeyId(absl::string_view blob);
 
   const std::string& current_key_id() const { return current_key_id_; }
+  bool HasKey(absl::string_view key_id) const { return keys_.find(key_id) != keys_.end(); }
 
  private:
   struct SubKeys {
@@ -49,7 +58,6 @@ class KeyRing {
   };
   std::map<std::string, SubKeys, std::less<>> keys_;
   std::string current_key_id_;
-  std::string hash_key_;
 };
 
 // Lowercase hex of raw bytes.

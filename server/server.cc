@@ -8,6 +8,10 @@
 #include <grpcpp/server_builder.h>
 
 #include <filesystem>
+#include <future>
+#include <map>
+
+#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
@@ -74,6 +78,58 @@ std::function<void()> MaintenanceJobs(store::SqliteStore* store, const ServerOpt
                      },
                      now});
   }
+  // Key rotation: re-read the key file when it changes; re-encrypt in batches
+  // while anything is sealed with a key other than the current one.
+  struct Rotation {
+    std::filesystem::file_time_type key_file_time;
+    std::atomic<bool> pending{true};  // at start: versions from before key ids
+  };
+  auto rotation = std::make_shared<Rotation>();
+  std::error_code error;
+  rotation->key_file_time = std::filesystem::last_write_time(options.key_file, error);
+  jobs->push_back({std::chrono::seconds(0),
+                   [store, rotation, key_file = options.key_file] {
+                     std::error_code error;
+                     const auto time = std::filesystem::last_write_time(key_file, error);
+                     if (!error && time != rotation->key_file_time) {
+                       rotation->key_file_time = time;
+                       auto ring = KeyRing::LoadFile(key_file);
+                       if (!ring.ok()) {
+                         spdlog::error("key file not reloaded: {}", ring.status().ToString());
+                       } else {
+                         store->ReplaceKeys(
+                             std::make_shared<const KeyRing>(*std::move(ring)),
+                             [rotation](absl::StatusOr<bool> replaced) {
+                               if (replaced.ok()) {
+                                 spdlog::info("key file reloaded; re-encrypting under the new current key");
+                                 rotation->pending = true;
+                               } else {
+                                 spdlog::error("key file not reloaded: {}",
+                                               replaced.status().ToString());
+                               }
+                             });
+                       }
+                     }
+                     if (!rotation->pending.exchange(false)) return;
+                     store->Reencrypt(500, [store, rotation](absl::StatusOr<int> count) {
+                       if (!count.ok()) {
+                         spdlog::error("re-encryption: {}", count.status().ToString());
+                       } else if (*count > 0) {
+                         rotation->pending = true;  // more next tick
+                       } else {
+                         store->KeyUsage([](absl::StatusOr<std::map<std::string, int64_t>> usage) {
+                           if (!usage.ok()) return;
+                           std::string text;
+                           for (const auto& [id, n] : *usage) {
+                             text += absl::StrCat(text.empty() ? "" : ", ", id, ": ", n);
+                           }
+                           spdlog::info("re-encryption done; form versions per key: {}",
+                                        text.empty() ? "none" : text);
+                         });
+                       }
+                     });
+                   },
+                   now});
   return [jobs] {
     const auto now = Clock::now();
     for (Job& job : *jobs) {
@@ -105,10 +161,14 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   store::SqliteStoreOptions store_options{options.database_path, options.writer,
                                           options.readers,
                                           std::make_shared<const Signer>(*std::move(signer))};
-  auto store =
-      store::SqliteStore::Open(store_options, std::make_shared<const KeyRing>(*std::move(keys)));
+  auto ring = std::make_shared<const KeyRing>(*std::move(keys));
+  auto store = store::SqliteStore::Open(store_options, ring);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
+  // Refuse to start if the key file lacks a key that stored data still uses.
+  std::promise<absl::StatusOr<bool>> keys_checked;
+  server->store_->ReplaceKeys(ring, [&](absl::StatusOr<bool> r) { keys_checked.set_value(r); });
+  if (absl::Status s = keys_checked.get_future().get().status(); !s.ok()) return s;
   store::SqliteStore* raw_store = server->store_.get();
   // The hub's ticker drives progress events and stall checks at the progress
   // interval, and the periodic jobs when they are due.

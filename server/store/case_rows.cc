@@ -40,12 +40,34 @@ std::string FormAssociatedData(const std::string& case_id, int64_t version) {
   return absl::StrCat("handover/v1/form/", case_id, "/", version);
 }
 
-std::string PersonHash(const KeyRing& keys, const std::string& person_identifier) {
+namespace {
+std::string PersonHashInput(const std::string& person_identifier) {
   std::string normalized;
   for (char c : person_identifier) {
     if (c != '-') normalized.push_back(c);
   }
-  return keys.KeyedHash(absl::StrCat("person_identifier:", normalized));
+  return absl::StrCat("person_identifier:", normalized);
+}
+}  // namespace
+
+std::string PersonHash(const KeyRing& keys, const std::string& person_identifier) {
+  return keys.KeyedHash(PersonHashInput(person_identifier));
+}
+
+std::vector<std::string> PersonHashes(const KeyRing& keys, const std::string& person_identifier) {
+  return keys.KeyedHashes(PersonHashInput(person_identifier));
+}
+
+std::string InMarks(size_t count) {
+  std::vector<std::string> marks(count, "?");
+  return absl::StrCat(" IN (", absl::StrJoin(marks, ", "), ")");
+}
+
+void BindBlobs(SQLite::Statement& statement, int first, const std::vector<std::string>& blobs) {
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    statement.bind(first + static_cast<int>(i), blobs[i].data(),
+                   static_cast<int>(blobs[i].size()));
+  }
 }
 
 namespace {

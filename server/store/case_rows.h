@@ -22,8 +22,13 @@ v1::Date IntToDate(int64_t yyyymmdd);
 
 // The associated data that binds a sealed form to its case and version.
 std::string FormAssociatedData(const std::string& case_id, int64_t version);
-// The keyed hash under which a person identifier is looked up (hyphens ignored).
+// The keyed hash under which a person identifier is stored (hyphens ignored).
 std::string PersonHash(const KeyRing& keys, const std::string& person_identifier);
+// Its hash under every key in the ring, for lookups across a key rotation.
+std::vector<std::string> PersonHashes(const KeyRing& keys, const std::string& person_identifier);
+// " IN (?, ?, ...)" with one mark per hash, and binding them from `first`.
+std::string InMarks(size_t count);
+void BindBlobs(SQLite::Statement& statement, int first, const std::vector<std::string>& blobs);
 
 // The case's metadata and policy facts (no version data), NOT_FOUND if absent.
 absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& case_id);

@@ -139,6 +139,20 @@ CREATE TABLE checkpoints (
 
 ALTER TABLE cases ADD COLUMN erased_time INTEGER;
 )sql",
+    // 4: key rotation. A version's content stays immutable, but its sealed
+    // form may be re-encrypted under a newer key; key_id says which (NULL:
+    // written before this migration, found and re-sealed by the rotation job).
+    R"sql(
+DROP TRIGGER case_versions_are_immutable;
+CREATE TRIGGER case_versions_are_immutable
+BEFORE UPDATE OF case_id, version, create_time, author_organisation, author_actor
+ON case_versions
+BEGIN
+  SELECT RAISE(ABORT, 'case versions are immutable');
+END;
+ALTER TABLE case_versions ADD COLUMN key_id TEXT;
+CREATE INDEX case_versions_by_key ON case_versions (key_id);
+)sql",
 };
 
 constexpr int kCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

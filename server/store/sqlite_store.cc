@@ -36,13 +36,15 @@ void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext
       keys.Seal(SerializeDeterministic(form), FormAssociatedData(case_id, version));
   SQLite::Statement insert(db,
                            "INSERT INTO case_versions (case_id, version, form, create_time, "
-                           "author_organisation, author_actor) VALUES (?, ?, ?, ?, ?, ?)");
+                           "author_organisation, author_actor, key_id) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, case_id);
   insert.bind(2, version);
   insert.bind(3, sealed.data(), static_cast<int>(sealed.size()));
   insert.bind(4, now);
   insert.bind(5, context.principal.organisation_id);
   insert.bind(6, context.actor);
+  insert.bind(7, keys.current_key_id());
   insert.exec();
 }
 
@@ -194,20 +196,23 @@ void SqliteStore::Read(Fn read, Done<T> done) {
 
 void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
                              Done<CaseSnapshot> done) {
-  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  const std::string fingerprint = Fingerprint(*keys(), *context.request);
   Write<CaseSnapshot>(
       [this, context, form = std::move(form),
        fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
         auto prior = FindPriorRequest(db, context, fingerprint);
         if (!prior.ok()) return prior.status();
-        if (*prior) return ReadSnapshot(db, *keys_, (*prior)->case_id, (*prior)->version, true, AllowAll);
+        if (*prior) return ReadSnapshot(db, *keys(), (*prior)->case_id, (*prior)->version, true, AllowAll);
 
-        const std::string person_hash = PersonHash(*keys_, form.identity().person_identifier());
+        const std::string person_hash = PersonHash(*keys(), form.identity().person_identifier());
+        const std::vector<std::string> any_key =
+            PersonHashes(*keys(), form.identity().person_identifier());
         SQLite::Statement existing(
-            db,
-            "SELECT 1 FROM cases WHERE person_hash = ? AND operator_id = ? AND erased_time IS NULL");
-        existing.bind(1, person_hash.data(), static_cast<int>(person_hash.size()));
-        existing.bind(2, context.principal.organisation_id);
+            db, absl::StrCat("SELECT 1 FROM cases WHERE operator_id = ? AND erased_time IS NULL "
+                             "AND person_hash",
+                             InMarks(any_key.size())));
+        existing.bind(1, context.principal.organisation_id);
+        BindBlobs(existing, 2, any_key);
         if (existing.executeStep()) {
           return absl::AlreadyExistsError(
               "form.identity.person_identifier: this operator already has a case for the person");
@@ -224,7 +229,7 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
         insert.bind(4, now);
         insert.bind(5, now);
         insert.exec();
-        InsertVersion(db, *keys_, context, case_id, 1, form, now);
+        InsertVersion(db, *keys(), context, case_id, 1, form, now);
         AppendEvent(db,
                     {.case_id = case_id,
                      .kind = v1::EVENT_KIND_CASE_CREATED,
@@ -232,23 +237,23 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
                      .operator_id = context.principal.organisation_id},
                     now);
         RecordRequest(db, context, fingerprint, {case_id, 1, ""});
-        return ReadSnapshot(db, *keys_, case_id, 1, true, AllowAll);
+        return ReadSnapshot(db, *keys(), case_id, 1, true, AllowAll);
       },
       std::move(done), context.audit);
 }
 
 void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand command,
                              Authorizer authorize, Done<CaseSnapshot> done) {
-  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  const std::string fingerprint = Fingerprint(*keys(), *context.request);
   Write<CaseSnapshot>(
       [this, context, command = std::move(command), authorize = std::move(authorize),
        fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
         auto prior = FindPriorRequest(db, context, fingerprint);
         if (!prior.ok()) return prior.status();
         if (*prior) {
-          return ReadSnapshot(db, *keys_, (*prior)->case_id, (*prior)->version, true, authorize);
+          return ReadSnapshot(db, *keys(), (*prior)->case_id, (*prior)->version, true, authorize);
         }
-        auto current = ReadSnapshot(db, *keys_, command.case_id, 0, true, authorize);
+        auto current = ReadSnapshot(db, *keys(), command.case_id, 0, true, authorize);
         if (!current.ok()) return current.status();
         if (!command.etag.empty() && command.etag != current->meta.etag()) {
           return absl::AbortedError(absl::StrCat(
@@ -273,8 +278,8 @@ void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand comm
         }
         const int64_t version = current_version + 1;
         const int64_t now = NowMicros();
-        InsertVersion(db, *keys_, context, command.case_id, version, merged, now);
-        const std::string person_hash = PersonHash(*keys_, merged.identity().person_identifier());
+        InsertVersion(db, *keys(), context, command.case_id, version, merged, now);
+        const std::string person_hash = PersonHash(*keys(), merged.identity().person_identifier());
         SQLite::Statement update(db,
                                  "UPDATE cases SET current_version = ?, person_hash = ?, "
                                  "update_time = ? WHERE case_id = ?");
@@ -291,20 +296,20 @@ void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand comm
                      .municipality_code = current->facts.municipality_code},
                     now);
         RecordRequest(db, context, fingerprint, {command.case_id, version, ""});
-        return ReadSnapshot(db, *keys_, command.case_id, version, true, authorize);
+        return ReadSnapshot(db, *keys(), command.case_id, version, true, authorize);
       },
       std::move(done), context.audit);
 }
 
 void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
                              Authorizer authorize, Done<CaseSnapshot> done) {
-  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  const std::string fingerprint = Fingerprint(*keys(), *context.request);
   Write<CaseSnapshot>(
       [this, context, command = std::move(command), authorize = std::move(authorize),
        fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
         auto prior = FindPriorRequest(db, context, fingerprint);
         if (!prior.ok()) return prior.status();
-        if (*prior) return ReadSnapshot(db, *keys_, (*prior)->case_id, 0, true, authorize);
+        if (*prior) return ReadSnapshot(db, *keys(), (*prior)->case_id, 0, true, authorize);
 
         auto current = LoadCase(db, command.case_id);
         if (!current.ok()) return current.status();
@@ -354,7 +359,7 @@ void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
                      .municipality_code = command.municipality_code},
                     now);
         RecordRequest(db, context, fingerprint, {command.case_id, version, ""});
-        return ReadSnapshot(db, *keys_, command.case_id, 0, true, authorize);
+        return ReadSnapshot(db, *keys(), command.case_id, 0, true, authorize);
       },
       std::move(done), context.audit);
 }
@@ -362,7 +367,7 @@ void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
 void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id,
                                 v1::Consent consent, Authorizer authorize,
                                 Done<v1::Consent> done) {
-  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  const std::string fingerprint = Fingerprint(*keys(), *context.request);
   Write<v1::Consent>(
       [context, case_id = std::move(case_id), consent = std::move(consent),
        authorize = std::move(authorize),
@@ -407,7 +412,7 @@ void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id
 void SqliteStore::WithdrawConsent(const WriteContext& context, std::string case_id,
                                   std::string consent_id, Authorizer authorize,
                                   Done<v1::Consent> done) {
-  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  const std::string fingerprint = Fingerprint(*keys(), *context.request);
   Write<v1::Consent>(
       [context, case_id = std::move(case_id), consent_id = std::move(consent_id),
        authorize = std::move(authorize),
@@ -455,7 +460,7 @@ void SqliteStore::GetCase(std::string case_id, int64_t version, bool with_form,
   Read<CaseSnapshot>(
       [this, case_id = std::move(case_id), version, with_form,
        authorize = std::move(authorize)](SQLite::Database& db) {
-        return ReadSnapshot(db, *keys_, case_id, version, with_form, authorize);
+        return ReadSnapshot(db, *keys(), case_id, version, with_form, authorize);
       },
       std::move(done));
 }
@@ -469,17 +474,18 @@ void SqliteStore::ListCases(CaseQuery query, Done<CasePage> done) {
         std::string sql = "SELECT case_id FROM cases WHERE case_id > ? AND erased_time IS NULL";
         if (query.scope == CaseQuery::Scope::kOperator) sql += " AND operator_id = ?";
         if (query.scope == CaseQuery::Scope::kMunicipality) sql += " AND municipality_code = ?";
-        if (query.person_identifier) sql += " AND person_hash = ?";
+        std::vector<std::string> person_hashes;
+        if (query.person_identifier) {
+          person_hashes = PersonHashes(*keys(), *query.person_identifier);
+          sql += absl::StrCat(" AND person_hash", InMarks(person_hashes.size()));
+        }
         sql += " ORDER BY case_id LIMIT ?";
         SQLite::Statement select(db, sql);
         int at = 1;
         select.bind(at++, query.after_case_id);
         if (query.scope != CaseQuery::Scope::kAll) select.bind(at++, query.organisation_id);
-        std::string person_hash;
-        if (query.person_identifier) {
-          person_hash = PersonHash(*keys_, *query.person_identifier);
-          select.bind(at++, person_hash.data(), static_cast<int>(person_hash.size()));
-        }
+        BindBlobs(select, at, person_hashes);
+        at += static_cast<int>(person_hashes.size());
         select.bind(at, query.page_size + 1);
         std::vector<std::string> ids;
         while (select.executeStep()) ids.push_back(select.getColumn(0).getString());
@@ -487,7 +493,7 @@ void SqliteStore::ListCases(CaseQuery query, Done<CasePage> done) {
         const bool more = ids.size() > static_cast<size_t>(query.page_size);
         if (more) ids.pop_back();
         for (const std::string& id : ids) {
-          auto snapshot = ReadSnapshot(db, *keys_, id, 0, query.with_form, AllowAll);
+          auto snapshot = ReadSnapshot(db, *keys(), id, 0, query.with_form, AllowAll);
           if (!snapshot.ok()) return snapshot.status();
           page.cases.push_back(std::move(*snapshot));
         }
@@ -573,7 +579,7 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
           if (query.include_cases && event.kind() != v1::EVENT_KIND_ACCESS_REVOKED) {
             auto [it, fresh] = cases.try_emplace(case_id);
             if (fresh) {
-              auto read = ReadSnapshot(db, *keys_, case_id, 0, true, query.authorize);
+              auto read = ReadSnapshot(db, *keys(), case_id, 0, true, query.authorize);
               if (read.ok()) {
                 it->second = std::move(*read);
               } else if (read.status().code() != absl::StatusCode::kNotFound) {
@@ -622,7 +628,7 @@ void SqliteStore::SetCommitListener(std::function<void(int64_t head_revision)> l
 
 void SqliteStore::EraseCase(const WriteContext& context, std::string case_id,
                             Authorizer authorize, Done<std::string> done) {
-  const std::string fingerprint = Fingerprint(*keys_, *context.request);
+  const std::string fingerprint = Fingerprint(*keys(), *context.request);
   Write<std::string>(
       [this, context, case_id = std::move(case_id), authorize = std::move(authorize),
        fingerprint](SQLite::Database& db) -> absl::StatusOr<std::string> {
@@ -714,9 +720,10 @@ void SqliteStore::SubjectAccess(std::string person_identifier,
   Read<v1::SubjectAccessReportResponse>(
       [this, person_identifier = std::move(person_identifier)](
           SQLite::Database& db) -> absl::StatusOr<v1::SubjectAccessReportResponse> {
-        const std::string person_hash = PersonHash(*keys_, person_identifier);
-        SQLite::Statement cases(db, "SELECT case_id FROM cases WHERE person_hash = ? ORDER BY case_id");
-        cases.bind(1, person_hash.data(), static_cast<int>(person_hash.size()));
+        const std::vector<std::string> any_key = PersonHashes(*keys(), person_identifier);
+        SQLite::Statement cases(db, absl::StrCat("SELECT case_id FROM cases WHERE person_hash",
+                                                 InMarks(any_key.size()), " ORDER BY case_id"));
+        BindBlobs(cases, 1, any_key);
         v1::SubjectAccessReportResponse report;
         std::vector<std::string> ids;
         while (cases.executeStep()) {
@@ -725,6 +732,99 @@ void SqliteStore::SubjectAccess(std::string person_identifier,
         }
         for (auto& record : RecordsForCases(db, ids)) *report.add_records() = std::move(record);
         return report;
+      },
+      std::move(done));
+}
+
+std::shared_ptr<const KeyRing> SqliteStore::keys() const {
+  std::lock_guard lock(keys_mu_);
+  return keys_;
+}
+
+void SqliteStore::KeyUsage(Done<std::map<std::string, int64_t>> done) {
+  Read<std::map<std::string, int64_t>>(
+      [](SQLite::Database& db) -> absl::StatusOr<std::map<std::string, int64_t>> {
+        SQLite::Statement select(
+            db, "SELECT COALESCE(key_id, ''), COUNT(*) FROM case_versions GROUP BY key_id");
+        std::map<std::string, int64_t> usage;
+        while (select.executeStep()) {
+          usage[select.getColumn(0).getString()] = select.getColumn(1).getInt64();
+        }
+        return usage;
+      },
+      std::move(done));
+}
+
+void SqliteStore::ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> done) {
+  // Checked and swapped on the writer thread, so no write seals with a key
+  // that is about to go, and no key still in use can be dropped.
+  Write<bool>(
+      [this, ring = std::move(ring)](SQLite::Database& db) -> absl::StatusOr<bool> {
+        SQLite::Statement used(db,
+                               "SELECT DISTINCT COALESCE(key_id, '') FROM case_versions");
+        while (used.executeStep()) {
+          const std::string id = used.getColumn(0).getString();
+          if (id.empty() || !ring->HasKey(id)) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "key file: a key still in use is missing (", id.empty() ? "unlabelled" : id,
+                "); keep it until re-encryption is done"));
+          }
+        }
+        std::lock_guard lock(keys_mu_);
+        keys_ = ring;
+        return true;
+      },
+      std::move(done));
+}
+
+void SqliteStore::Reencrypt(int limit, Done<int> done) {
+  Write<int>(
+      [this, limit](SQLite::Database& db) -> absl::StatusOr<int> {
+        const std::shared_ptr<const KeyRing> ring = keys();
+        SQLite::Statement stale(db,
+                                "SELECT v.case_id, v.version, v.form, c.current_version "
+                                "FROM case_versions v JOIN cases c ON c.case_id = v.case_id "
+                                "WHERE v.key_id IS NULL OR v.key_id != ? LIMIT ?");
+        stale.bind(1, ring->current_key_id());
+        stale.bind(2, limit);
+        struct Stale {
+          std::string case_id;
+          int64_t version;
+          std::string form;
+          bool current;
+        };
+        std::vector<Stale> rows;  // read all first: no updates while stepping
+        while (stale.executeStep()) {
+          rows.push_back({stale.getColumn(0).getString(), stale.getColumn(1).getInt64(),
+                          std::string(static_cast<const char*>(stale.getColumn(2).getBlob()),
+                                      stale.getColumn(2).getBytes()),
+                          stale.getColumn(1).getInt64() == stale.getColumn(3).getInt64()});
+        }
+        for (const Stale& row : rows) {
+          const std::string aad = FormAssociatedData(row.case_id, row.version);
+          auto plain = ring->Open(row.form, aad);
+          if (!plain.ok()) return plain.status();
+          const std::string sealed = ring->Seal(*plain, aad);
+          SQLite::Statement update(
+              db, "UPDATE case_versions SET form = ?, key_id = ? WHERE case_id = ? AND version = ?");
+          update.bind(1, sealed.data(), static_cast<int>(sealed.size()));
+          update.bind(2, ring->current_key_id());
+          update.bind(3, row.case_id);
+          update.bind(4, row.version);
+          update.exec();
+          if (row.current) {
+            // The current version: move the lookup hash to the new key too.
+            v1::HandoverForm form;
+            form.ParseFromString(*plain);
+            const std::string hash = PersonHash(*ring, form.identity().person_identifier());
+            SQLite::Statement rehash(db, "UPDATE cases SET person_hash = ? WHERE case_id = ?");
+            rehash.bind(1, hash.data(), static_cast<int>(hash.size()));
+            rehash.bind(2, row.case_id);
+            rehash.exec();
+          }
+        }
+        const int done_count = static_cast<int>(rows.size());
+        return done_count;
       },
       std::move(done));
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,6 +68,16 @@ class SqliteStore final : public CaseStore {
 
   WriterStats writer_stats() const { return writer_->stats(); }
 
+  // Key rotation. How many form versions each key id seals ("" for versions
+  // from before key ids were recorded).
+  void KeyUsage(Done<std::map<std::string, int64_t>> done);
+  // Swaps in a new key ring (a re-read key file). FAILED_PRECONDITION, and the
+  // old ring stays, if a key still in use is missing from it.
+  void ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> done);
+  // Re-seals up to `limit` versions not sealed with the current key; returns
+  // how many. Run repeatedly (the server does, in the background) until 0.
+  void Reencrypt(int limit, Done<int> done);
+
  private:
   SqliteStore(std::shared_ptr<const KeyRing> keys, std::shared_ptr<const Signer> signer,
               std::unique_ptr<GroupCommitWriter> writer, std::unique_ptr<ReaderPool> readers);
@@ -81,7 +92,10 @@ class SqliteStore final : public CaseStore {
   template <typename T, typename Fn>
   void Read(Fn read, Done<T> done);
 
-  std::shared_ptr<const KeyRing> keys_;
+  std::shared_ptr<const KeyRing> keys() const;
+
+  mutable std::mutex keys_mu_;
+  std::shared_ptr<const KeyRing> keys_;  // guarded by keys_mu_
   std::shared_ptr<const Signer> signer_;
   std::mutex listener_mu_;
   std::function<void(int64_t)> listener_;  // guarded by listener_mu_

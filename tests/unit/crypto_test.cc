@@ -116,9 +116,20 @@ TEST(KeyRingTest, KeyedHashIsDeterministicAndThirtyTwoBytes) {
   EXPECT_NE(MustParse(kLineB).KeyedHash("99000001"), hash);
 }
 
-TEST(KeyRingTest, KeyedHashSurvivesRotation) {
+TEST(KeyRingTest, LookupsFindHashesMadeBeforeARotation) {
   const std::string before = MustParse(kLineA).KeyedHash("99000001");
-  EXPECT_EQ(MustParse(kLineA + "\n" + kLineB).KeyedHash("99000001"), before);
+  const KeyRing rotated = MustParse(kLineA + "\n" + kLineB);
+  EXPECT_NE(rotated.KeyedHash("99000001"), before) << "new hashes use the new key";
+  const std::vector<std::string> all = rotated.KeyedHashes("99000001");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0], rotated.KeyedHash("99000001"));
+  EXPECT_EQ(all[1], before);
+}
+
+TEST(KeyRingTest, SealedKeyIdNamesTheSealingKey) {
+  const KeyRing rotated = MustParse(kLineA + "\n" + kLineB);
+  EXPECT_EQ(KeyRing::SealedKeyId(rotated.Seal("x", "aad")), "test-key-2");
+  EXPECT_EQ(KeyRing::SealedKeyId("garbage"), "");
 }
 
 TEST(KeyRingTest, ParseSkipsCommentsAndBlankLines) {

@@ -1,0 +1,141 @@
+// Key rotation under load: a new key is appended to the key file while
+// operators write and municipalities read; the server re-reads the file,
+// re-encrypts every version in the background without stopping either, and
+// afterwards the old key can be removed and everything still decrypts.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto.h"
+#include "tests/testing/test_server.h"
+
+namespace handover {
+namespace {
+
+using client::HandoverClient;
+using testing::SampleForm;
+using testing::TestServer;
+
+std::map<std::string, int64_t> Usage(TestServer& server) {
+  std::promise<absl::StatusOr<std::map<std::string, int64_t>>> usage;
+  server.server()->store()->KeyUsage([&](auto r) { usage.set_value(r); });
+  auto result = usage.get_future().get();
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? *result : std::map<std::string, int64_t>{};
+}
+
+void WriteKeyFile(const std::string& path, const std::string& text) {
+  std::filesystem::remove(path);
+  std::ofstream(path) << text;
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+}
+
+TEST(KeyRotationTest, ReencryptsUnderLoadAndTheOldKeyCanBeRetired) {
+  const std::string dir = testing::NewTempDir();
+  ServerOptions options = testing::TestServerOptions(dir);
+  options.key_file = dir + "/handover.key";
+  const std::string old_key = KeyRing::GenerateKeyLine("old-key");
+  const std::string new_key = KeyRing::GenerateKeyLine("new-key");
+  WriteKeyFile(options.key_file, old_key + "\n");
+  options.service.watch.progress_interval = std::chrono::milliseconds(50);  // the job tick
+  TestServer server(options);
+  auto op = server.ClientFor("operator-redcross");
+  auto uds = server.ClientFor("immigration-service-uds");
+  auto m760 = server.ClientFor("municipality-760");
+
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; ++i) {
+    auto created = op->CreateCase(SampleForm(std::to_string(99020000 + i)), absl::StrCat("c", i));
+    ASSERT_TRUE(created.ok()) << created.status();
+    v1::AssignCaseRequest assign;
+    assign.set_name(created->name());
+    assign.set_municipality_code("760");
+    assign.set_request_id(absl::StrCat("a", i));
+    ASSERT_TRUE(uds->AssignCase(assign).ok());
+    names.push_back(created->name());
+  }
+  EXPECT_EQ(Usage(server), (std::map<std::string, int64_t>{{"old-key", 40}}));
+
+  // Load: updates and reads (including lookups by person) all through the rotation.
+  std::atomic<bool> running{true};
+  std::atomic<int> failures{0}, operations{0};
+  std::thread writer([&] {
+    for (int i = 0; running; ++i) {
+      v1::UpdateFormRequest update;
+      update.set_name(names[i % names.size()]);
+      update.mutable_form()->mutable_wishes_and_plans()->set_expectations(absl::StrCat("v", i));
+      update.mutable_update_mask()->add_paths("wishes_and_plans.expectations");
+      update.set_request_id(absl::StrCat("u", i));
+      (op->UpdateForm(update).ok() ? operations : failures)++;
+    }
+  });
+  std::thread reader([&] {
+    for (int i = 0; running; ++i) {
+      (m760->GetCase(names[i % names.size()]).ok() ? operations : failures)++;
+      v1::ListCasesRequest find;
+      find.set_person_identifier(std::to_string(99020000 + i % names.size()));
+      auto found = uds->ListCases(find);
+      (found.ok() && found->cases_size() == 1 ? operations : failures)++;
+    }
+  });
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  WriteKeyFile(options.key_file, old_key + "\n" + new_key + "\n");
+  std::map<std::string, int64_t> usage;
+  for (int i = 0; i < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    usage = Usage(server);
+    if (usage.size() == 1 && usage.begin()->first == "new-key") break;
+  }
+  running = false;
+  writer.join();
+  reader.join();
+  EXPECT_EQ(usage.size(), 1u);
+  EXPECT_EQ(usage.begin()->first, "new-key") << "every version re-encrypted";
+  EXPECT_EQ(failures, 0);
+  EXPECT_GT(operations, 50);
+
+  // Nothing uses the old key any more: retire it and restart.
+  server.Stop();
+  WriteKeyFile(options.key_file, new_key + "\n");
+  server.Restart();
+  auto m760_again = server.ClientFor("municipality-760");
+  auto uds_again = server.ClientFor("immigration-service-uds");
+  for (const std::string& name : names) {
+    auto read = m760_again->GetCase(name);
+    ASSERT_TRUE(read.ok()) << read.status();
+  }
+  v1::ListCasesRequest find;
+  find.set_person_identifier("99020007");
+  auto found = uds_again->ListCases(find);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->cases_size(), 1) << "lookups work under the new key alone";
+}
+
+TEST(KeyRotationTest, AKeyStillInUseCannotBeDropped) {
+  const std::string dir = testing::NewTempDir();
+  ServerOptions options = testing::TestServerOptions(dir);
+  options.key_file = dir + "/handover.key";
+  const std::string old_key = KeyRing::GenerateKeyLine("old-key");
+  WriteKeyFile(options.key_file, old_key + "\n");
+  TestServer server(options);
+  ASSERT_TRUE(server.ClientFor("operator-redcross")->CreateCase(SampleForm(), "c").ok());
+
+  std::promise<absl::StatusOr<bool>> replaced;
+  server.server()->store()->ReplaceKeys(
+      std::make_shared<const KeyRing>(*KeyRing::Parse(KeyRing::GenerateKeyLine("new-key"))),
+      [&](auto r) { replaced.set_value(r); });
+  const auto status = replaced.get_future().get().status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(status.message().find("old-key"), std::string::npos) << status;
+  EXPECT_TRUE(server.ClientFor("operator-redcross")->ListCases({}).ok());
+}
+
+}  // namespace
+}  // namespace handover
