@@ -19,6 +19,7 @@ BenchServer::BenchServer(const std::string& dir, ServerOptions options) : pki_(d
     std::exit(1);
   }
   options.listen_address = "127.0.0.1:0";
+  options.drain_delay = std::chrono::milliseconds(0);
   options.certificate_file = pki_ + "/server.pem";
   options.private_key_file = pki_ + "/server.key";
   options.client_ca_file = pki_ + "/ca.pem";

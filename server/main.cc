@@ -89,6 +89,10 @@ int main(int argc, char** argv) {
                                    seconds(&options.retention_interval),
                                    "How often retention runs (default 3600)")
       ->check(CLI::PositiveNumber);
+  app.add_option_function<int64_t>("--drain-ms", millis(&options.drain_delay),
+                                   "On SIGTERM, report NOT_SERVING this long before stopping "
+                                   "(default 2000)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--reader-threads", options.readers.threads, "Read connections")
       ->capture_default_str();
   app.add_option("--write-batch", options.writer.max_batch, "Most writes per commit")

@@ -8,6 +8,7 @@
 #include <grpcpp/server_builder.h>
 
 #include <filesystem>
+#include <thread>
 #include <future>
 #include <map>
 
@@ -193,6 +194,8 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
     return absl::UnavailableError(
         absl::StrCat("listen_address: cannot listen on ", options.listen_address));
   }
+  server->drain_delay_ = options.drain_delay;
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
   return server;
 }
 
@@ -212,10 +215,14 @@ void HandoverServer::Wait() {
 
 void HandoverServer::Shutdown(std::chrono::milliseconds deadline) {
   if (!server_) return;
-  // Watch streams never end by themselves: end them first, so the drain
-  // waits only for unary calls.
-  if (hub_) hub_->CloseAll();
-  server_->Shutdown(std::chrono::system_clock::now() + deadline);
+  std::call_once(shutdown_once_, [&] {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    std::this_thread::sleep_for(drain_delay_);
+    // Watch streams never end by themselves: end them first, so the drain
+    // waits only for unary calls.
+    if (hub_) hub_->CloseAll();
+    server_->Shutdown(std::chrono::system_clock::now() + deadline);
+  });
 }
 
 }  // namespace handover

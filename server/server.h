@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -33,6 +34,9 @@ struct ServerOptions {
   std::string database_path = "handover.db";
   // Encryption key file (see common/crypto.h); must be mode 0600 or 0400.
   std::string key_file;
+  // On shutdown, health reports NOT_SERVING for this long while calls are
+  // still served, so load balancers move away first. Default 2 s.
+  std::chrono::milliseconds drain_delay{2000};
   // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED.
   // Default 4 MiB.
   int max_receive_message_bytes = 4 * 1024 * 1024;
@@ -71,8 +75,10 @@ class HandoverServer {
   feed::FeedHub* hub() { return hub_.get(); }
   // Blocks until Shutdown.
   void Wait();
-  // Stops accepting calls, lets in-flight calls finish until `deadline`, then
-  // cancels the rest. Safe to call more than once and from another thread.
+  // Reports NOT_SERVING on grpc.health.v1 for drain_delay (still serving),
+  // ends Watch streams, stops accepting calls, lets in-flight calls finish
+  // until `deadline`, then cancels the rest. Safe to call more than once and
+  // from another thread.
   void Shutdown(std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
  private:
@@ -84,6 +90,8 @@ class HandoverServer {
   std::unique_ptr<service::AuditService> audit_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::chrono::milliseconds drain_delay_{0};
+  std::once_flag shutdown_once_;
 };
 
 }  // namespace handover

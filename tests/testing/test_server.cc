@@ -32,6 +32,7 @@ ServerOptions TestServerOptions(const std::string& dir) {
   options.audit_signing_key_file = PkiFile("audit-signing.key");
   options.database_path = absl::StrCat(dir, "/handover.db");
   options.readers.threads = 2;
+  options.drain_delay = std::chrono::milliseconds(0);
   return options;
 }
 
