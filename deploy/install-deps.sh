@@ -8,6 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlitecpp-dev libsqlite3-dev libssl-dev openssl
   libgtest-dev libgmock-dev libcli11-dev libspdlog-dev
+  python3 python3-grpcio
 )
 
 missing=()
@@ -28,9 +29,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# buf (for `buf lint`) comes from the npm registry, pinned, into the project's tools folder.
+# npm tools (buf; the Node gRPC client for interop tests), pinned, into the project's tools folder.
 here="$(cd "$(dirname "$0")/.." && pwd)"
-if [ ! -x "$here/tools/node_modules/.bin/buf" ]; then
-  echo "installing: @bufbuild/buf (npm)"
+if [ ! -x "$here/tools/node_modules/.bin/buf" ] || [ ! -d "$here/tools/node_modules/@grpc/grpc-js" ]; then
+  echo "installing: npm tools (buf, @grpc/grpc-js, @grpc/proto-loader)"
   (cd "$here/tools" && npm install --no-audit --no-fund --silent)
 fi
