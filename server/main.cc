@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/server.h"
+#include "server/store/backup.h"
 
 namespace {
 
@@ -28,20 +29,19 @@ int main(int argc, char** argv) {
   handover::ServerOptions options;
   CLI::App app{"handoverd: the handover exchange service (gRPC over mutual TLS)"};
   app.set_config("--config", "", "Read options from this INI/TOML file; flags override it");
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is an error
   app.add_option("--listen", options.listen_address, "host:port to listen on")
       ->capture_default_str();
-  app.add_option("--cert", options.certificate_file, "Server certificate chain (PEM)")
-      ->required();
-  app.add_option("--key", options.private_key_file, "Server private key (PEM)")->required();
+  app.add_option("--cert", options.certificate_file, "Server certificate chain (PEM); required");
+  app.add_option("--key", options.private_key_file, "Server private key (PEM); required");
   app.add_option("--client-ca", options.client_ca_file,
-                 "CA that client certificates must chain to (PEM)")
-      ->required();
+                 "CA that client certificates must chain to (PEM); required");
   app.add_option("--tls-refresh-seconds", options.tls_refresh_seconds,
                  "How often certificate files are re-read")
       ->capture_default_str();
   app.add_option("--database", options.database_path, "SQLite database file")
       ->capture_default_str();
-  app.add_option("--key-file", options.key_file, "Encryption key file (mode 0600)")->required();
+  app.add_option("--key-file", options.key_file, "Encryption key file (mode 0600); required");
   app.add_option("--trust-domain", options.service.trust_domain,
                  "SPIFFE trust domain of client certificates")
       ->capture_default_str();
@@ -60,44 +60,50 @@ int main(int argc, char** argv) {
     return [out](int64_t value) { *out = std::chrono::seconds(value); };
   };
   app.add_option_function<int64_t>("--feed-retention-seconds", seconds(&options.feed_retention),
-                                   "Feed history kept (default 30 days)")
-      ->check(CLI::PositiveNumber);
+                                   "Feed history kept (default 30 days)");
   app.add_option_function<int64_t>("--feed-compaction-seconds",
                                    seconds(&options.feed_compaction_interval),
-                                   "How often old feed history is dropped (default 3600)")
-      ->check(CLI::PositiveNumber);
+                                   "How often old feed history is dropped (default 3600)");
   auto millis = [](std::chrono::milliseconds* out) {
     return [out](int64_t value) { *out = std::chrono::milliseconds(value); };
   };
   app.add_option_function<int64_t>("--watch-progress-ms",
                                    millis(&options.service.watch.progress_interval),
-                                   "Progress revision interval on idle watches (default 5000)")
-      ->check(CLI::PositiveNumber);
+                                   "Progress revision interval on idle watches (default 5000)");
   app.add_option_function<int64_t>("--watch-stall-ms", millis(&options.service.watch.stall_timeout),
-                                   "Cut off a watcher that takes nothing for this long (default 30000)")
-      ->check(CLI::PositiveNumber);
+                                   "Cut off a watcher that takes nothing for this long (default 30000)");
   app.add_option("--audit-signing-key", options.audit_signing_key_file,
-                 "Ed25519 private key (PEM, mode 0600) signing access log checkpoints")
-      ->required();
+                 "Ed25519 private key (PEM, mode 0600) signing access log checkpoints; required");
   app.add_option_function<int64_t>("--checkpoint-seconds", seconds(&options.checkpoint_interval),
-                                   "How often the access log head is signed (default 60)")
-      ->check(CLI::PositiveNumber);
+                                   "How often the access log head is signed (default 60)");
   app.add_option("--retention-days", options.retention_days_after_takeover,
                  "Erase personal data this many days after the takeover date (0: never)")
       ->capture_default_str();
   app.add_option_function<int64_t>("--retention-check-seconds",
                                    seconds(&options.retention_interval),
-                                   "How often retention runs (default 3600)")
-      ->check(CLI::PositiveNumber);
+                                   "How often retention runs (default 3600)");
   app.add_option_function<int64_t>("--drain-ms", millis(&options.drain_delay),
                                    "On SIGTERM, report NOT_SERVING this long before stopping "
-                                   "(default 2000)")
-      ->check(CLI::NonNegativeNumber);
+                                   "(default 2000)");
   app.add_option("--reader-threads", options.readers.threads, "Read connections")
       ->capture_default_str();
   app.add_option("--write-batch", options.writer.max_batch, "Most writes per commit")
       ->capture_default_str();
+  auto* backup = app.add_subcommand(
+      "backup", "Copy the database online (while handoverd serves) and check the copy");
+  std::string backup_out;
+  backup->add_option("--out", backup_out, "The copy to write (must not exist)")->required();
   CLI11_PARSE(app, argc, argv);
+
+  if (backup->parsed()) {
+    absl::Status status = handover::store::BackupDatabase(options.database_path, backup_out);
+    if (!status.ok()) {
+      spdlog::error("backup: {}", status.ToString());
+      return 1;
+    }
+    spdlog::info("backup written to {} and checked", backup_out);
+    return 0;
+  }
 
   // Block the signals before any thread starts, so only the waiter receives them.
   sigset_t signals;

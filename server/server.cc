@@ -141,15 +141,66 @@ std::function<void()> MaintenanceJobs(store::SqliteStore* store, const ServerOpt
   };
 }
 
+absl::Status Range(const char* option, int64_t value, int64_t low, int64_t high) {
+  if (value < low || value > high) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(option, ": must be from ", low, " to ", high));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status ValidateOptions(const ServerOptions& o) {
+  const auto& domain = o.service.trust_domain;
+  if (domain.empty() || domain.size() > 255 ||
+      domain.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "trust-domain: required, lower-case letters, digits, dots and hyphens");
+  }
+  if (o.listen_address.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError("listen: must be host:port");
+  }
+  if (o.database_path.empty()) return absl::InvalidArgumentError("database: required");
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  const int64_t day_ms = 24 * 3600 * 1000;
+  for (absl::Status s : {
+           Range("max-message-bytes", o.max_receive_message_bytes, 64 * 1024, 1 << 30),
+           Range("max-page-size", o.service.max_page_size, 1, 10000),
+           Range("max-text-bytes", static_cast<int64_t>(o.service.form_limits.max_text_bytes), 16,
+                 1 << 20),
+           Range("max-list-items", static_cast<int64_t>(o.service.form_limits.max_list_items), 1,
+                 10000),
+           Range("reader-threads", o.readers.threads, 1, 256),
+           Range("write-batch", static_cast<int64_t>(o.writer.max_batch), 1, 100000),
+           Range("tls-refresh-seconds", o.tls_refresh_seconds, 1, 86400),
+           Range("watch-progress-ms", o.service.watch.progress_interval.count(), 10, 3600000),
+           Range("watch-stall-ms", o.service.watch.stall_timeout.count(), 100, day_ms),
+           Range("drain-ms", o.drain_delay.count(), 0, 600000),
+           Range("feed-retention-seconds", o.feed_retention.count(), 60, 10L * 365 * 86400),
+           Range("feed-compaction-seconds", o.feed_compaction_interval.count(), 1, 86400),
+           Range("checkpoint-seconds", o.checkpoint_interval.count(), 1, 86400),
+           Range("retention-days", o.retention_days_after_takeover, 0, 100 * 365),
+           Range("retention-check-seconds", o.retention_interval.count(), 1, 86400 * 7),
+       }) {
+    if (!s.ok()) return s;
+  }
+  if (o.service.default_page_size > o.service.max_page_size) {
+    return absl::InvalidArgumentError("max-page-size: must be at least the default page size 50");
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
     const ServerOptions& options) {
-  for (auto [path, option] : {std::pair{&options.certificate_file, "certificate_file"},
-                              std::pair{&options.private_key_file, "private_key_file"},
-                              std::pair{&options.client_ca_file, "client_ca_file"},
-                              std::pair{&options.key_file, "key_file"},
-                              std::pair{&options.audit_signing_key_file, "audit_signing_key_file"}}) {
+  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  // Named as in the config file and on the command line.
+  for (auto [path, option] : {std::pair{&options.certificate_file, "cert"},
+                              std::pair{&options.private_key_file, "key"},
+                              std::pair{&options.client_ca_file, "client-ca"},
+                              std::pair{&options.key_file, "key-file"},
+                              std::pair{&options.audit_signing_key_file, "audit-signing-key"}}) {
     if (absl::Status s = RequireFile(*path, option); !s.ok()) return s;
   }
   absl::StatusOr<KeyRing> keys = KeyRing::LoadFile(options.key_file);
@@ -192,7 +243,7 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(
-        absl::StrCat("listen_address: cannot listen on ", options.listen_address));
+        absl::StrCat("listen: cannot listen on ", options.listen_address));
   }
   server->drain_delay_ = options.drain_delay;
   server->server_->GetHealthCheckService()->SetServingStatus(true);

@@ -60,6 +60,10 @@ struct ServerOptions {
   store::ReaderOptions readers;
 };
 
+// Checks every option's value (not the files): INVALID_ARGUMENT naming the
+// option as in the config file, e.g. "max-page-size: must be from 1 to 10000".
+absl::Status ValidateOptions(const ServerOptions& options);
+
 class HandoverServer {
  public:
   // Opens the key file and database and starts listening. Fails with a

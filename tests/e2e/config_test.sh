@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# handoverd's command line and config file: each bad option is refused at
+# start with a message naming it, and a misspelt config key is an error.
+#
+#   tests/e2e/config_test.sh HANDOVERD WORK_DIR   (PKI from WORK_DIR/../pki)
+set -euo pipefail
+handoverd="$1" work="$2"
+pki="$(dirname "$work")/pki"
+rm -rf "$work"
+mkdir -p "$work"
+good=(--cert "$pki/server.pem" --key "$pki/server.key" --client-ca "$pki/ca.pem"
+      --key-file "$pki/handover.key" --audit-signing-key "$pki/audit-signing.key"
+      --database "$work/h.db" --listen 127.0.0.1:0)
+
+passed=0
+refused() {  # expected-message handoverd-args...
+  local want="$1"
+  shift
+  if timeout 10 "$handoverd" "$@" > "$work/out" 2>&1; then
+    echo "accepted, but should refuse: $*" >&2
+    exit 1
+  fi
+  if ! grep -qF -- "$want" "$work/out"; then
+    echo "expected '$want', got:" >&2
+    cat "$work/out" >&2
+    exit 1
+  fi
+  passed=$((passed + 1))
+}
+
+refused "max-page-size: must be from 1 to 10000" "${good[@]}" --max-page-size -5
+refused "Could not convert: --max-page-size = abc" "${good[@]}" --max-page-size abc
+refused "trust-domain: required" "${good[@]}" --trust-domain ""
+refused "listen: cannot listen on" "${good[@]/127.0.0.1:0/256.1.1.1:1}"
+refused "cert: no such file" "${good[@]/$pki\/server.pem//nonexistent.pem}"
+cp "$pki/handover.key" "$work/open.key"
+chmod 644 "$work/open.key"
+refused "must not be accessible by group or others" "${good[@]/$pki\/handover.key/$work/open.key}"
+printf 'max-page-sise = 10\n' > "$work/typo.ini"
+refused "max-page-sise" "${good[@]}" --config "$work/typo.ini"
+printf 'watch-progress-ms = 0\n' > "$work/zero.ini"
+refused "watch-progress-ms: must be from 10 to 3600000" "${good[@]}" --config "$work/zero.ini"
+echo "$passed passed, 0 failed"
