@@ -20,6 +20,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Makes the directory's entries (a rename or a removal) durable.
+void SyncDirectory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+// Removes a case's file and any half-written temporary beside it.
+bool RemoveCaseFile(const fs::path& file) {
+  std::error_code error;
+  fs::remove(file.string() + ".tmp", error);
+  const bool removed = fs::remove(file, error);
+  SyncDirectory(file.parent_path());
+  return removed;
+}
+
 // Writes `content` to `path` so that a reader sees the old or the new file,
 // never a partial one, and the new one survives a crash once this returns.
 absl::Status WriteAtomically(const fs::path& path, const std::string& content) {
@@ -41,11 +59,7 @@ absl::Status WriteAtomically(const fs::path& path, const std::string& content) {
   if (!synced || (fs::rename(tmp, path, error), error)) {
     return absl::InternalError(absl::StrCat("cannot replace ", path.string()));
   }
-  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  SyncDirectory(path.parent_path());
   return absl::OkStatus();
 }
 
@@ -63,6 +77,10 @@ absl::Status SyncAgent::LoadCursor() {
   std::error_code error;
   fs::create_directories(fs::path(directory_) / "cases", error);
   if (error) return absl::InvalidArgumentError(absl::StrCat("--into: cannot create ", directory_));
+  // Half-written files from a crash: the replay rewrites what is still ours.
+  for (const auto& entry : fs::directory_iterator(fs::path(directory_) / "cases")) {
+    if (entry.path().extension() == ".tmp") fs::remove(entry.path(), error);
+  }
   std::ifstream in(fs::path(directory_) / "cursor");
   std::string text;
   if (in && std::getline(in, text) && !absl::SimpleAtoi(text, &cursor_)) {
@@ -83,9 +101,8 @@ absl::Status SyncAgent::Apply(const v1::ChangeEvent& event) {
     if (absl::Status s = WriteAtomically(file, ToJson(event.case_())); !s.ok()) return s;
     ++stats_.files_written;
   } else {
-    // Revoked, or no longer visible (a revocation follows): hold nothing.
-    std::error_code error;
-    if (fs::remove(file, error)) ++stats_.files_deleted;
+    // Revoked, erased, or no longer visible (a revocation follows): hold nothing.
+    if (RemoveCaseFile(file)) ++stats_.files_deleted;
   }
   if (on_event) on_event(event);
   return absl::OkStatus();
@@ -114,8 +131,7 @@ absl::Status SyncAgent::Snapshot() {
     request.set_page_token(page->next_page_token());
   } while (!request.page_token().empty());
   for (const auto& entry : fs::directory_iterator(fs::path(directory_) / "cases")) {
-    if (!listed.contains(entry.path().filename().string())) {
-      fs::remove(entry.path());
+    if (!listed.contains(entry.path().filename().string()) && RemoveCaseFile(entry.path())) {
       ++stats_.files_deleted;
     }
   }

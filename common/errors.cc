@@ -27,6 +27,17 @@ absl::Status FeedCompactedError(int64_t oldest_resumable_revision) {
   return status;
 }
 
+absl::Status FeedAheadError(int64_t head_revision, int64_t oldest_resumable_revision) {
+  absl::Status status = absl::OutOfRangeError(absl::StrCat(
+      "after_revision: beyond the newest revision ", head_revision,
+      " (was the server restored from a backup?); take a snapshot (ListCases with "
+      "CASE_VIEW_FULL) and continue from its revision"));
+  v1::FeedCompacted detail;
+  detail.set_oldest_resumable_revision(oldest_resumable_revision);
+  status.SetPayload(kFeedCompactedType, absl::Cord(detail.SerializeAsString()));
+  return status;
+}
+
 std::optional<int64_t> FeedCompactedRevision(const absl::Status& status) {
   if (status.code() != absl::StatusCode::kOutOfRange) return std::nullopt;
   absl::optional<absl::Cord> payload = status.GetPayload(kFeedCompactedType);

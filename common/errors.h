@@ -24,7 +24,11 @@ absl::Status CaseNotFound(absl::string_view name);
 // OUT_OF_RANGE for a feed revision older than the retained history, with a
 // handover.v1.FeedCompacted payload (a google.rpc.Status detail on the wire).
 absl::Status FeedCompactedError(int64_t oldest_resumable_revision);
-// The oldest resumable revision if `status` is that error.
+// OUT_OF_RANGE for a feed revision beyond the newest one (the server was
+// restored from a backup, or the cursor is wrong), with the same payload: the
+// client re-syncs from a snapshot.
+absl::Status FeedAheadError(int64_t head_revision, int64_t oldest_resumable_revision);
+// The oldest resumable revision if `status` is one of those errors.
 std::optional<int64_t> FeedCompactedRevision(const absl::Status& status);
 
 }  // namespace handover

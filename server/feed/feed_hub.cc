@@ -17,8 +17,15 @@ FeedHub::~FeedHub() {
 }
 
 void FeedHub::Add(std::weak_ptr<FeedListener> listener) {
-  std::lock_guard lock(mu_);
-  listeners_.push_back(std::move(listener));
+  {
+    std::lock_guard lock(mu_);
+    if (!closed_) {
+      listeners_.push_back(std::move(listener));
+      return;
+    }
+  }
+  // Arrived after CloseAll: end it at once.
+  if (auto strong = listener.lock()) strong->OnShutdown();
 }
 
 std::vector<std::shared_ptr<FeedListener>> FeedHub::LiveLocked() {
@@ -37,7 +44,9 @@ void FeedHub::NotifyCommit(int64_t head_revision) {
   std::vector<std::shared_ptr<FeedListener>> live;
   {
     std::lock_guard lock(mu_);
-    head_revision_ = std::max(head_revision_, head_revision);
+    // Most commits (access records) add no event: wake nobody for them.
+    if (head_revision <= head_revision_) return;
+    head_revision_ = head_revision;
     live = LiveLocked();
   }
   for (auto& listener : live) listener->OnCommit(head_revision);
@@ -47,6 +56,7 @@ void FeedHub::CloseAll() {
   std::vector<std::shared_ptr<FeedListener>> live;
   {
     std::lock_guard lock(mu_);
+    closed_ = true;
     live = LiveLocked();
   }
   for (auto& listener : live) listener->OnShutdown();

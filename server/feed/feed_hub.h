@@ -24,7 +24,8 @@ namespace handover::feed {
 class FeedListener {
  public:
   virtual ~FeedListener() = default;
-  // A commit made revisions up to `head_revision` durable.
+  // A commit made revisions up to `head_revision` durable (only called when
+  // the head moved).
   virtual void OnCommit(int64_t head_revision) = 0;
   // The tick interval passed.
   virtual void OnTick(std::chrono::steady_clock::time_point now) = 0;
@@ -44,7 +45,8 @@ class FeedHub {
 
   void Add(std::weak_ptr<FeedListener> listener);
   void NotifyCommit(int64_t head_revision);
-  // Tells every watcher to end (server shutdown).
+  // Tells every watcher to end (server shutdown); watchers added later are
+  // ended as they arrive.
   void CloseAll();
   // The newest revision committed since the hub started (0 before any).
   int64_t head_revision() const;
@@ -62,6 +64,7 @@ class FeedHub {
   std::vector<std::weak_ptr<FeedListener>> listeners_;  // guarded by mu_
   int64_t head_revision_ = 0;                            // guarded by mu_
   bool stopping_ = false;                                // guarded by mu_
+  bool closed_ = false;                                  // guarded by mu_
   std::condition_variable wake_;
   std::thread ticker_;
 };

@@ -462,8 +462,8 @@ grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
   query.after_revision = request->after_revision();
   query.include_cases = request->include_cases();
   query.authorize = AuthorizerFor(caller->principal, Operation::kGetCase, "case");
-  return Watcher::Start(store_, hub_, *std::move(caller), std::move(query), options_.watch,
-                        std::move(audit));
+  return Watcher::Start(context, store_, hub_, *std::move(caller), std::move(query),
+                        options_.watch, std::move(audit));
 }
 
 grpc::ServerUnaryReactor* HandoverService::EraseCase(grpc::CallbackServerContext* context,

@@ -6,20 +6,27 @@
 #include "server/service/views.h"
 
 namespace handover::service {
+namespace {
+// A stream cut off for stalling whose client still takes nothing this long
+// after is cancelled, freeing the call.
+constexpr auto kCancelAfterFinish = std::chrono::seconds(10);
+}  // namespace
 
-Watcher* Watcher::Start(store::CaseStore* store, feed::FeedHub* hub, Caller caller,
-                        store::FeedQuery query, WatchOptions options, v1::AccessRecord audit) {
-  std::shared_ptr<Watcher> watcher(
-      new Watcher(store, std::move(caller), std::move(query), options, std::move(audit)));
+Watcher* Watcher::Start(grpc::CallbackServerContext* context, store::CaseStore* store,
+                        feed::FeedHub* hub, Caller caller, store::FeedQuery query,
+                        WatchOptions options, v1::AccessRecord audit) {
+  std::shared_ptr<Watcher> watcher(new Watcher(context, store, std::move(caller), std::move(query),
+                                               options, std::move(audit)));
   watcher->self_ = watcher;
   hub->Add(watcher);
   watcher->Pump();
   return watcher.get();
 }
 
-Watcher::Watcher(store::CaseStore* store, Caller caller, store::FeedQuery query,
-                 WatchOptions options, v1::AccessRecord audit)
-    : store_(store),
+Watcher::Watcher(grpc::CallbackServerContext* context, store::CaseStore* store, Caller caller,
+                 store::FeedQuery query, WatchOptions options, v1::AccessRecord audit)
+    : context_(context),
+      store_(store),
       caller_(std::move(caller)),
       query_(std::move(query)),
       options_(options),
@@ -71,6 +78,10 @@ void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
   if (!page.ok()) {
     FinishWith(page.status());
     return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (finished_) return;  // nothing will be sent: nothing to record
   }
   std::deque<v1::WatchResponse> batch;
   v1::AccessRecord record = audit_;
@@ -172,10 +183,10 @@ void Watcher::OnDone() {
   }
 }
 
-void Watcher::OnCommit(int64_t /*head_revision*/) {
+void Watcher::OnCommit(int64_t head_revision) {
   {
     std::lock_guard lock(mu_);
-    if (finished_) return;
+    if (finished_ || head_revision <= cursor_) return;
     more_to_read_ = true;
   }
   Pump();
@@ -183,15 +194,22 @@ void Watcher::OnCommit(int64_t /*head_revision*/) {
 
 void Watcher::OnTick(std::chrono::steady_clock::time_point now) {
   bool stalled = false;
+  bool cancel = false;
   int64_t cursor = 0;
   {
     std::lock_guard lock(mu_);
-    if (finished_) return;
-    if (writing_ && now - write_started_ > options_.stall_timeout) {
+    if (finished_) {
+      // Finished while a write was stuck: if the client still takes nothing,
+      // cancel, so the call and its buffered message are freed.
+      cancel = writing_ && !cancelled_ && now - finished_at_ > kCancelAfterFinish &&
+               now - finished_at_ > options_.stall_timeout;
+      cancelled_ = cancelled_ || cancel;
+    } else if (writing_ && now - write_started_ > options_.stall_timeout) {
       // The client has not taken a message for too long. Finish now: the
       // status follows the messages already in the transport, and the stream
       // holds nothing more.
       finished_ = true;
+      finished_at_ = now;
       pending_.clear();
       stalled = true;
       cursor = cursor_;
@@ -199,6 +217,10 @@ void Watcher::OnTick(std::chrono::steady_clock::time_point now) {
       progress_due_ = true;
     }
     sent_since_tick_ = false;
+  }
+  if (cancel) {
+    context_->TryCancel();
+    return;
   }
   if (stalled) {
     Finish(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(

@@ -7,7 +7,9 @@
 // far behind its client is. Commits (FeedHub) wake it; ticks send a progress
 // revision when nothing else was sent since the last tick, and end a stream
 // whose client has not taken a message for `stall_timeout` with
-// RESOURCE_EXHAUSTED (resume from the last revision received).
+// RESOURCE_EXHAUSTED (resume from the last revision received); if the client
+// still takes nothing for 10 s more (or stall_timeout, if longer), the call is
+// cancelled.
 #pragma once
 
 #include <grpcpp/support/server_callback.h>
@@ -44,8 +46,9 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   // The returned reactor owns itself until gRPC calls OnDone.
   // Each batch that carries case content is recorded in the access log, as
   // `audit` naming the cases and sections, before it is sent.
-  static Watcher* Start(store::CaseStore* store, feed::FeedHub* hub, Caller caller,
-                        store::FeedQuery query, WatchOptions options, v1::AccessRecord audit);
+  static Watcher* Start(grpc::CallbackServerContext* context, store::CaseStore* store,
+                        feed::FeedHub* hub, Caller caller, store::FeedQuery query,
+                        WatchOptions options, v1::AccessRecord audit);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -55,8 +58,8 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   void OnShutdown() override;
 
  private:
-  Watcher(store::CaseStore* store, Caller caller, store::FeedQuery query, WatchOptions options,
-          v1::AccessRecord audit);
+  Watcher(grpc::CallbackServerContext* context, store::CaseStore* store, Caller caller,
+          store::FeedQuery query, WatchOptions options, v1::AccessRecord audit);
   // Queues a read batch for writing and moves the cursor; then pumps.
   void Deliver(std::deque<v1::WatchResponse> batch, const store::FeedPage& page);
 
@@ -68,6 +71,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   bool FinishLocked(const absl::Status& status);
   void FinishWith(const absl::Status& status);
 
+  grpc::CallbackServerContext* const context_;
   store::CaseStore* const store_;
   const Caller caller_;
   const store::FeedQuery query_;
@@ -87,6 +91,8 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   bool finished_ = false;           // Finish called (or decided)
   absl::Status finish_after_write_;  // set: finish when the write in flight completes
   bool finish_pending_ = false;
+  bool cancelled_ = false;          // TryCancel called after a stalled finish
+  std::chrono::steady_clock::time_point finished_at_;  // when cut off for stalling
   std::shared_ptr<Watcher> self_;   // keeps the reactor alive until OnDone
 };
 

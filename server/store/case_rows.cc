@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -220,16 +221,17 @@ int64_t CompactedThrough(SQLite::Database& db) {
   return db.execAndGet("SELECT compacted_through FROM feed_state").getInt64();
 }
 
-absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(SQLite::Database& db,
-                                                             const WriteContext& context,
-                                                             const std::string& fingerprint) {
+absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(
+    SQLite::Database& db, const WriteContext& context,
+    const std::vector<std::string>& fingerprints) {
   SQLite::Statement row(db,
                         "SELECT fingerprint, case_id, version, consent_id FROM requests "
                         "WHERE organisation = ? AND request_id = ?");
   row.bind(1, context.principal.organisation_id);
   row.bind(2, context.request_id);
   if (!row.executeStep()) return std::nullopt;
-  if (Blob(row.getColumn(0)) != fingerprint) {
+  if (std::find(fingerprints.begin(), fingerprints.end(), Blob(row.getColumn(0))) ==
+      fingerprints.end()) {
     return absl::AlreadyExistsError(
         "request_id: already used by this organisation for a different request");
   }
@@ -238,7 +240,8 @@ absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(SQLite::Database& d
 }
 
 void RecordRequest(SQLite::Database& db, const WriteContext& context,
-                   const std::string& fingerprint, const PriorRequest& result) {
+                   const std::vector<std::string>& fingerprints, const PriorRequest& result) {
+  const std::string& fingerprint = fingerprints.front();
   SQLite::Statement insert(db,
                            "INSERT INTO requests (organisation, request_id, fingerprint, case_id, "
                            "version, consent_id) VALUES (?, ?, ?, ?, ?, ?)");

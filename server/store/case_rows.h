@@ -70,10 +70,12 @@ struct PriorRequest {
 };
 // The prior result for (organisation, request id), if any; ALREADY_EXISTS if
 // the id was used for a request with another fingerprint.
-absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(SQLite::Database& db,
-                                                             const WriteContext& context,
-                                                             const std::string& fingerprint);
+// `fingerprints`: the request's fingerprint under each key, current first.
+absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(
+    SQLite::Database& db, const WriteContext& context,
+    const std::vector<std::string>& fingerprints);
+// Stores the first (current key's) fingerprint.
 void RecordRequest(SQLite::Database& db, const WriteContext& context,
-                   const std::string& fingerprint, const PriorRequest& result);
+                   const std::vector<std::string>& fingerprints, const PriorRequest& result);
 
 }  // namespace handover::store

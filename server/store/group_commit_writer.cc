@@ -88,17 +88,23 @@ void GroupCommitWriter::CommitGroup(std::deque<Task>& group) {
       results.push_back(std::move(status));
     }
     db_->exec("COMMIT");
-    std::function<void(SQLite::Database&)> hook;
-    {
-      std::lock_guard lock(mu_);
-      hook = commit_hook_;
-    }
-    if (hook) hook(*db_);
   } catch (const std::exception& e) {
     commit_status = absl::UnavailableError(absl::StrCat("storage commit failed: ", e.what()));
     try {
       if (sqlite3_get_autocommit(db_->getHandle()) == 0) db_->exec("ROLLBACK");
     } catch (const std::exception&) {
+    }
+  }
+  if (commit_status.ok()) {
+    std::function<void(SQLite::Database&)> hook;
+    {
+      std::lock_guard lock(mu_);
+      hook = commit_hook_;
+    }
+    try {
+      if (hook) hook(*db_);
+    } catch (const std::exception&) {
+      // The group is committed whatever the hook did.
     }
   }
   for (size_t i = 0; i < group.size(); ++i) {

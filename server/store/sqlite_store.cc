@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Transaction.h>
 #include <google/protobuf/util/field_mask_util.h>
 
+#include <algorithm>
 #include <exception>
 
 #include "absl/strings/str_cat.h"
@@ -23,9 +24,11 @@ using google::protobuf::util::FieldMaskUtil;
 
 absl::Status AllowAll(const policy::CaseFacts&) { return absl::OkStatus(); }
 
-// Binds a request to its id: the method (message type) and its exact content.
-std::string Fingerprint(const KeyRing& keys, const google::protobuf::Message& request) {
-  return keys.KeyedHash(
+// Binds a request to its id: the method (message type) and its exact content,
+// under every key in the ring (the current one first), so a retry across a key
+// rotation still matches.
+std::vector<std::string> Fingerprint(const KeyRing& keys, const google::protobuf::Message& request) {
+  return keys.KeyedHashes(
       absl::StrCat("request:", request.GetTypeName(), "\n", SerializeDeterministic(request)));
 }
 
@@ -53,6 +56,17 @@ void DescribeWrite(const CaseSnapshot& snapshot, v1::AccessRecord* record) {
   record->clear_case_names();
   record->add_case_names(snapshot.meta.name());
   record->set_version(snapshot.meta.version());
+  // The response carries the case back to the writer: count its sections too.
+  if (snapshot.form) {
+    std::vector<const google::protobuf::FieldDescriptor*> fields;
+    snapshot.form->GetReflection()->ListFields(*snapshot.form, &fields);
+    for (const auto* field : fields) {
+      if (std::find(record->sections().begin(), record->sections().end(), field->name()) ==
+          record->sections().end()) {
+        record->add_sections(field->name());
+      }
+    }
+  }
 }
 void DescribeWrite(const v1::Consent& consent, v1::AccessRecord* record) {
   record->clear_case_names();
@@ -72,12 +86,15 @@ void EraseCaseRows(SQLite::Database& db, const CaseSnapshot& current, int64_t no
   const std::string case_id = current.meta.name().substr(6);
   for (const char* sql : {"DELETE FROM case_versions WHERE case_id = ?",
                           "DELETE FROM consents WHERE case_id = ?",
+                          "DELETE FROM assignments WHERE case_id = ?",
                           "DELETE FROM requests WHERE case_id = ?"}) {
     SQLite::Statement erase(db, sql);
     erase.bind(1, case_id);
     erase.exec();
   }
-  SQLite::Statement mark(db, "UPDATE cases SET erased_time = ?, update_time = ? WHERE case_id = ?");
+  SQLite::Statement mark(db,
+                         "UPDATE cases SET erased_time = ?, update_time = ?, "
+                         "municipality_code = NULL WHERE case_id = ?");
   mark.bind(1, now);
   mark.bind(2, now);
   mark.bind(3, case_id);
@@ -89,6 +106,29 @@ void EraseCaseRows(SQLite::Database& db, const CaseSnapshot& current, int64_t no
                .operator_id = current.facts.operator_id,
                .municipality_code = current.facts.municipality_code},
               now);
+}
+
+// Versions written before key ids were recorded: read the id from the
+// sealed blob's header.
+void LabelKeyIds(SQLite::Database& db) {
+  SQLite::Statement unlabelled(db,
+                               "SELECT case_id, version, form FROM case_versions "
+                               "WHERE key_id IS NULL");
+  std::vector<std::tuple<std::string, int64_t, std::string>> rows;
+  while (unlabelled.executeStep()) {
+    rows.emplace_back(unlabelled.getColumn(0).getString(), unlabelled.getColumn(1).getInt64(),
+                      KeyRing::SealedKeyId(std::string(
+                          static_cast<const char*>(unlabelled.getColumn(2).getBlob()),
+                          unlabelled.getColumn(2).getBytes())));
+  }
+  for (const auto& [case_id, version, key_id] : rows) {
+    SQLite::Statement label(db,
+                            "UPDATE case_versions SET key_id = ? WHERE case_id = ? AND version = ?");
+    label.bind(1, key_id);
+    label.bind(2, case_id);
+    label.bind(3, version);
+    label.exec();
+  }
 }
 
 void TouchCase(SQLite::Database& db, const std::string& case_id, int64_t now) {
@@ -112,6 +152,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     db->exec("PRAGMA secure_delete = ON");
     db->exec("PRAGMA foreign_keys = ON");
     Migrate(*db);
+    LabelKeyIds(*db);
     auto writer = std::make_unique<GroupCommitWriter>(std::move(db), options.writer);
     auto readers = std::make_unique<ReaderPool>(options.path, options.readers);
     return std::unique_ptr<SqliteStore>(new SqliteStore(
@@ -133,19 +174,30 @@ SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys,
 }
 
 void SqliteStore::OnCommit(SQLite::Database& db) {
-  if (truncate_wal_.exchange(false)) db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  std::function<void(int64_t)> listener;
-  {
-    std::lock_guard lock(listener_mu_);
-    listener = listener_;
+  if (truncate_wal_.exchange(false)) {
+    SQLite::Statement checkpoint(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    // Busy (a reader holds an old snapshot): try again after the next commit.
+    if (checkpoint.executeStep() && checkpoint.getColumn(0).getInt() != 0) truncate_wal_ = true;
   }
-  if (listener) listener(HeadRevision(db));
+  // Called under the lock, so once SetCommitListener(nullptr) returns no call
+  // is still running into what the listener points at.
+  std::lock_guard lock(listener_mu_);
+  if (listener_) listener_(HeadRevision(db));
 }
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  // Writes first (their callbacks may still read), then reads; a callback that
+  // comes after its side closed gets UNAVAILABLE.
+  writer_.reset();
+  readers_.reset();
+}
 
 template <typename T, typename Fn>
 void SqliteStore::Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> audit) {
+  if (!writer_) {  // the store is closing
+    done(absl::UnavailableError("the store is closing"));
+    return;
+  }
   auto result = std::make_shared<absl::StatusOr<T>>(absl::UnknownError("not run"));
   GroupCommitWriter::Apply record_failure;
   if (audit) {
@@ -158,12 +210,17 @@ void SqliteStore::Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> 
   }
   writer_->Submit(
       [apply = std::move(apply), result, audit](SQLite::Database& db) -> absl::Status {
-        *result = apply(db);
-        if (result->ok() && audit) {
-          v1::AccessRecord record = *audit;
-          DescribeWrite(**result, &record);
-          record.set_outcome("OK");
-          AppendAccessRecord(db, std::move(record));
+        try {
+          *result = apply(db);
+          if (result->ok() && audit) {
+            v1::AccessRecord record = *audit;
+            DescribeWrite(**result, &record);
+            record.set_outcome("OK");
+            AppendAccessRecord(db, std::move(record));
+          }
+        } catch (const std::exception& e) {
+          // Rolled back; the failure record (if any) says INTERNAL.
+          *result = absl::InternalError(absl::StrCat("storage error: ", e.what()));
         }
         return result->status();
       },
@@ -189,14 +246,14 @@ void SqliteStore::Read(Fn read, Done<T> done) {
     }
     done(std::move(result));
   };
-  if (!readers_->Submit(std::move(task))) {
+  if (!readers_ || !readers_->Submit(std::move(task))) {
     done(absl::ResourceExhaustedError("read queue is full; retry later"));
   }
 }
 
 void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
                              Done<CaseSnapshot> done) {
-  const std::string fingerprint = Fingerprint(*keys(), *context.request);
+  const std::vector<std::string> fingerprint = Fingerprint(*keys(), *context.request);
   Write<CaseSnapshot>(
       [this, context, form = std::move(form),
        fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
@@ -244,7 +301,7 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
 
 void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand command,
                              Authorizer authorize, Done<CaseSnapshot> done) {
-  const std::string fingerprint = Fingerprint(*keys(), *context.request);
+  const std::vector<std::string> fingerprint = Fingerprint(*keys(), *context.request);
   Write<CaseSnapshot>(
       [this, context, command = std::move(command), authorize = std::move(authorize),
        fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
@@ -303,7 +360,7 @@ void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand comm
 
 void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
                              Authorizer authorize, Done<CaseSnapshot> done) {
-  const std::string fingerprint = Fingerprint(*keys(), *context.request);
+  const std::vector<std::string> fingerprint = Fingerprint(*keys(), *context.request);
   Write<CaseSnapshot>(
       [this, context, command = std::move(command), authorize = std::move(authorize),
        fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
@@ -367,7 +424,7 @@ void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
 void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id,
                                 v1::Consent consent, Authorizer authorize,
                                 Done<v1::Consent> done) {
-  const std::string fingerprint = Fingerprint(*keys(), *context.request);
+  const std::vector<std::string> fingerprint = Fingerprint(*keys(), *context.request);
   Write<v1::Consent>(
       [context, case_id = std::move(case_id), consent = std::move(consent),
        authorize = std::move(authorize),
@@ -412,7 +469,7 @@ void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id
 void SqliteStore::WithdrawConsent(const WriteContext& context, std::string case_id,
                                   std::string consent_id, Authorizer authorize,
                                   Done<v1::Consent> done) {
-  const std::string fingerprint = Fingerprint(*keys(), *context.request);
+  const std::vector<std::string> fingerprint = Fingerprint(*keys(), *context.request);
   Write<v1::Consent>(
       [context, case_id = std::move(case_id), consent_id = std::move(consent_id),
        authorize = std::move(authorize),
@@ -544,6 +601,7 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
         const int64_t compacted = CompactedThrough(db);
         if (query.after_revision < compacted) return FeedCompactedError(compacted);
         const int64_t head = HeadRevision(db);
+        if (query.after_revision > head) return FeedAheadError(head, compacted);
 
         std::string sql =
             "SELECT revision, case_id, kind, version, commit_time, withdrawn_fields FROM events "
@@ -592,8 +650,7 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
         }
         const bool full = page.events.size() == static_cast<size_t>(query.page_size);
         page.caught_up = !full;
-        page.scanned_through = full ? page.events.back().event.revision()
-                                    : std::max(head, query.after_revision);
+        page.scanned_through = full ? page.events.back().event.revision() : head;
         return page;
       },
       std::move(done));
@@ -628,7 +685,7 @@ void SqliteStore::SetCommitListener(std::function<void(int64_t head_revision)> l
 
 void SqliteStore::EraseCase(const WriteContext& context, std::string case_id,
                             Authorizer authorize, Done<std::string> done) {
-  const std::string fingerprint = Fingerprint(*keys(), *context.request);
+  const std::vector<std::string> fingerprint = Fingerprint(*keys(), *context.request);
   Write<std::string>(
       [this, context, case_id = std::move(case_id), authorize = std::move(authorize),
        fingerprint](SQLite::Database& db) -> absl::StatusOr<std::string> {

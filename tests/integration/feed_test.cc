@@ -195,6 +195,16 @@ TEST_F(FeedTest, SyncPagesThroughTheSameSequence) {
   EXPECT_EQ(request.after_revision(), Head(server_)) << "the cursor ends at the head";
 }
 
+TEST_F(FeedTest, ACursorBeyondTheNewestRevisionIsRefusedNotSkipped) {
+  CreateCase(*redcross_, "99610001");
+  v1::SyncRequest request;
+  request.set_after_revision(Head(server_) + 5);  // e.g. after a restore from backup
+  auto page = redcross_->Sync(request);
+  EXPECT_EQ(page.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(FeedCompactedRevision(page.status()).has_value())
+      << "the typed detail sends the client to a snapshot";
+}
+
 TEST_F(FeedTest, ConnectedWatcherGetsTheRevocationAndNothingAfter) {
   v1::WatchRequest request;
   request.set_include_cases(true);
