@@ -226,8 +226,11 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   // interval, and the periodic jobs when they are due.
   server->hub_ = std::make_unique<feed::FeedHub>(options.service.watch.progress_interval,
                                                  MaintenanceJobs(raw_store, options));
-  raw_store->SetCommitListener(
-      [hub = server->hub_.get()](int64_t head) { hub->NotifyCommit(head); });
+  raw_store->SetCommitListener([hub = server->hub_.get()](
+                                   std::vector<store::CommittedEvent> events,
+                                   int64_t compacted_through) {
+    hub->NotifyCommit(std::move(events), compacted_through);
+  });
   server->service_ = std::make_unique<service::HandoverService>(
       server->store_.get(), server->hub_.get(), options.service);
   server->audit_service_ = std::make_unique<service::AuditService>(

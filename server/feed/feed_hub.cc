@@ -4,8 +4,12 @@
 
 namespace handover::feed {
 
-FeedHub::FeedHub(std::chrono::milliseconds tick, std::function<void()> maintenance)
-    : tick_(tick), maintenance_(std::move(maintenance)), ticker_([this] { Tick(); }) {}
+FeedHub::FeedHub(std::chrono::milliseconds tick, std::function<void()> maintenance,
+                 size_t tail_capacity)
+    : tick_(tick),
+      maintenance_(std::move(maintenance)),
+      tail_capacity_(tail_capacity),
+      ticker_([this] { Tick(); }) {}
 
 FeedHub::~FeedHub() {
   {
@@ -40,16 +44,52 @@ std::vector<std::shared_ptr<FeedListener>> FeedHub::LiveLocked() {
   return live;
 }
 
-void FeedHub::NotifyCommit(int64_t head_revision) {
+void FeedHub::NotifyCommit(std::vector<store::CommittedEvent> events, int64_t compacted_through) {
   std::vector<std::shared_ptr<FeedListener>> live;
+  int64_t head = 0;
   {
     std::lock_guard lock(mu_);
-    // Most commits (access records) add no event: wake nobody for them.
-    if (head_revision <= head_revision_) return;
-    head_revision_ = head_revision;
+    if (!events.empty()) {
+      if (tail_after_ < 0) tail_after_ = events.front().event.revision() - 1;
+      head = events.back().event.revision();
+      for (auto& event : events) tail_.push_back(std::move(event));
+    }
+    // Bounded, and never older than the retained history.
+    while (!tail_.empty() && (tail_.size() > tail_capacity_ ||
+                              tail_.front().event.revision() <= compacted_through)) {
+      tail_after_ = tail_.front().event.revision();
+      tail_.pop_front();
+    }
+    if (tail_after_ >= 0 && tail_after_ < compacted_through) tail_after_ = compacted_through;
+    if (head == 0) return;  // compaction only
+    head_revision_ = head;
     live = LiveLocked();
   }
-  for (auto& listener : live) listener->OnCommit(head_revision);
+  for (auto& listener : live) listener->OnCommit(head);
+}
+
+bool FeedHub::ReadTail(store::CaseQuery::Scope scope, const std::string& organisation_id,
+                       int64_t after_revision, int limit, store::FeedPage* page) const {
+  std::lock_guard lock(mu_);
+  if (tail_after_ < 0 || after_revision < tail_after_ || after_revision > head_revision_) {
+    return false;
+  }
+  page->events.clear();
+  // Revisions in the tail are contiguous: the first one after `after_revision`
+  // is at a known index.
+  for (size_t i = static_cast<size_t>(after_revision - tail_after_); i < tail_.size(); ++i) {
+    const store::CommittedEvent& committed = tail_[i];
+    if (!store::VisibleTo(committed, scope, organisation_id)) continue;
+    page->events.push_back(store::FeedEvent{committed.event, std::nullopt});
+    if (static_cast<int>(page->events.size()) == limit) {
+      page->scanned_through = committed.event.revision();
+      page->caught_up = committed.event.revision() == head_revision_;
+      return true;
+    }
+  }
+  page->scanned_through = head_revision_;
+  page->caught_up = true;
+  return true;
 }
 
 void FeedHub::CloseAll() {

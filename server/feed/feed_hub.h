@@ -1,5 +1,7 @@
 // Fans commits out to live watchers without a thread per watcher. The store
-// calls NotifyCommit after every durable commit; one ticker thread calls
+// hands it the events of every durable commit (NotifyCommit); it keeps the
+// most recent ones in memory (the tail), so caught-up watchers take their
+// events from there instead of each reading the database. One ticker thread calls
 // OnTick on every watcher at the tick interval (progress events, stall
 // checks) and then runs the server's periodic maintenance.
 //
@@ -18,6 +20,10 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+#include <deque>
+#include <string>
+
+#include "server/store/case_store.h"
 
 namespace handover::feed {
 
@@ -36,15 +42,24 @@ class FeedListener {
 class FeedHub {
  public:
   // `tick` is how often OnTick runs; `maintenance` (may be empty) runs on the
-  // ticker thread after every tick and decides itself what is due.
-  FeedHub(std::chrono::milliseconds tick, std::function<void()> maintenance);
+  // ticker thread after every tick and decides itself what is due. The tail
+  // holds the newest `tail_capacity` events. Default 8192.
+  FeedHub(std::chrono::milliseconds tick, std::function<void()> maintenance,
+          size_t tail_capacity = 8192);
   // Stops the ticker.
   ~FeedHub();
   FeedHub(const FeedHub&) = delete;
   FeedHub& operator=(const FeedHub&) = delete;
 
   void Add(std::weak_ptr<FeedListener> listener);
-  void NotifyCommit(int64_t head_revision);
+  // The events of one commit, in revision order, contiguous with the last
+  // call, and the revision through which history is compacted (the tail then
+  // serves nothing at or before it).
+  void NotifyCommit(std::vector<store::CommittedEvent> events, int64_t compacted_through);
+  // Reads like CaseStore::ReadFeed (without cases) from the tail. False if the
+  // tail does not reach back to `after_revision` (read the database then).
+  bool ReadTail(store::CaseQuery::Scope scope, const std::string& organisation_id,
+                int64_t after_revision, int limit, store::FeedPage* page) const;
   // Tells every watcher to end (server shutdown); watchers added later are
   // ended as they arrive.
   void CloseAll();
@@ -62,6 +77,9 @@ class FeedHub {
   const std::function<void()> maintenance_;
   mutable std::mutex mu_;
   std::vector<std::weak_ptr<FeedListener>> listeners_;  // guarded by mu_
+  const size_t tail_capacity_;
+  std::deque<store::CommittedEvent> tail_;              // guarded by mu_
+  int64_t tail_after_ = -1;  // the tail holds every revision after this; guarded by mu_
   int64_t head_revision_ = 0;                            // guarded by mu_
   bool stopping_ = false;                                // guarded by mu_
   bool closed_ = false;                                  // guarded by mu_

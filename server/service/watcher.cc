@@ -15,18 +15,20 @@ constexpr auto kCancelAfterFinish = std::chrono::seconds(10);
 Watcher* Watcher::Start(grpc::CallbackServerContext* context, store::CaseStore* store,
                         feed::FeedHub* hub, Caller caller, store::FeedQuery query,
                         WatchOptions options, v1::AccessRecord audit) {
-  std::shared_ptr<Watcher> watcher(new Watcher(context, store, std::move(caller), std::move(query),
-                                               options, std::move(audit)));
+  std::shared_ptr<Watcher> watcher(new Watcher(context, store, hub, std::move(caller),
+                                               std::move(query), options, std::move(audit)));
   watcher->self_ = watcher;
   hub->Add(watcher);
   watcher->Pump();
   return watcher.get();
 }
 
-Watcher::Watcher(grpc::CallbackServerContext* context, store::CaseStore* store, Caller caller,
-                 store::FeedQuery query, WatchOptions options, v1::AccessRecord audit)
+Watcher::Watcher(grpc::CallbackServerContext* context, store::CaseStore* store,
+                 feed::FeedHub* hub, Caller caller, store::FeedQuery query, WatchOptions options,
+                 v1::AccessRecord audit)
     : context_(context),
       store_(store),
+      hub_(hub),
       caller_(std::move(caller)),
       query_(std::move(query)),
       options_(options),
@@ -67,11 +69,17 @@ void Watcher::Pump() {
     }
   }
   if (write) StartWrite(&in_flight_);
-  if (read) {
-    store_->ReadFeed(std::move(query), [self = shared_from_this()](auto page) {
-      self->OnRead(std::move(page));
-    });
+  if (!read) return;
+  // Caught-up watchers without case content read the hub's in-memory tail.
+  store::FeedPage page;
+  if (!query.include_cases && hub_->ReadTail(query.scope, query.organisation_id,
+                                             query.after_revision, query.page_size, &page)) {
+    OnRead(std::move(page));
+    return;
   }
+  store_->ReadFeed(std::move(query), [self = shared_from_this()](auto result) {
+    self->OnRead(std::move(result));
+  });
 }
 
 void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {

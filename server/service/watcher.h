@@ -1,8 +1,9 @@
 // The Watch stream: a self-owned server-streaming reactor that sends the
 // caller's backlog of events and then live ones, without a thread of its own.
 //
-// It reads events from the store in batches of at most `batch_size` after its
-// cursor and writes them one at a time; it reads the next batch only when the
+// It reads events in batches of at most `batch_size` after its cursor (from
+// the hub's in-memory tail when it can, else from the store) and writes them
+// one at a time; it reads the next batch only when the
 // last one is written, so a stream holds at most one batch in memory however
 // far behind its client is. Commits (FeedHub) wake it; ticks send a progress
 // revision when nothing else was sent since the last tick, and end a stream
@@ -58,8 +59,8 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   void OnShutdown() override;
 
  private:
-  Watcher(grpc::CallbackServerContext* context, store::CaseStore* store, Caller caller,
-          store::FeedQuery query, WatchOptions options, v1::AccessRecord audit);
+  Watcher(grpc::CallbackServerContext* context, store::CaseStore* store, feed::FeedHub* hub,
+          Caller caller, store::FeedQuery query, WatchOptions options, v1::AccessRecord audit);
   // Queues a read batch for writing and moves the cursor; then pumps.
   void Deliver(std::deque<v1::WatchResponse> batch, const store::FeedPage& page);
 
@@ -73,6 +74,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
 
   grpc::CallbackServerContext* const context_;
   store::CaseStore* const store_;
+  feed::FeedHub* const hub_;
   const Caller caller_;
   const store::FeedQuery query_;
   const WatchOptions options_;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
 
@@ -212,6 +213,32 @@ void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now) {
   insert.exec();
 }
 
+std::vector<CommittedEvent> EventsAfter(SQLite::Database& db, int64_t after) {
+  SQLite::Statement select(db,
+                           "SELECT revision, case_id, kind, version, commit_time, withdrawn_fields, "
+                           "operator_id, municipality_code, municipality_only FROM events "
+                           "WHERE revision > ? ORDER BY revision");
+  select.bind(1, after);
+  std::vector<CommittedEvent> events;
+  while (select.executeStep()) {
+    CommittedEvent committed;
+    v1::ChangeEvent& event = committed.event;
+    event.set_revision(select.getColumn(0).getInt64());
+    event.set_case_name(CaseName(select.getColumn(1).getString()));
+    event.set_kind(static_cast<v1::EventKind>(select.getColumn(2).getInt()));
+    event.set_version(select.getColumn(3).getInt64());
+    *event.mutable_commit_time() = ToTimestamp(select.getColumn(4).getInt64());
+    for (auto path : absl::StrSplit(select.getColumn(5).getString(), ',', absl::SkipEmpty())) {
+      event.add_withdrawn_fields(std::string(path));
+    }
+    committed.operator_id = select.getColumn(6).getString();
+    if (!select.getColumn(7).isNull()) committed.municipality_code = select.getColumn(7).getString();
+    committed.municipality_only = select.getColumn(8).getInt() != 0;
+    events.push_back(std::move(committed));
+  }
+  return events;
+}
+
 int64_t HeadRevision(SQLite::Database& db) {
   SQLite::Statement head(db, "SELECT seq FROM sqlite_sequence WHERE name = 'events'");
   return head.executeStep() ? head.getColumn(0).getInt64() : 0;
@@ -252,6 +279,19 @@ void RecordRequest(SQLite::Database& db, const WriteContext& context,
   insert.bind(5, result.version);
   insert.bind(6, result.consent_id);
   insert.exec();
+}
+
+bool VisibleTo(const CommittedEvent& event, CaseQuery::Scope scope,
+               const std::string& organisation_id) {
+  switch (scope) {
+    case CaseQuery::Scope::kMunicipality:
+      return event.municipality_code == organisation_id;
+    case CaseQuery::Scope::kOperator:
+      return event.operator_id == organisation_id && !event.municipality_only;
+    case CaseQuery::Scope::kAll:
+      return !event.municipality_only;
+  }
+  return false;
 }
 
 }  // namespace handover::store

@@ -57,6 +57,8 @@ struct EventRow {
 };
 // Appends the event; its revision is assigned by SQLite, in commit order.
 void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now);
+// Events with revisions after `after`, oldest first, with their audience.
+std::vector<CommittedEvent> EventsAfter(SQLite::Database& db, int64_t after);
 // The newest revision ever assigned (0 if none), also after compaction.
 int64_t HeadRevision(SQLite::Database& db);
 // Revisions up to this one have been compacted away.

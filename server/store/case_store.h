@@ -131,6 +131,19 @@ struct FeedQuery {
   Authorizer authorize;
 };
 
+// An event as committed, with who may see it: what the store hands the feed
+// hub after each commit so live watchers need not read it back.
+struct CommittedEvent {
+  v1::ChangeEvent event;  // without `case`
+  std::string operator_id;
+  std::optional<std::string> municipality_code;
+  bool municipality_only = false;
+};
+// Whether a FeedQuery with this scope and organisation sees `event` (the same
+// rule ReadFeed applies in SQL).
+bool VisibleTo(const CommittedEvent& event, CaseQuery::Scope scope,
+               const std::string& organisation_id);
+
 struct FeedEvent {
   v1::ChangeEvent event;  // without `case`
   std::optional<CaseSnapshot> snapshot;
@@ -187,9 +200,13 @@ class CaseStore {
   // Drops events committed before `before_micros`; returns the new
   // compacted-through revision.
   virtual void CompactFeed(int64_t before_micros, Done<int64_t> done) = 0;
-  // Called on a store thread after each durable commit with the newest
-  // revision. Set once, before the first write.
-  virtual void SetCommitListener(std::function<void(int64_t head_revision)> listener) = 0;
+  // Called on the writer thread after each durable commit that added events
+  // or compacted the feed: the new events in revision order (no gaps since the
+  // previous call), and the revision through which history is compacted.
+  // Set once, before the first write; nullptr stops the calls.
+  using CommitListener =
+      std::function<void(std::vector<CommittedEvent> events, int64_t compacted_through)>;
+  virtual void SetCommitListener(CommitListener listener) = 0;
 
   // Erases the case's personal data (form versions, consents, request
   // fingerprints); the case stays as a skeleton that is NOT_FOUND to everyone,

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -182,7 +183,13 @@ void SqliteStore::OnCommit(SQLite::Database& db) {
   // Called under the lock, so once SetCommitListener(nullptr) returns no call
   // is still running into what the listener points at.
   std::lock_guard lock(listener_mu_);
-  if (listener_) listener_(HeadRevision(db));
+  if (!listener_) return;
+  std::vector<CommittedEvent> events = EventsAfter(db, published_revision_);
+  const int64_t compacted = CompactedThrough(db);
+  if (events.empty() && compacted == published_compaction_) return;  // e.g. access records
+  if (!events.empty()) published_revision_ = events.back().event.revision();
+  published_compaction_ = compacted;
+  listener_(std::move(events), compacted);
 }
 
 SqliteStore::~SqliteStore() {
@@ -678,9 +685,19 @@ void SqliteStore::CompactFeed(int64_t before_micros, Done<int64_t> done) {
       std::move(done));
 }
 
-void SqliteStore::SetCommitListener(std::function<void(int64_t head_revision)> listener) {
-  std::lock_guard lock(listener_mu_);
-  listener_ = std::move(listener);
+void SqliteStore::SetCommitListener(CommitListener listener) {
+  // Run on the writer thread, so the starting point is consistent with commits.
+  std::promise<void> set;
+  writer_->Submit(
+      [this, &listener](SQLite::Database& db) {
+        std::lock_guard lock(listener_mu_);
+        published_revision_ = HeadRevision(db);
+        published_compaction_ = CompactedThrough(db);
+        listener_ = std::move(listener);
+        return absl::OkStatus();
+      },
+      [&set](absl::Status) { set.set_value(); });
+  set.get_future().wait();
 }
 
 void SqliteStore::EraseCase(const WriteContext& context, std::string case_id,

@@ -54,7 +54,7 @@ class SqliteStore final : public CaseStore {
                     Authorizer authorize, Done<VersionPage> done) override;
   void ReadFeed(FeedQuery query, Done<FeedPage> done) override;
   void CompactFeed(int64_t before_micros, Done<int64_t> done) override;
-  void SetCommitListener(std::function<void(int64_t head_revision)> listener) override;
+  void SetCommitListener(CommitListener listener) override;
   void EraseCase(const WriteContext& context, std::string case_id, Authorizer authorize,
                  Done<std::string> done) override;
   void EraseExpired(v1::Date takeover_before, std::string actor, Done<int> done) override;
@@ -98,7 +98,9 @@ class SqliteStore final : public CaseStore {
   std::shared_ptr<const KeyRing> keys_;  // guarded by keys_mu_
   std::shared_ptr<const Signer> signer_;
   std::mutex listener_mu_;
-  std::function<void(int64_t)> listener_;  // guarded by listener_mu_
+  CommitListener listener_;          // guarded by listener_mu_
+  int64_t published_revision_ = 0;   // writer thread only: events handed to the listener
+  int64_t published_compaction_ = 0;  // writer thread only
   // Set by an erasure: truncate the WAL after the commit, so no image of the
   // erased pages survives there.
   std::atomic<bool> truncate_wal_{false};
