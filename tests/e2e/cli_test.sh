@@ -41,6 +41,10 @@ tls() {
 [ "$(tls -tls1_1)" = 0 ] || { echo "TLS 1.1 accepted" >&2; exit 1; }
 [ "$(tls -tls1_2 -cipher AES128-SHA)" = 0 ] || { echo "non-AEAD suite accepted" >&2; exit 1; }
 
+# An online backup while the server runs: written and checked.
+"$handoverd" --database "$work/handover.db" backup --out "$work/backup.db"
+[ -s "$work/backup.db" ]
+
 # The access log: an export verifies offline; a changed record is found.
 "$ctl" --server "$server" --ca "$pki/ca.pem" --cert "$pki/auditor-dpo.pem" \
   --key "$pki/auditor-dpo.key" --actor e2e-test audit export --out "$work/log.jsonl"
