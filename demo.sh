@@ -10,18 +10,10 @@ root="$(pwd)"
 var="$root/var"
 port="${HANDOVER_DEMO_PORT:-7443}"
 
-stop_server() {
-  local pid
-  pid=$(cat "$var/handoverd.pid" 2>/dev/null) || return 0
-  if kill -TERM "$pid" 2>/dev/null; then
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    echo "stopped handoverd (pid $pid)"
-  fi
-  rm -f "$var/handoverd.pid"
-}
+stop_server() { deploy/stop-server.sh "$var"; }
 
 if [ "${1:-}" = "--stop" ]; then
-  stop_server
+  stop_server && echo "handoverd stopped"
   exit 0
 fi
 

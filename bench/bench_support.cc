@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -47,6 +48,32 @@ std::unique_ptr<client::HandoverClient> BenchServer::ClientFor(const std::string
     std::exit(1);
   }
   return *std::move(client);
+}
+
+std::vector<std::string> CreateAssignedCases(const BenchServer& server, int count) {
+  auto op = server.ClientFor("operator-redcross");
+  auto uds = server.ClientFor("immigration-service-uds");
+  std::vector<std::string> cases;
+  for (int i = 0; i < count; ++i) {
+    auto created = op->CreateCase(BenchForm(std::to_string(99000000 + i)),
+                                  client::HandoverClient::NewRequestId());
+    v1::AssignCaseRequest assign;
+    assign.set_name(created.ok() ? created->name() : "");
+    assign.set_municipality_code("760");
+    assign.set_request_id(client::HandoverClient::NewRequestId());
+    if (!created.ok() || !uds->AssignCase(assign).ok()) {
+      std::cerr << "bench: setup failed\n";
+      std::exit(1);
+    }
+    cases.push_back(created->name());
+  }
+  return cases;
+}
+
+void WriteTable(const std::string& table, const std::string& path) {
+  std::cout << table;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path) << table;
 }
 
 double Quantile(std::vector<double>& values, double q) {

@@ -26,6 +26,12 @@ class BenchServer {
   std::unique_ptr<HandoverServer> server_;
 };
 
+// Operator redcross creates `count` cases that the Immigration Service assigns
+// to municipality 760; returns their names. Exits on failure.
+std::vector<std::string> CreateAssignedCases(const BenchServer& server, int count);
+// Prints `table` and writes it to `path` (creating its folder).
+void WriteTable(const std::string& table, const std::string& path);
+
 // The q-quantile (0..1) of `values` (sorted in place).
 double Quantile(std::vector<double>& values, double q);
 // A form of about `bytes` bytes, obviously fictional.

@@ -75,22 +75,7 @@ int Main(int argc, char** argv) {
   ServerOptions options;
   options.service.watch.progress_interval = std::chrono::milliseconds(200);
   BenchServer server(dir, options);
-  auto op = server.ClientFor("operator-redcross");
-  auto uds = server.ClientFor("immigration-service-uds");
-  std::vector<std::string> cases;
-  for (int i = 0; i < case_count; ++i) {
-    auto created = op->CreateCase(BenchForm(std::to_string(99000000 + i)),
-                                  client::HandoverClient::NewRequestId());
-    v1::AssignCaseRequest assign;
-    assign.set_name(created->name());
-    assign.set_municipality_code("760");
-    assign.set_request_id(client::HandoverClient::NewRequestId());
-    if (!created.ok() || !uds->AssignCase(assign).ok()) {
-      std::cerr << "feed_bench: setup failed\n";
-      return 1;
-    }
-    cases.push_back(created->name());
-  }
+  const std::vector<std::string> cases = CreateAssignedCases(server, case_count);
 
   const double alone = RunWriters(server, cases, writers, seconds);
 
@@ -145,9 +130,7 @@ int Main(int argc, char** argv) {
       "| commit-to-event latency p50 / p99 / max | %.1f / %.1f / %.1f ms |\n",
       watchers, writers, case_count, seconds, alone, watchers, watched, watched / alone,
       events / drained, p50, p99, max);
-  std::cout << table;
-  std::filesystem::create_directories(std::filesystem::path(out).parent_path());
-  std::ofstream(out) << table;
+  WriteTable(table, out);
   return 0;
 }
 

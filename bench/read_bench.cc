@@ -28,22 +28,7 @@ Result Run(const std::string& dir, bool record_reads, int callers, int case_coun
   ServerOptions options;
   options.service.record_reads = record_reads;
   BenchServer server(dir, options);
-  auto op = server.ClientFor("operator-redcross");
-  auto uds = server.ClientFor("immigration-service-uds");
-  std::vector<std::string> cases;
-  for (int i = 0; i < case_count; ++i) {
-    auto created = op->CreateCase(BenchForm(std::to_string(99000000 + i)),
-                                  client::HandoverClient::NewRequestId());
-    v1::AssignCaseRequest assign;
-    assign.set_name(created.ok() ? created->name() : "");
-    assign.set_municipality_code("760");
-    assign.set_request_id(client::HandoverClient::NewRequestId());
-    if (!created.ok() || !uds->AssignCase(assign).ok()) {
-      std::cerr << "read_bench: setup failed\n";
-      std::exit(1);
-    }
-    cases.push_back(created->name());
-  }
+  const std::vector<std::string> cases = CreateAssignedCases(server, case_count);
   std::vector<std::unique_ptr<client::HandoverClient>> clients;
   for (int i = 0; i < 4; ++i) clients.push_back(server.ClientFor("municipality-760"));
   std::mutex mu;
@@ -97,9 +82,7 @@ int Main(int argc, char** argv) {
       "| on (as in service) | %.0f (%.2f x) | %.2f ms | %.2f ms |\n",
       callers, case_count, seconds, off.qps, off.p50_ms, off.p99_ms, on.qps, on.qps / off.qps,
       on.p50_ms, on.p99_ms);
-  std::cout << table;
-  std::filesystem::create_directories(std::filesystem::path(out).parent_path());
-  std::ofstream(out) << table;
+  WriteTable(table, out);
   return 0;
 }
 

@@ -11,11 +11,6 @@
 namespace handover::store {
 namespace {
 
-std::string Blob(const SQLite::Column& column) {
-  return std::string(static_cast<const char*>(column.getBlob()),
-                     static_cast<size_t>(column.getBytes()));
-}
-
 v1::AccessLogEntry EntryFromRow(SQLite::Statement& row, int record_column, int hash_column) {
   v1::AccessLogEntry entry;
   entry.mutable_record()->ParseFromString(Blob(row.getColumn(record_column)));

@@ -72,12 +72,12 @@ void BindBlobs(SQLite::Statement& statement, int first, const std::vector<std::s
   }
 }
 
-namespace {
-
 std::string Blob(const SQLite::Column& column) {
   return std::string(static_cast<const char*>(column.getBlob()),
                      static_cast<size_t>(column.getBytes()));
 }
+
+namespace {
 
 v1::Consent ConsentFromRow(SQLite::Statement& row, const std::string& case_id) {
   v1::Consent consent;

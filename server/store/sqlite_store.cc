@@ -118,9 +118,7 @@ void LabelKeyIds(SQLite::Database& db) {
   std::vector<std::tuple<std::string, int64_t, std::string>> rows;
   while (unlabelled.executeStep()) {
     rows.emplace_back(unlabelled.getColumn(0).getString(), unlabelled.getColumn(1).getInt64(),
-                      KeyRing::SealedKeyId(std::string(
-                          static_cast<const char*>(unlabelled.getColumn(2).getBlob()),
-                          unlabelled.getColumn(2).getBytes())));
+                      KeyRing::SealedKeyId(Blob(unlabelled.getColumn(2))));
   }
   for (const auto& [case_id, version, key_id] : rows) {
     SQLite::Statement label(db,
@@ -870,8 +868,7 @@ void SqliteStore::Reencrypt(int limit, Done<int> done) {
         std::vector<Stale> rows;  // read all first: no updates while stepping
         while (stale.executeStep()) {
           rows.push_back({stale.getColumn(0).getString(), stale.getColumn(1).getInt64(),
-                          std::string(static_cast<const char*>(stale.getColumn(2).getBlob()),
-                                      stale.getColumn(2).getBytes()),
+                          Blob(stale.getColumn(2)),
                           stale.getColumn(1).getInt64() == stale.getColumn(3).getInt64()});
         }
         for (const Stale& row : rows) {

@@ -11,15 +11,7 @@ here="$(cd "$(dirname "$0")/../.." && pwd)"
 pki="${HANDOVER_TEST_PKI:-$(dirname "$work")/pki}"
 rm -rf "$work"
 mkdir -p "$work"
-# Sends SIGTERM and waits until the daemon has exited.
-stop() {
-  local pid
-  pid=$(cat "$work/handoverd.pid" 2>/dev/null) || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  echo "handoverd did not stop within 10 s" >&2
-  return 1
-}
+stop() { "$here/deploy/stop-server.sh" "$work"; }
 trap stop EXIT
 
 server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work")

@@ -11,12 +11,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 pki="$(dirname "$work")/pki"
 rm -rf "$work"
 mkdir -p "$work/python"
-stop() {
-  local pid
-  pid=$(cat "$work/handoverd.pid" 2>/dev/null) || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-}
+stop() { "$root/deploy/stop-server.sh" "$work"; }
 trap stop EXIT
 server=$("$root/deploy/run-server.sh" "$handoverd" "$pki" "$work" --drain-ms 0)
 
