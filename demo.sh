@@ -23,7 +23,7 @@ echo "== Building"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHANDOVER_BUILD_TESTS=OFF >/dev/null
 cmake --build build --target handoverd handoverctl
 echo "== Development PKI in var/pki"
-[ -f "$var/pki/ca.pem" ] || deploy/dev-pki.sh "$var/pki"
+deploy/dev-pki.sh "$var/pki"
 
 stop_server
 rm -f "$var"/handover.db*
