@@ -146,6 +146,55 @@ TEST_F(AuditTest, EveryCallLeavesExactlyOneRecordWithItsSections) {
   }
 }
 
+TEST_F(AuditTest, TheOtherCallsAreRecordedOnceEachToo) {
+  auto created = operator_->CreateCase(SampleForm(), "create-1");
+  ASSERT_TRUE(created.ok());
+  const std::string name = created->name();
+  Assign(name, "760");
+  const size_t before = Records().size();
+
+  v1::UpdateFormRequest update;
+  update.set_name(name);
+  update.mutable_form()->mutable_languages()->set_danish_level(v1::CEFR_LEVEL_B1);
+  update.mutable_update_mask()->add_paths("languages.danish_level");
+  update.set_request_id("update-1");
+  ASSERT_TRUE(operator_->UpdateForm(update).ok());
+  v1::ListVersionsRequest versions;
+  versions.set_parent(name);
+  ASSERT_TRUE(m760_->ListVersions(versions).ok());
+  ASSERT_TRUE(m760_->GetVersion(name + "/versions/1").ok());
+  v1::RecordConsentRequest consent;
+  consent.set_parent(name);
+  consent.mutable_consent()->set_purpose(v1::CONSENT_PURPOSE_MEDICAL_RECORD);
+  *consent.mutable_consent()->mutable_given_date() = MakeDate(2026, 5, 1);
+  consent.set_request_id("consent-1");
+  auto given = operator_->RecordConsent(consent);
+  ASSERT_TRUE(given.ok());
+  ASSERT_TRUE(operator_->WithdrawConsent(given->name(), "withdraw-1").ok());
+  v1::WatchRequest watch;
+  watch.set_include_cases(true);
+  auto stream = m760_->Watch(watch);
+  v1::WatchResponse item;
+  ASSERT_TRUE(stream->Next(&item));  // the first batch, which carries the case
+  stream->Cancel();
+  (void)stream->Finish();
+  ASSERT_TRUE(operator_->EraseCase(name, "person-request", "erase-1").ok());
+
+  const std::vector<v1::AccessRecord> all = Records();
+  std::vector<std::string> operations;
+  for (size_t i = before; i < all.size(); ++i) operations.push_back(all[i].operation());
+  EXPECT_EQ(operations,
+            (std::vector<std::string>{"UpdateForm", "ListVersions", "GetVersion", "RecordConsent",
+                                      "WithdrawConsent", "Watch", "EraseCase"}));
+  for (size_t i = before; i < all.size(); ++i) {
+    EXPECT_EQ(List(all[i].case_names()), std::vector<std::string>{name}) << all[i].operation();
+    EXPECT_EQ(all[i].outcome(), "OK") << all[i].operation();
+  }
+  EXPECT_EQ(all[before].sections(0), "languages");
+  EXPECT_EQ(all[before + 3].sections(0), "consents");
+  EXPECT_EQ(all.back().purpose(), "person-request");
+}
+
 TEST_F(AuditTest, ExportVerifiesAndTamperingIsFoundWhereItIs) {
   auto created = operator_->CreateCase(SampleForm(), "create-1");
   ASSERT_TRUE(created.ok());
