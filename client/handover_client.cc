@@ -54,11 +54,16 @@ HandoverClient::HandoverClient(std::shared_ptr<grpc::Channel> channel, ClientOpt
       audit_stub_(v1::AuditService::NewStub(channel)),
       options_(std::move(options)) {}
 
+void HandoverClient::AddIdentity(grpc::ClientContext* context) const {
+  context->AddMetadata(kActorMetadataKey, options_.actor);
+  if (!options_.purpose.empty()) context->AddMetadata("x-handover-purpose", options_.purpose);
+}
+
 template <typename Stub, typename Request, typename Response, typename Method>
 absl::Status HandoverClient::Call(Stub* stub, Method method, const Request& request,
                                   Response* response) {
   grpc::ClientContext context;
-  context.AddMetadata(kActorMetadataKey, options_.actor);
+  AddIdentity(&context);
   context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
   return FromGrpcStatus((stub->*method)(&context, request, response));
 }
@@ -147,7 +152,7 @@ absl::StatusOr<v1::SyncResponse> HandoverClient::Sync(const v1::SyncRequest& req
 
 std::unique_ptr<WatchStream> HandoverClient::Watch(const v1::WatchRequest& request) {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata(kActorMetadataKey, options_.actor);
+  AddIdentity(context.get());
   auto reader = stub_->Watch(context.get(), request);
   return std::make_unique<WatchStream>(std::move(context), std::move(reader));
 }
@@ -178,7 +183,7 @@ absl::StatusOr<v1::QueryAccessLogResponse> HandoverClient::QueryAccessLog(
 absl::Status HandoverClient::ExportAccessLog(
     const std::function<absl::Status(const v1::ExportAccessLogResponse&)>& sink) {
   grpc::ClientContext context;
-  context.AddMetadata(kActorMetadataKey, options_.actor);
+  AddIdentity(&context);
   auto reader = audit_stub_->ExportAccessLog(&context, v1::ExportAccessLogRequest());
   v1::ExportAccessLogResponse item;
   absl::Status status;

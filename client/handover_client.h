@@ -28,6 +28,9 @@ struct ClientOptions {
   std::string ca_file;
   // The person or system account acting (sent as x-handover-actor). Required.
   std::string actor;
+  // Why the data is accessed (sent as x-handover-purpose, recorded in the
+  // access log), e.g. "reception-planning". Optional.
+  std::string purpose;
   // Per-call deadline. Default 30 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
 };
@@ -88,6 +91,8 @@ class HandoverClient {
  private:
   HandoverClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options);
 
+  // The actor (and purpose) metadata every call carries.
+  void AddIdentity(grpc::ClientContext* context) const;
   // Runs one unary call on `stub` with actor metadata and the deadline.
   template <typename Stub, typename Request, typename Response, typename Method>
   absl::Status Call(Stub* stub, Method method, const Request& request, Response* response);

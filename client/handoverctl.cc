@@ -117,6 +117,9 @@ int Main(int argc, char** argv) {
   app.add_option("--actor", settings.connection.actor,
                  "Who is acting: your caseworker id or system account")
       ->envname("HANDOVER_ACTOR");
+  app.add_option("--purpose", settings.connection.purpose,
+                 "Why you access the data, recorded in the access log (a-z 0-9 . _ : -)")
+      ->envname("HANDOVER_PURPOSE");
   app.add_option("--output,-o", settings.output, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

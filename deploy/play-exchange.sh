@@ -58,7 +58,7 @@ as immigration-service-uds visitation-v7 assign "$case_name" 760
 
 step "6. Municipality 760 lists its cases and reads the form"
 as municipality-760 caseworker-k1 list
-as municipality-760 caseworker-k1 show "$case_name"
+as municipality-760 caseworker-k1 show "$case_name" --purpose reception-planning
 
 step "7. Municipality 147 is refused: the case is not assigned to it"
 refused 3 as municipality-147 caseworker-f2 show "$case_name"
