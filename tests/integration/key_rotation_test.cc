@@ -137,5 +137,28 @@ TEST(KeyRotationTest, AKeyStillInUseCannotBeDropped) {
   EXPECT_TRUE(server.ClientFor("operator-redcross")->ListCases({}).ok());
 }
 
+TEST(KeyRotationTest, ARetryAcrossARotationStillReturnsTheFirstResult) {
+  const std::string dir = testing::NewTempDir();
+  ServerOptions options = testing::TestServerOptions(dir);
+  options.key_file = dir + "/handover.key";
+  const std::string old_key = KeyRing::GenerateKeyLine("old-key");
+  WriteKeyFile(options.key_file, old_key + "\n");
+  TestServer server(options);
+  auto op = server.ClientFor("operator-redcross");
+  auto first = op->CreateCase(SampleForm(), "create-once");
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  std::promise<absl::StatusOr<bool>> replaced;
+  server.server()->store()->ReplaceKeys(
+      std::make_shared<const KeyRing>(
+          *KeyRing::Parse(old_key + "\n" + KeyRing::GenerateKeyLine("new-key"))),
+      [&](auto r) { replaced.set_value(r); });
+  ASSERT_TRUE(replaced.get_future().get().ok());
+
+  auto retry = op->CreateCase(SampleForm(), "create-once");
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->name(), first->name());
+}
+
 }  // namespace
 }  // namespace handover
