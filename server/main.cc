@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "server/logging.h"
 #include "server/server.h"
 #include "server/store/backup.h"
 
@@ -30,6 +31,9 @@ int main(int argc, char** argv) {
   CLI::App app{"handoverd: the handover exchange service (gRPC over mutual TLS)"};
   app.set_config("--config", "", "Read options from this INI/TOML file; flags override it");
   app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is an error
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format, "text, or json (one JSON object per line)")
+      ->capture_default_str();
   app.add_option("--listen", options.listen_address, "host:port to listen on")
       ->capture_default_str();
   app.add_option("--cert", options.certificate_file, "Server certificate chain (PEM); required");
@@ -94,6 +98,10 @@ int main(int argc, char** argv) {
   std::string backup_out;
   backup->add_option("--out", backup_out, "The copy to write (must not exist)")->required();
   CLI11_PARSE(app, argc, argv);
+  if (absl::Status s = handover::ConfigureLogging(log_format); !s.ok()) {
+    std::cerr << s.message() << "\n";
+    return 1;
+  }
 
   if (backup->parsed()) {
     absl::Status status = handover::store::BackupDatabase(options.database_path, backup_out);

@@ -14,7 +14,7 @@ mkdir -p "$work"
 stop() { "$here/deploy/stop-server.sh" "$work"; }
 trap stop EXIT
 
-server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work")
+server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work" --log-format json)
 "$here/deploy/play-exchange.sh" "$ctl" "$pki" "$server" > "$work/exchange.log"
 echo "exchange played; $(grep -c '^== ' "$work/exchange.log" | tr -d '\n') steps"
 
@@ -51,6 +51,7 @@ grep -q 'line 3: record 2 does not match its hash (changed)' "$work/verify.err"
 
 # Graceful stop, then a restart on the same database: the case is still there.
 stop
+cp "$work/handoverd.log" "$work/handoverd.json.log"
 grep -q 'stopped' "$work/handoverd.log"
 server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work")
 as760() {
@@ -59,8 +60,16 @@ as760() {
 }
 as760 list | grep -q 'assigned'
 
+# The first run logged JSON lines: each line is one JSON object.
+/usr/bin/python3 -c '
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert lines, "no log lines"
+for l in lines: json.loads(l)
+' "$work/handoverd.json.log"
+
 # Personal data never reaches the server log.
-if grep -q -e 'Eksempelsen' -e '99000001' "$work/handoverd.log"; then
+if grep -q -e 'Eksempelsen' -e '99000001' "$work/handoverd.log" "$work/handoverd.json.log"; then
   echo "personal data found in the server log" >&2
   exit 1
 fi

@@ -40,4 +40,5 @@ printf 'max-page-sise = 10\n' > "$work/typo.ini"
 refused "max-page-sise" "${good[@]}" --config "$work/typo.ini"
 printf 'watch-progress-ms = 0\n' > "$work/zero.ini"
 refused "watch-progress-ms: must be from 10 to 3600000" "${good[@]}" --config "$work/zero.ini"
+refused "log-format: must be text or json" "${good[@]}" --log-format xml
 echo "$passed passed, 0 failed"
