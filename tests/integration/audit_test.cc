@@ -8,7 +8,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -69,9 +68,9 @@ class AuditTest : public ::testing::Test {
   }
 
   void Checkpoint() {
-    std::promise<absl::StatusOr<bool>> done;
-    server_.server()->store()->WriteCheckpoint([&](auto r) { done.set_value(r); });
-    ASSERT_TRUE(done.get_future().get().ok());
+    ASSERT_TRUE(testing::Await<bool>([&](auto done) {
+                  server_.server()->store()->WriteCheckpoint(done);
+                }).ok());
   }
 
   std::string Assign(const std::string& name, const std::string& municipality,
@@ -281,10 +280,9 @@ TEST_F(AuditTest, RetentionErasesThePersonalDataAndKeepsAVerifiableLog) {
   ASSERT_NE((FileBytes(db_path) + FileBytes(db_path + "-wal")).find(sealed.substr(20, 48)),
             std::string::npos);
 
-  std::promise<absl::StatusOr<int>> erased;
-  server_.server()->store()->EraseExpired(MakeDate(2021, 1, 1), "retention",
-                                          [&](auto r) { erased.set_value(r); });
-  auto count = erased.get_future().get();
+  auto count = testing::Await<int>([&](auto done) {
+    server_.server()->store()->EraseExpired(MakeDate(2021, 1, 1), "retention", done);
+  });
   ASSERT_TRUE(count.ok()) << count.status();
   EXPECT_EQ(*count, 1);
 

@@ -12,7 +12,6 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <sstream>
 #include <thread>
 
@@ -278,10 +277,9 @@ TEST_F(FeedTest, CompactedHistoryGivesATypedErrorAndTheSnapshotRecovers) {
   ASSERT_TRUE(Update(*redcross_, kept, "Compacted").ok());
 
   // Everything so far is compacted away.
-  std::promise<absl::StatusOr<int64_t>> compacted;
-  server_.server()->store()->CompactFeed(store::NowMicros() + 1,
-                                         [&](auto r) { compacted.set_value(r); });
-  auto through = compacted.get_future().get();
+  auto through = testing::Await<int64_t>([&](auto done) {
+    server_.server()->store()->CompactFeed(store::NowMicros() + 1, done);
+  });
   ASSERT_TRUE(through.ok());
   ASSERT_EQ(*through, Head(server_));
 

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -22,11 +21,18 @@ using testing::SampleForm;
 using testing::TestServer;
 
 std::map<std::string, int64_t> Usage(TestServer& server) {
-  std::promise<absl::StatusOr<std::map<std::string, int64_t>>> usage;
-  server.server()->store()->KeyUsage([&](auto r) { usage.set_value(r); });
-  auto result = usage.get_future().get();
+  auto result = testing::Await<std::map<std::string, int64_t>>(
+      [&](auto done) { server.server()->store()->KeyUsage(done); });
   EXPECT_TRUE(result.ok()) << result.status();
   return result.ok() ? *result : std::map<std::string, int64_t>{};
+}
+
+absl::Status ReplaceKeys(TestServer& server, const std::string& key_file_text) {
+  auto ring = std::make_shared<const KeyRing>(*KeyRing::Parse(key_file_text));
+  return testing::Await<bool>([&](auto done) {
+           server.server()->store()->ReplaceKeys(ring, done);
+         })
+      .status();
 }
 
 void WriteKeyFile(const std::string& path, const std::string& text) {
@@ -36,13 +42,19 @@ void WriteKeyFile(const std::string& path, const std::string& text) {
                                          std::filesystem::perms::owner_write);
 }
 
-TEST(KeyRotationTest, ReencryptsUnderLoadAndTheOldKeyCanBeRetired) {
+// Test server options whose key file, in a fresh directory, holds `key_lines`.
+ServerOptions WithKeyFile(const std::string& key_lines) {
   const std::string dir = testing::NewTempDir();
   ServerOptions options = testing::TestServerOptions(dir);
   options.key_file = dir + "/handover.key";
+  WriteKeyFile(options.key_file, key_lines);
+  return options;
+}
+
+TEST(KeyRotationTest, ReencryptsUnderLoadAndTheOldKeyCanBeRetired) {
   const std::string old_key = KeyRing::GenerateKeyLine("old-key");
   const std::string new_key = KeyRing::GenerateKeyLine("new-key");
-  WriteKeyFile(options.key_file, old_key + "\n");
+  ServerOptions options = WithKeyFile(old_key + "\n");
   options.service.watch.progress_interval = std::chrono::milliseconds(50);  // the job tick
   TestServer server(options);
   auto op = server.ClientFor("operator-redcross");
@@ -119,41 +131,23 @@ TEST(KeyRotationTest, ReencryptsUnderLoadAndTheOldKeyCanBeRetired) {
 }
 
 TEST(KeyRotationTest, AKeyStillInUseCannotBeDropped) {
-  const std::string dir = testing::NewTempDir();
-  ServerOptions options = testing::TestServerOptions(dir);
-  options.key_file = dir + "/handover.key";
-  const std::string old_key = KeyRing::GenerateKeyLine("old-key");
-  WriteKeyFile(options.key_file, old_key + "\n");
-  TestServer server(options);
+  TestServer server(WithKeyFile(KeyRing::GenerateKeyLine("old-key") + "\n"));
   ASSERT_TRUE(server.ClientFor("operator-redcross")->CreateCase(SampleForm(), "c").ok());
 
-  std::promise<absl::StatusOr<bool>> replaced;
-  server.server()->store()->ReplaceKeys(
-      std::make_shared<const KeyRing>(*KeyRing::Parse(KeyRing::GenerateKeyLine("new-key"))),
-      [&](auto r) { replaced.set_value(r); });
-  const auto status = replaced.get_future().get().status();
+  const absl::Status status = ReplaceKeys(server, KeyRing::GenerateKeyLine("new-key"));
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(status.message().find("old-key"), std::string::npos) << status;
   EXPECT_TRUE(server.ClientFor("operator-redcross")->ListCases({}).ok());
 }
 
 TEST(KeyRotationTest, ARetryAcrossARotationStillReturnsTheFirstResult) {
-  const std::string dir = testing::NewTempDir();
-  ServerOptions options = testing::TestServerOptions(dir);
-  options.key_file = dir + "/handover.key";
   const std::string old_key = KeyRing::GenerateKeyLine("old-key");
-  WriteKeyFile(options.key_file, old_key + "\n");
-  TestServer server(options);
+  TestServer server(WithKeyFile(old_key + "\n"));
   auto op = server.ClientFor("operator-redcross");
   auto first = op->CreateCase(SampleForm(), "create-once");
   ASSERT_TRUE(first.ok()) << first.status();
 
-  std::promise<absl::StatusOr<bool>> replaced;
-  server.server()->store()->ReplaceKeys(
-      std::make_shared<const KeyRing>(
-          *KeyRing::Parse(old_key + "\n" + KeyRing::GenerateKeyLine("new-key"))),
-      [&](auto r) { replaced.set_value(r); });
-  ASSERT_TRUE(replaced.get_future().get().ok());
+  ASSERT_TRUE(ReplaceKeys(server, old_key + "\n" + KeyRing::GenerateKeyLine("new-key")).ok());
 
   auto retry = op->CreateCase(SampleForm(), "create-once");
   ASSERT_TRUE(retry.ok()) << retry.status();

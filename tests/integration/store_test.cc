@@ -16,19 +16,11 @@
 namespace handover::store {
 namespace {
 
+using testing::Await;
 using testing::NewTempDir;
 using testing::SampleForm;
 
 absl::Status AllowAll(const policy::CaseFacts&) { return absl::OkStatus(); }
-
-// Calls an asynchronous store method and waits for its result.
-template <typename T, typename Call>
-absl::StatusOr<T> Await(Call call) {
-  std::promise<absl::StatusOr<T>> promise;
-  auto future = promise.get_future();
-  call([&promise](absl::StatusOr<T> result) { promise.set_value(std::move(result)); });
-  return future.get();
-}
 
 class StoreTest : public ::testing::Test {
  protected:

@@ -4,6 +4,7 @@
 // (the CTest fixture make_test_pki).
 #pragma once
 
+#include <future>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,15 @@ class TestServer {
   std::unique_ptr<HandoverServer> server_;
   int port_ = 0;
 };
+
+// Calls an asynchronous store method (`call(done)`) and waits for its result.
+template <typename T, typename Call>
+absl::StatusOr<T> Await(Call call) {
+  std::promise<absl::StatusOr<T>> promise;
+  auto future = promise.get_future();
+  call([&promise](absl::StatusOr<T> result) { promise.set_value(std::move(result)); });
+  return future.get();
+}
 
 // A complete, valid, obviously fictional form.
 v1::HandoverForm SampleForm(const std::string& person_identifier = "99000001");
