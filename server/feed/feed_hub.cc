@@ -107,13 +107,6 @@ int64_t FeedHub::head_revision() const {
   return head_revision_;
 }
 
-size_t FeedHub::watcher_count() const {
-  std::lock_guard lock(mu_);
-  size_t n = 0;
-  for (const auto& weak : listeners_) n += weak.expired() ? 0 : 1;
-  return n;
-}
-
 void FeedHub::Tick() {
   std::unique_lock lock(mu_);
   while (!wake_.wait_for(lock, tick_, [this] { return stopping_; })) {

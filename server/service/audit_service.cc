@@ -12,15 +12,12 @@
 #include "server/policy/policy.h"
 #include "server/service/audited.h"
 #include "server/service/page_tokens.h"
+#include "server/store/case_rows.h"
 
 namespace handover::service {
 namespace {
 
 constexpr int kExportBatch = 500;
-
-int64_t Micros(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000000 + ts.nanos() / 1000;
-}
 
 absl::Status CheckAuditor(const absl::StatusOr<Caller>& caller) {
   if (!caller.ok()) return caller.status();
@@ -140,8 +137,8 @@ grpc::ServerUnaryReactor* AuditService::QueryAccessLog(grpc::CallbackServerConte
   }
   query.organisation = request->organisation();
   query.actor = request->actor();
-  if (request->has_start_time()) query.start_micros = Micros(request->start_time());
-  if (request->has_end_time()) query.end_micros = Micros(request->end_time());
+  if (request->has_start_time()) query.start_micros = store::ToMicros(request->start_time());
+  if (request->has_end_time()) query.end_micros = store::ToMicros(request->end_time());
   auto page_size =
       EffectivePageSize(request->page_size(), options_.default_page_size, options_.max_page_size);
   if (!page_size.ok()) return refuse(page_size.status());

@@ -3,7 +3,6 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/access_chain.h"
 #include "common/serialize.h"
 #include "server/store/case_rows.h"
@@ -16,10 +15,6 @@ v1::AccessLogEntry EntryFromRow(SQLite::Statement& row, int record_column, int h
   entry.mutable_record()->ParseFromString(Blob(row.getColumn(record_column)));
   entry.set_hash(Blob(row.getColumn(hash_column)));
   return entry;
-}
-
-int64_t Micros(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000000 + ts.nanos() / 1000;
 }
 
 }  // namespace
@@ -42,7 +37,7 @@ v1::AccessLogEntry AppendAccessRecord(SQLite::Database& db, v1::AccessRecord rec
                            "INSERT INTO access_log (sequence, time, organisation, actor, record, "
                            "hash) VALUES (?, ?, ?, ?, ?, ?)");
   insert.bind(1, sequence);
-  insert.bind(2, Micros(record.time()));
+  insert.bind(2, ToMicros(record.time()));
   insert.bind(3, record.organisation());
   insert.bind(4, record.actor());
   insert.bind(5, bytes.data(), static_cast<int>(bytes.size()));
@@ -140,11 +135,10 @@ std::vector<v1::AccessRecord> RecordsForCases(SQLite::Database& db,
                                               const std::vector<std::string>& case_ids) {
   std::vector<v1::AccessRecord> records;
   if (case_ids.empty()) return records;
-  std::vector<std::string> marks(case_ids.size(), "?");
   SQLite::Statement select(
       db, absl::StrCat("SELECT DISTINCT l.sequence, l.record FROM access_log l JOIN "
-                       "access_log_cases c ON c.sequence = l.sequence WHERE c.case_id IN (",
-                       absl::StrJoin(marks, ", "), ") ORDER BY l.sequence"));
+                       "access_log_cases c ON c.sequence = l.sequence WHERE c.case_id",
+                       InMarks(case_ids.size()), " ORDER BY l.sequence"));
   for (size_t i = 0; i < case_ids.size(); ++i) select.bind(static_cast<int>(i + 1), case_ids[i]);
   while (select.executeStep()) {
     v1::AccessRecord record;

@@ -26,6 +26,10 @@ google::protobuf::Timestamp ToTimestamp(int64_t micros) {
   return ts;
 }
 
+int64_t ToMicros(const google::protobuf::Timestamp& timestamp) {
+  return timestamp.seconds() * 1000000 + timestamp.nanos() / 1000;
+}
+
 int64_t DateToInt(const v1::Date& date) {
   return int64_t{date.year()} * 10000 + date.month() * 100 + date.day();
 }

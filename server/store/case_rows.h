@@ -19,6 +19,7 @@ int64_t NowMicros();
 // A BLOB column's bytes.
 std::string Blob(const SQLite::Column& column);
 google::protobuf::Timestamp ToTimestamp(int64_t micros);
+int64_t ToMicros(const google::protobuf::Timestamp& timestamp);
 int64_t DateToInt(const v1::Date& date);  // YYYYMMDD
 v1::Date IntToDate(int64_t yyyymmdd);
 

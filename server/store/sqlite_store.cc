@@ -77,9 +77,9 @@ void DescribeWrite(const std::string& case_name, v1::AccessRecord* record) {
   record->clear_case_names();
   record->add_case_names(case_name);
 }
-void DescribeWrite(int64_t, v1::AccessRecord*) {}
-void DescribeWrite(int, v1::AccessRecord*) {}
-void DescribeWrite(bool, v1::AccessRecord*) {}
+// Writes that touch no case (maintenance) carry no audit record.
+template <typename T>
+void DescribeWrite(const T&, v1::AccessRecord*) {}
 
 // Deletes a case's personal data and leaves the skeleton, in the caller's
 // transaction; tells the feed (the assigned municipality deletes its copy).
