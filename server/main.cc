@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
   app.add_option_function<int64_t>("--drain-ms", millis(&options.drain_delay),
                                    "On SIGTERM, report NOT_SERVING this long before stopping "
                                    "(default 2000)");
+  app.add_option("--metrics-listen", options.metrics_listen_address,
+                 "host:port of a plain-HTTP Prometheus endpoint (GET /metrics); off if empty");
   app.add_option("--reader-threads", options.readers.threads, "Read connections")
       ->capture_default_str();
   app.add_option("--write-batch", options.writer.max_batch, "Most writes per commit")

@@ -18,6 +18,7 @@
 #include "common/crypto.h"
 #include "common/dates.h"
 #include "common/signing.h"
+#include "server/metrics/server_gauges.h"
 #include "server/store/case_rows.h"
 
 namespace handover {
@@ -162,6 +163,10 @@ absl::Status ValidateOptions(const ServerOptions& o) {
     return absl::InvalidArgumentError("listen: must be host:port");
   }
   if (o.database_path.empty()) return absl::InvalidArgumentError("database: required");
+  if (!o.metrics_listen_address.empty() &&
+      o.metrics_listen_address.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError("metrics-listen: must be host:port");
+  }
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   const int64_t day_ms = 24 * 3600 * 1000;
@@ -238,7 +243,11 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  server->rpc_metrics_ = std::make_unique<metrics::RpcMetrics>();
   grpc::ServerBuilder builder;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(server->rpc_metrics_->InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.AddListeningPort(options.listen_address, MutualTlsCredentials(options), &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(server->service_.get());
@@ -248,12 +257,34 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
     return absl::UnavailableError(
         absl::StrCat("listen: cannot listen on ", options.listen_address));
   }
+  server->database_path_ = options.database_path;
+  if (!options.metrics_listen_address.empty()) {
+    auto endpoint = metrics::MetricsEndpoint::Start(
+        options.metrics_listen_address, [raw = server.get()] { return raw->RenderMetrics(); });
+    if (!endpoint.ok()) return endpoint.status();
+    server->metrics_endpoint_ = *std::move(endpoint);
+  }
   server->drain_delay_ = options.drain_delay;
   server->server_->GetHealthCheckService()->SetServingStatus(true);
   return server;
 }
 
+int HandoverServer::metrics_port() const {
+  return metrics_endpoint_ ? metrics_endpoint_->port() : 0;
+}
+
+std::string HandoverServer::RenderMetrics() const {
+  std::string text;
+  rpc_metrics_->AppendPrometheus(&text);
+  metrics::AppendServerGauges({.writer = store_->writer_stats(),
+                               .watchers = hub_->watcher_count(),
+                               .database_bytes = metrics::DatabaseBytes(database_path_)},
+                              &text);
+  return text;
+}
+
 HandoverServer::~HandoverServer() {
+  metrics_endpoint_.reset();
   Shutdown();
   server_.reset();
   if (store_) store_->SetCommitListener(nullptr);

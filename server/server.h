@@ -12,6 +12,8 @@
 
 #include "absl/status/statusor.h"
 #include "server/feed/feed_hub.h"
+#include "server/metrics/metrics_endpoint.h"
+#include "server/metrics/rpc_metrics.h"
 #include "server/service/audit_service.h"
 #include "server/service/handover_service.h"
 #include "server/store/sqlite_store.h"
@@ -58,6 +60,9 @@ struct ServerOptions {
   std::chrono::seconds retention_interval{3600};
   store::WriterOptions writer;
   store::ReaderOptions readers;
+  // host:port of the plain-HTTP Prometheus endpoint (GET /metrics); empty
+  // turns it off. Default off.
+  std::string metrics_listen_address;
 };
 
 // Checks every option's value (not the files): INVALID_ARGUMENT naming the
@@ -74,6 +79,10 @@ class HandoverServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // The metrics endpoint's port; 0 when it is off.
+  int metrics_port() const;
+  // Everything GET /metrics serves.
+  std::string RenderMetrics() const;
   // The store and the feed hub, for tests and administration.
   store::SqliteStore* store() { return store_.get(); }
   feed::FeedHub* hub() { return hub_.get(); }
@@ -88,11 +97,14 @@ class HandoverServer {
  private:
   HandoverServer() = default;
 
+  std::unique_ptr<metrics::RpcMetrics> rpc_metrics_;  // outlives server_
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<feed::FeedHub> hub_;
   std::unique_ptr<service::HandoverService> service_;
   std::unique_ptr<service::AuditService> audit_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint_;
+  std::string database_path_;
   int port_ = 0;
   std::chrono::milliseconds drain_delay_{0};
   std::once_flag shutdown_once_;

@@ -102,6 +102,12 @@ void FeedHub::CloseAll() {
   for (auto& listener : live) listener->OnShutdown();
 }
 
+size_t FeedHub::watcher_count() const {
+  std::lock_guard lock(mu_);
+  return std::count_if(listeners_.begin(), listeners_.end(),
+                       [](const std::weak_ptr<FeedListener>& weak) { return !weak.expired(); });
+}
+
 int64_t FeedHub::head_revision() const {
   std::lock_guard lock(mu_);
   return head_revision_;

@@ -65,6 +65,8 @@ class FeedHub {
   void CloseAll();
   // The newest revision committed since the hub started (0 before any).
   int64_t head_revision() const;
+  // Watchers connected now.
+  size_t watcher_count() const;
 
  private:
   // Live listeners, dropping the ones that are gone. Caller holds mu_.

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <exception>
 
 #include "absl/strings/str_cat.h"
@@ -28,13 +29,16 @@ void GroupCommitWriter::Submit(Apply apply, Done done, Apply after_rollback) {
       wake_.notify_one();
       return;
     }
+    ++stats_.rejected;
   }
   done(absl::ResourceExhaustedError("write queue is full; retry later"));
 }
 
 WriterStats GroupCommitWriter::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  WriterStats stats = stats_;
+  stats.queue_depth = queue_.size();
+  return stats;
 }
 
 void GroupCommitWriter::SetCommitHook(std::function<void(SQLite::Database&)> hook) {
@@ -55,6 +59,11 @@ void GroupCommitWriter::Run() {
       }
       ++stats_.groups;
       stats_.tasks += group.size();
+      const auto& bounds = WriterStats::kBatchBuckets;
+      const size_t bucket = std::min<size_t>(
+          std::lower_bound(bounds.begin(), bounds.end(), group.size()) - bounds.begin(),
+          bounds.size() - 1);
+      ++stats_.batch_sizes[bucket];
     }
     CommitGroup(group);
   }

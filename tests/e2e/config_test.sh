@@ -41,4 +41,6 @@ refused "max-page-sise" "${good[@]}" --config "$work/typo.ini"
 printf 'watch-progress-ms = 0\n' > "$work/zero.ini"
 refused "watch-progress-ms: must be from 10 to 3600000" "${good[@]}" --config "$work/zero.ini"
 refused "log-format: must be text or json" "${good[@]}" --log-format xml
+refused "metrics-listen: must be host:port" "${good[@]}" --metrics-listen 9464
+refused "metrics-listen: cannot listen on" "${good[@]}" --metrics-listen 256.1.1.1:9464
 echo "$passed passed, 0 failed"
