@@ -22,6 +22,18 @@ bool IsResourceId(absl::string_view id) {
   return true;
 }
 
+// "cases/{case}/{collection}/{id}" as (case id, id).
+absl::StatusOr<std::pair<std::string, std::string>> ParseChildName(absl::string_view name,
+                                                                  absl::string_view field,
+                                                                  absl::string_view collection) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "cases" || !IsResourceId(parts[1]) ||
+      parts[2] != collection || !IsResourceId(parts[3])) {
+    return FieldError(field, absl::StrCat("must be cases/{case}/", collection, "/{id}"));
+  }
+  return std::pair{std::string(parts[1]), std::string(parts[3])};
+}
+
 }  // namespace
 
 std::string CaseName(absl::string_view case_id) { return absl::StrCat("cases/", case_id); }
@@ -32,6 +44,10 @@ std::string VersionName(absl::string_view case_id, int64_t version) {
 
 std::string ConsentName(absl::string_view case_id, absl::string_view consent_id) {
   return absl::StrCat("cases/", case_id, "/consents/", consent_id);
+}
+
+std::string DocumentName(absl::string_view case_id, absl::string_view document_id) {
+  return absl::StrCat("cases/", case_id, "/documents/", document_id);
 }
 
 std::string NewResourceId() { return HexEncode(RandomBytes(kIdBytes)); }
@@ -56,12 +72,15 @@ absl::StatusOr<VersionRef> ParseVersionName(absl::string_view name, absl::string
 }
 
 absl::StatusOr<ConsentRef> ParseConsentName(absl::string_view name, absl::string_view field) {
-  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  if (parts.size() != 4 || parts[0] != "cases" || !IsResourceId(parts[1]) ||
-      parts[2] != "consents" || !IsResourceId(parts[3])) {
-    return FieldError(field, "must be cases/{case}/consents/{consent}");
-  }
-  return ConsentRef{std::string(parts[1]), std::string(parts[3])};
+  auto ids = ParseChildName(name, field, "consents");
+  if (!ids.ok()) return ids.status();
+  return ConsentRef{std::move(ids->first), std::move(ids->second)};
+}
+
+absl::StatusOr<DocumentRef> ParseDocumentName(absl::string_view name, absl::string_view field) {
+  auto ids = ParseChildName(name, field, "documents");
+  if (!ids.ok()) return ids.status();
+  return DocumentRef{std::move(ids->first), std::move(ids->second)};
 }
 
 }  // namespace handover

@@ -1,6 +1,6 @@
 // Resource names of the API: "cases/{case}", "cases/{case}/versions/{version}",
-// "cases/{case}/consents/{consent}". Case and consent ids are 16 lowercase hex
-// digits; versions count from 1.
+// "cases/{case}/consents/{consent}", "cases/{case}/documents/{document}". Case,
+// consent and document ids are 16 lowercase hex digits; versions count from 1.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@ namespace handover {
 std::string CaseName(absl::string_view case_id);
 std::string VersionName(absl::string_view case_id, int64_t version);
 std::string ConsentName(absl::string_view case_id, absl::string_view consent_id);
+std::string DocumentName(absl::string_view case_id, absl::string_view document_id);
 // A fresh random id for a case or consent.
 std::string NewResourceId();
 
@@ -30,5 +31,10 @@ struct ConsentRef {
 absl::StatusOr<std::string> ParseCaseName(absl::string_view name, absl::string_view field);
 absl::StatusOr<VersionRef> ParseVersionName(absl::string_view name, absl::string_view field);
 absl::StatusOr<ConsentRef> ParseConsentName(absl::string_view name, absl::string_view field);
+struct DocumentRef {
+  std::string case_id;
+  std::string document_id;
+};
+absl::StatusOr<DocumentRef> ParseDocumentName(absl::string_view name, absl::string_view field);
 
 }  // namespace handover

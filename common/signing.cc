@@ -99,4 +99,19 @@ std::string Sha256(absl::string_view data) {
   return std::string(reinterpret_cast<char*>(digest), length);
 }
 
+Sha256Stream::Sha256Stream() : context_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+  EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr);
+}
+
+void Sha256Stream::Add(absl::string_view data) {
+  EVP_DigestUpdate(context_.get(), data.data(), data.size());
+}
+
+std::string Sha256Stream::Finish() {
+  unsigned char digest[32];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(context_.get(), digest, &length);
+  return std::string(reinterpret_cast<char*>(digest), length);
+}
+
 }  // namespace handover

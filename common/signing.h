@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 
 typedef struct evp_pkey_st EVP_PKEY;
+typedef struct evp_md_ctx_st EVP_MD_CTX;
 
 namespace handover {
 
@@ -41,5 +42,17 @@ absl::Status VerifySignature(absl::string_view public_key_pem, absl::string_view
 
 // SHA-256, 32 raw bytes.
 std::string Sha256(absl::string_view data);
+
+// SHA-256 of data that arrives in pieces.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  void Add(absl::string_view data);
+  // 32 raw bytes; call once, then no more Add.
+  std::string Finish();
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context_;
+};
 
 }  // namespace handover

@@ -36,6 +36,10 @@ constexpr Scope kAccessTable[kOperationCount][kRoleCount] = {
     {Scope::kOwnCases, Scope::kNone, Scope::kNone, Scope::kNone},
     // ReadAccessLog: the log, never a case's content
     {Scope::kNone, Scope::kNone, Scope::kNone, Scope::kNoCase},
+    // UploadDocument
+    {Scope::kOwnCases, Scope::kNone, Scope::kNone, Scope::kNone},
+    // ReadDocuments: the Immigration Service sees no documents
+    {Scope::kOwnCases, Scope::kNone, Scope::kAssignedToCaller, Scope::kNone},
 };
 
 bool InScope(Scope scope, const Principal& caller, const CaseFacts& facts) {
@@ -79,6 +83,27 @@ bool HasActiveConsent(const CaseFacts& facts, v1::ConsentPurpose purpose,
     }
   }
   return false;
+}
+
+std::optional<v1::ConsentPurpose> ConsentPurposeFor(v1::DocumentType type) {
+  switch (type) {
+    case v1::DOCUMENT_TYPE_MEDICAL_RECORD: return v1::CONSENT_PURPOSE_MEDICAL_RECORD;
+    case v1::DOCUMENT_TYPE_SOCIAL_DOCUMENTS: return v1::CONSENT_PURPOSE_SOCIAL_DOCUMENTS;
+    default: return std::nullopt;
+  }
+}
+
+absl::Status MayReceiveDocument(const Principal& caller, const CaseFacts& facts,
+                                v1::DocumentType type) {
+  if (caller.role != Role::kMunicipality) return absl::OkStatus();
+  const std::optional<v1::ConsentPurpose> purpose = ConsentPurposeFor(type);
+  if (!purpose || HasActiveConsent(facts, *purpose, caller.organisation_id)) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("a document of type ", v1::DocumentType_Name(type),
+                   " leaves only under an active consent for ",
+                   v1::ConsentPurpose_Name(*purpose)));
 }
 
 std::vector<std::string> FieldsCoveredBy(v1::ConsentPurpose purpose) {
@@ -131,11 +156,9 @@ void ProjectForm(const Principal& caller, const CaseFacts& facts, v1::HandoverFo
         form->mutable_health()->clear_medical_record_reference();
         withheld->push_back("health.medical_record_reference");
       }
-      if (!HasActiveConsent(facts, v1::CONSENT_PURPOSE_MEDICAL_RECORD, me)) {
-        withhold_documents(v1::DOCUMENT_TYPE_MEDICAL_RECORD);
-      }
-      if (!HasActiveConsent(facts, v1::CONSENT_PURPOSE_SOCIAL_DOCUMENTS, me)) {
-        withhold_documents(v1::DOCUMENT_TYPE_SOCIAL_DOCUMENTS);
+      for (v1::DocumentType type :
+           {v1::DOCUMENT_TYPE_MEDICAL_RECORD, v1::DOCUMENT_TYPE_SOCIAL_DOCUMENTS}) {
+        if (!MayReceiveDocument(caller, facts, type).ok()) withhold_documents(type);
       }
       return;
     }

@@ -30,12 +30,15 @@ enum class Operation {
   kReadFeed,  // Sync and Watch
   kEraseCase,
   kReadAccessLog,  // AuditService: query, export, subject access report
+  kUploadDocument,
+  kReadDocuments,  // ListDocuments, DownloadDocument (then MayReceiveDocument)
 };
 inline constexpr Operation kAllOperations[] = {
     Operation::kCreateCase,    Operation::kGetCase,    Operation::kListCases,
     Operation::kUpdateForm,    Operation::kListVersions, Operation::kGetVersion,
     Operation::kAssignCase,    Operation::kRecordConsent, Operation::kWithdrawConsent,
-    Operation::kReadFeed,      Operation::kEraseCase,  Operation::kReadAccessLog};
+    Operation::kReadFeed,      Operation::kEraseCase,  Operation::kReadAccessLog,
+    Operation::kUploadDocument, Operation::kReadDocuments};
 inline constexpr Role kAllRoles[] = {Role::kOperator, Role::kImmigrationService,
                                      Role::kMunicipality, Role::kAuditor};
 
@@ -75,6 +78,13 @@ absl::Status Authorize(const Principal& caller, Operation operation, const CaseF
 bool HasActiveConsent(const CaseFacts& facts, v1::ConsentPurpose purpose,
                       absl::string_view municipality_code);
 
+// The consent purpose under which a document type may leave for a
+// municipality (medical record, social documents), if it needs one.
+std::optional<v1::ConsentPurpose> ConsentPurposeFor(v1::DocumentType type);
+// After Authorize(kReadDocuments): OK if `caller` may receive a document of
+// `type`, FAILED_PRECONDITION naming the consent purpose otherwise.
+absl::Status MayReceiveDocument(const Principal& caller, const CaseFacts& facts,
+                                v1::DocumentType type);
 // The withheld-field paths (as ProjectForm names them) that an active consent
 // for `purpose` opens to a municipality.
 std::vector<std::string> FieldsCoveredBy(v1::ConsentPurpose purpose);

@@ -200,8 +200,8 @@ absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string&
 void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now) {
   SQLite::Statement insert(db,
                            "INSERT INTO events (case_id, kind, version, commit_time, operator_id, "
-                           "municipality_code, municipality_only, withdrawn_fields) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                           "municipality_code, municipality_only, withdrawn_fields, document_id, "
+                           "document_version, document_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, event.case_id);
   insert.bind(2, static_cast<int>(event.kind));
   insert.bind(3, event.version);
@@ -214,30 +214,49 @@ void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now) {
   }
   insert.bind(7, event.municipality_only ? 1 : 0);
   insert.bind(8, absl::StrJoin(event.withdrawn_fields, ","));
+  insert.bind(9, event.document_id);
+  insert.bind(10, event.document_version);
+  insert.bind(11, static_cast<int>(event.document_type));
   insert.exec();
 }
 
+const char kEventColumns[] =
+    "revision, case_id, kind, version, commit_time, withdrawn_fields, document_id, "
+    "document_version, document_type";
+
+v1::ChangeEvent EventFromRow(SQLite::Statement& row) {
+  v1::ChangeEvent event;
+  const std::string case_id = row.getColumn(1).getString();
+  event.set_revision(row.getColumn(0).getInt64());
+  event.set_case_name(CaseName(case_id));
+  event.set_kind(static_cast<v1::EventKind>(row.getColumn(2).getInt()));
+  event.set_version(row.getColumn(3).getInt64());
+  *event.mutable_commit_time() = ToTimestamp(row.getColumn(4).getInt64());
+  for (auto path : absl::StrSplit(row.getColumn(5).getString(), ',', absl::SkipEmpty())) {
+    event.add_withdrawn_fields(std::string(path));
+  }
+  if (const std::string document_id = row.getColumn(6).getString(); !document_id.empty()) {
+    event.set_document_name(DocumentName(case_id, document_id));
+    event.set_document_version(row.getColumn(7).getInt64());
+    event.set_document_type(static_cast<v1::DocumentType>(row.getColumn(8).getInt()));
+  }
+  return event;
+}
+
 std::vector<CommittedEvent> EventsAfter(SQLite::Database& db, int64_t after) {
-  SQLite::Statement select(db,
-                           "SELECT revision, case_id, kind, version, commit_time, withdrawn_fields, "
-                           "operator_id, municipality_code, municipality_only FROM events "
-                           "WHERE revision > ? ORDER BY revision");
+  SQLite::Statement select(
+      db, absl::StrCat("SELECT ", kEventColumns,
+                       ", operator_id, municipality_code, municipality_only FROM events "
+                       "WHERE revision > ? ORDER BY revision"));
   select.bind(1, after);
   std::vector<CommittedEvent> events;
   while (select.executeStep()) {
-    CommittedEvent committed;
-    v1::ChangeEvent& event = committed.event;
-    event.set_revision(select.getColumn(0).getInt64());
-    event.set_case_name(CaseName(select.getColumn(1).getString()));
-    event.set_kind(static_cast<v1::EventKind>(select.getColumn(2).getInt()));
-    event.set_version(select.getColumn(3).getInt64());
-    *event.mutable_commit_time() = ToTimestamp(select.getColumn(4).getInt64());
-    for (auto path : absl::StrSplit(select.getColumn(5).getString(), ',', absl::SkipEmpty())) {
-      event.add_withdrawn_fields(std::string(path));
+    CommittedEvent committed{.event = EventFromRow(select)};
+    committed.operator_id = select.getColumn(9).getString();
+    if (!select.getColumn(10).isNull()) {
+      committed.municipality_code = select.getColumn(10).getString();
     }
-    committed.operator_id = select.getColumn(6).getString();
-    if (!select.getColumn(7).isNull()) committed.municipality_code = select.getColumn(7).getString();
-    committed.municipality_only = select.getColumn(8).getInt() != 0;
+    committed.municipality_only = select.getColumn(11).getInt() != 0;
     events.push_back(std::move(committed));
   }
   return events;
@@ -256,7 +275,7 @@ absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(
     SQLite::Database& db, const WriteContext& context,
     const std::vector<std::string>& fingerprints) {
   SQLite::Statement row(db,
-                        "SELECT fingerprint, case_id, version, consent_id FROM requests "
+                        "SELECT fingerprint, case_id, version, consent_id, document_id FROM requests "
                         "WHERE organisation = ? AND request_id = ?");
   row.bind(1, context.principal.organisation_id);
   row.bind(2, context.request_id);
@@ -267,7 +286,7 @@ absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(
         "request_id: already used by this organisation for a different request");
   }
   return PriorRequest{row.getColumn(1).getString(), row.getColumn(2).getInt64(),
-                      row.getColumn(3).getString()};
+                      row.getColumn(3).getString(), row.getColumn(4).getString()};
 }
 
 void RecordRequest(SQLite::Database& db, const WriteContext& context,
@@ -275,13 +294,14 @@ void RecordRequest(SQLite::Database& db, const WriteContext& context,
   const std::string& fingerprint = fingerprints.front();
   SQLite::Statement insert(db,
                            "INSERT INTO requests (organisation, request_id, fingerprint, case_id, "
-                           "version, consent_id) VALUES (?, ?, ?, ?, ?, ?)");
+                           "version, consent_id, document_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, context.principal.organisation_id);
   insert.bind(2, context.request_id);
   insert.bind(3, fingerprint.data(), static_cast<int>(fingerprint.size()));
   insert.bind(4, result.case_id);
   insert.bind(5, result.version);
   insert.bind(6, result.consent_id);
+  insert.bind(7, result.document_id);
   insert.exec();
 }
 

@@ -57,9 +57,16 @@ struct EventRow {
   std::optional<std::string> municipality_code;
   bool municipality_only = false;
   std::vector<std::string> withdrawn_fields;
+  // EVENT_KIND_DOCUMENT_ADDED: which document version.
+  std::string document_id;
+  int64_t document_version = 0;
+  v1::DocumentType document_type = v1::DOCUMENT_TYPE_UNSPECIFIED;
 };
 // Appends the event; its revision is assigned by SQLite, in commit order.
 void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now);
+// The columns EventFromRow reads, in its order, for SELECTs from events.
+extern const char kEventColumns[];
+v1::ChangeEvent EventFromRow(SQLite::Statement& row);
 // Events with revisions after `after`, oldest first, with their audience.
 std::vector<CommittedEvent> EventsAfter(SQLite::Database& db, int64_t after);
 // The newest revision ever assigned (0 if none), also after compaction.
@@ -72,6 +79,7 @@ struct PriorRequest {
   std::string case_id;
   int64_t version = 0;
   std::string consent_id;
+  std::string document_id;
 };
 // The prior result for (organisation, request id), if any; ALREADY_EXISTS if
 // the id was used for a request with another fingerprint.

@@ -153,6 +153,49 @@ END;
 ALTER TABLE case_versions ADD COLUMN key_id TEXT;
 CREATE INDEX case_versions_by_key ON case_versions (key_id);
 )sql",
+    // 5: documents. A document has immutable versions; each version's content
+    // is a blob of sealed chunks (bound to blob id and chunk number), its
+    // title sealed too. Feed events may name a document.
+    R"sql(
+CREATE TABLE documents (
+  case_id TEXT NOT NULL REFERENCES cases (case_id),
+  document_id TEXT NOT NULL,
+  type INTEGER NOT NULL,
+  current_version INTEGER NOT NULL,
+  PRIMARY KEY (case_id, document_id)
+) WITHOUT ROWID;
+
+CREATE TABLE document_versions (
+  case_id TEXT NOT NULL,
+  document_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  blob_id TEXT NOT NULL UNIQUE,
+  title BLOB NOT NULL,  -- sealed
+  media_type TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  chunk_bytes INTEGER NOT NULL,  -- every chunk but the last holds this many
+  create_time INTEGER NOT NULL,
+  author_organisation TEXT NOT NULL,
+  author_actor TEXT NOT NULL,
+  key_id TEXT NOT NULL,  -- the title's key
+  PRIMARY KEY (case_id, document_id, version)
+) WITHOUT ROWID;
+
+CREATE TABLE document_chunks (
+  blob_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  data BLOB NOT NULL,  -- sealed
+  PRIMARY KEY (blob_id, seq)
+);
+CREATE INDEX document_chunks_by_key ON document_chunks (key_id);
+
+ALTER TABLE events ADD COLUMN document_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN document_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN document_type INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN document_id TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

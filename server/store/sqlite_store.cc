@@ -17,21 +17,12 @@
 #include "server/store/access_log_rows.h"
 #include "server/store/case_rows.h"
 #include "server/store/migrations.h"
+#include "server/store/sqlite_store_tasks.h"
 
 namespace handover::store {
 namespace {
 
 using google::protobuf::util::FieldMaskUtil;
-
-absl::Status AllowAll(const policy::CaseFacts&) { return absl::OkStatus(); }
-
-// Binds a request to its id: the method (message type) and its exact content,
-// under every key in the ring (the current one first), so a retry across a key
-// rotation still matches.
-std::vector<std::string> Fingerprint(const KeyRing& keys, const google::protobuf::Message& request) {
-  return keys.KeyedHashes(
-      absl::StrCat("request:", request.GetTypeName(), "\n", SerializeDeterministic(request)));
-}
 
 void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext& context,
                    const std::string& case_id, int64_t version, const v1::HandoverForm& form,
@@ -51,35 +42,6 @@ void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext
   insert.bind(7, keys.current_key_id());
   insert.exec();
 }
-
-// What a successful write touched, for its access record.
-void DescribeWrite(const CaseSnapshot& snapshot, v1::AccessRecord* record) {
-  record->clear_case_names();
-  record->add_case_names(snapshot.meta.name());
-  record->set_version(snapshot.meta.version());
-  // The response carries the case back to the writer: count its sections too.
-  if (snapshot.form) {
-    std::vector<const google::protobuf::FieldDescriptor*> fields;
-    snapshot.form->GetReflection()->ListFields(*snapshot.form, &fields);
-    for (const auto* field : fields) {
-      if (std::find(record->sections().begin(), record->sections().end(), field->name()) ==
-          record->sections().end()) {
-        record->add_sections(field->name());
-      }
-    }
-  }
-}
-void DescribeWrite(const v1::Consent& consent, v1::AccessRecord* record) {
-  record->clear_case_names();
-  record->add_case_names(consent.name().substr(0, consent.name().find("/consents/")));
-}
-void DescribeWrite(const std::string& case_name, v1::AccessRecord* record) {
-  record->clear_case_names();
-  record->add_case_names(case_name);
-}
-// Writes that touch no case (maintenance) carry no audit record.
-template <typename T>
-void DescribeWrite(const T&, v1::AccessRecord*) {}
 
 // Deletes a case's personal data and leaves the skeleton, in the caller's
 // transaction; tells the feed (the assigned municipality deletes its copy).
@@ -195,65 +157,6 @@ SqliteStore::~SqliteStore() {
   // comes after its side closed gets UNAVAILABLE.
   writer_.reset();
   readers_.reset();
-}
-
-template <typename T, typename Fn>
-void SqliteStore::Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> audit) {
-  if (!writer_) {  // the store is closing
-    done(absl::UnavailableError("the store is closing"));
-    return;
-  }
-  auto result = std::make_shared<absl::StatusOr<T>>(absl::UnknownError("not run"));
-  GroupCommitWriter::Apply record_failure;
-  if (audit) {
-    record_failure = [audit, result](SQLite::Database& db) {
-      v1::AccessRecord record = *audit;
-      record.set_outcome(std::string(absl::StatusCodeToString(result->status().code())));
-      AppendAccessRecord(db, std::move(record));
-      return absl::OkStatus();
-    };
-  }
-  writer_->Submit(
-      [apply = std::move(apply), result, audit](SQLite::Database& db) -> absl::Status {
-        try {
-          *result = apply(db);
-          if (result->ok() && audit) {
-            v1::AccessRecord record = *audit;
-            DescribeWrite(**result, &record);
-            record.set_outcome("OK");
-            AppendAccessRecord(db, std::move(record));
-          }
-        } catch (const std::exception& e) {
-          // Rolled back; the failure record (if any) says INTERNAL.
-          *result = absl::InternalError(absl::StrCat("storage error: ", e.what()));
-        }
-        return result->status();
-      },
-      [result, done = std::move(done)](absl::Status status) {
-        if (!status.ok()) {
-          done(status);
-        } else {
-          done(std::move(*result));
-        }
-      },
-      std::move(record_failure));
-}
-
-// Runs `read(db) -> StatusOr<T>` on a reader connection.
-template <typename T, typename Fn>
-void SqliteStore::Read(Fn read, Done<T> done) {
-  auto task = [read = std::move(read), done](SQLite::Database& db) {
-    absl::StatusOr<T> result;
-    try {
-      result = read(db);
-    } catch (const std::exception& e) {
-      result = absl::InternalError(absl::StrCat("storage error: ", e.what()));
-    }
-    done(std::move(result));
-  };
-  if (!readers_ || !readers_->Submit(std::move(task))) {
-    done(absl::ResourceExhaustedError("read queue is full; retry later"));
-  }
 }
 
 void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
@@ -609,8 +512,7 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
         if (query.after_revision > head) return FeedAheadError(head, compacted);
 
         std::string sql =
-            "SELECT revision, case_id, kind, version, commit_time, withdrawn_fields FROM events "
-            "WHERE revision > ?";
+            absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE revision > ?");
         switch (query.scope) {
           case CaseQuery::Scope::kMunicipality: sql += " AND municipality_code = ?"; break;
           case CaseQuery::Scope::kOperator:
@@ -628,17 +530,9 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
         FeedPage page;
         std::map<std::string, std::optional<CaseSnapshot>> cases;  // read once per page
         while (select.executeStep()) {
-          FeedEvent item;
-          v1::ChangeEvent& event = item.event;
+          FeedEvent item{.event = EventFromRow(select)};
+          const v1::ChangeEvent& event = item.event;
           const std::string case_id = select.getColumn(1).getString();
-          event.set_revision(select.getColumn(0).getInt64());
-          event.set_case_name(CaseName(case_id));
-          event.set_kind(static_cast<v1::EventKind>(select.getColumn(2).getInt()));
-          event.set_version(select.getColumn(3).getInt64());
-          *event.mutable_commit_time() = ToTimestamp(select.getColumn(4).getInt64());
-          for (auto path : absl::StrSplit(select.getColumn(5).getString(), ',', absl::SkipEmpty())) {
-            event.add_withdrawn_fields(std::string(path));
-          }
           if (query.include_cases && event.kind() != v1::EVENT_KIND_ACCESS_REVOKED) {
             auto [it, fresh] = cases.try_emplace(case_id);
             if (fresh) {

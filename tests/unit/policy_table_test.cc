@@ -66,6 +66,7 @@ absl::StatusCode Expected(Operation op, const NamedCaller& caller, CaseState sta
       return role == Role::kAuditor ? StatusCode::kOk : StatusCode::kPermissionDenied;
     case Operation::kUpdateForm:
     case Operation::kEraseCase:
+    case Operation::kUploadDocument:
     case Operation::kRecordConsent:
     case Operation::kWithdrawConsent:
       if (role != Role::kOperator) return StatusCode::kPermissionDenied;
@@ -77,6 +78,12 @@ absl::StatusCode Expected(Operation op, const NamedCaller& caller, CaseState sta
     case Operation::kReadFeed:
       if (role == Role::kAuditor) return StatusCode::kPermissionDenied;
       if (role == Role::kImmigrationService) return StatusCode::kOk;
+      if (role == Role::kOperator) return owner ? StatusCode::kOk : StatusCode::kNotFound;
+      return mine ? StatusCode::kOk : StatusCode::kNotFound;
+    case Operation::kReadDocuments:
+      if (role == Role::kAuditor || role == Role::kImmigrationService) {
+        return StatusCode::kPermissionDenied;
+      }
       if (role == Role::kOperator) return owner ? StatusCode::kOk : StatusCode::kNotFound;
       return mine ? StatusCode::kOk : StatusCode::kNotFound;
   }
@@ -124,6 +131,20 @@ TEST(PolicyTable, EveryOperationRoleCaseStateAndConsentState) {
                            static_cast<int>(state), ", consent state ", static_cast<int>(consent));
           const absl::Status status = Authorize(caller.principal, op, &facts, "cases/x");
           ASSERT_EQ(status.code(), Expected(op, caller, state)) << where << ": " << status;
+          if (status.ok() && op == Operation::kReadDocuments) {
+            // Sensitive documents leave for a municipality only under consent.
+            const bool consented = caller.principal.role == Role::kOperator ||
+                                   consent == ConsentState::kActive;
+            EXPECT_EQ(MayReceiveDocument(caller.principal, facts,
+                                         v1::DOCUMENT_TYPE_MEDICAL_RECORD)
+                          .code(),
+                      consented ? absl::StatusCode::kOk : absl::StatusCode::kFailedPrecondition)
+                << where;
+            EXPECT_TRUE(MayReceiveDocument(caller.principal, facts,
+                                           v1::DOCUMENT_TYPE_RESIDENCE_PERMIT)
+                            .ok())
+                << where;
+          }
           if (!status.ok() || op == Operation::kCreateCase || op == Operation::kAssignCase ||
               op == Operation::kReadAccessLog ||
               caller.principal.role == Role::kOperator) {
@@ -145,7 +166,7 @@ TEST(PolicyTable, EveryOperationRoleCaseStateAndConsentState) {
       }
     }
   }
-  EXPECT_EQ(walked, 12 * 5 * 4 * 4);
+  EXPECT_EQ(walked, 14 * 5 * 4 * 4);
 }
 
 TEST(PolicyTable, OperatorViewIsTheWholeForm) {
