@@ -52,6 +52,7 @@ std::string HandoverClient::NewRequestId() { return HexEncode(RandomBytes(16)); 
 HandoverClient::HandoverClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : stub_(v1::HandoverService::NewStub(channel)),
       audit_stub_(v1::AuditService::NewStub(channel)),
+      document_stub_(v1::DocumentService::NewStub(channel)),
       options_(std::move(options)) {}
 
 void HandoverClient::AddIdentity(grpc::ClientContext* context) const {
@@ -209,6 +210,63 @@ absl::StatusOr<v1::SubjectAccessReportResponse> HandoverClient::SubjectAccessRep
     return s;
   }
   return response;
+}
+
+absl::StatusOr<v1::Document> HandoverClient::UploadDocument(
+    const v1::DocumentUpload& metadata,
+    const std::function<absl::StatusOr<std::string>()>& next_chunk) {
+  grpc::ClientContext context;
+  AddIdentity(&context);
+  v1::UploadDocumentResponse response;
+  auto writer = document_stub_->UploadDocument(&context, &response);
+  v1::UploadDocumentRequest request;
+  *request.mutable_metadata() = metadata;
+  bool open = writer->Write(request);
+  while (open) {
+    absl::StatusOr<std::string> chunk = next_chunk();
+    if (!chunk.ok()) {
+      context.TryCancel();
+      writer->Finish();
+      return chunk.status();
+    }
+    if (chunk->empty()) break;
+    request.set_chunk(*std::move(chunk));
+    open = writer->Write(request);  // false: the server ended the call early
+  }
+  writer->WritesDone();
+  if (absl::Status s = FromGrpcStatus(writer->Finish()); !s.ok()) return s;
+  return response.document();
+}
+
+absl::StatusOr<v1::ListDocumentsResponse> HandoverClient::ListDocuments(const std::string& parent,
+                                                                        bool include_history) {
+  v1::ListDocumentsRequest request;
+  request.set_parent(parent);
+  request.set_include_history(include_history);
+  v1::ListDocumentsResponse response;
+  if (auto s = Call(document_stub_.get(), &v1::DocumentService::Stub::ListDocuments, request,
+                    &response);
+      !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
+absl::Status HandoverClient::DownloadDocument(
+    const v1::DownloadDocumentRequest& request,
+    const std::function<absl::Status(const v1::Document&)>& on_metadata,
+    const std::function<absl::Status(const std::string&)>& sink) {
+  grpc::ClientContext context;
+  AddIdentity(&context);
+  auto reader = document_stub_->DownloadDocument(&context, request);
+  v1::DownloadDocumentResponse item;
+  absl::Status status;
+  while (status.ok() && reader->Read(&item)) {
+    status = item.has_metadata() ? on_metadata(item.metadata()) : sink(item.chunk());
+  }
+  if (!status.ok()) context.TryCancel();
+  absl::Status end = FromGrpcStatus(reader->Finish());
+  return status.ok() ? end : status;
 }
 
 WatchStream::WatchStream(std::unique_ptr<grpc::ClientContext> context,

@@ -14,6 +14,7 @@
 #include <grpcpp/support/sync_stream.h>
 
 #include "absl/status/statusor.h"
+#include "handover/v1/document_service.grpc.pb.h"
 #include "handover/v1/handover_service.grpc.pb.h"
 
 namespace handover::client {
@@ -88,6 +89,21 @@ class HandoverClient {
   // Opens a Watch stream; it has no deadline.
   std::unique_ptr<WatchStream> Watch(const v1::WatchRequest& request);
 
+  // DocumentService. Sends `metadata`, then each chunk `next_chunk` returns
+  // until it returns an empty string; an error from it cancels the upload
+  // (the server then stores nothing). Transfers have no deadline.
+  absl::StatusOr<v1::Document> UploadDocument(
+      const v1::DocumentUpload& metadata,
+      const std::function<absl::StatusOr<std::string>()>& next_chunk);
+  absl::StatusOr<v1::ListDocumentsResponse> ListDocuments(const std::string& parent,
+                                                          bool include_history = false);
+  // Calls `on_metadata` once, then `sink` with each chunk in order, from
+  // request.offset; the first error from either cancels the stream and is
+  // returned.
+  absl::Status DownloadDocument(const v1::DownloadDocumentRequest& request,
+                                const std::function<absl::Status(const v1::Document&)>& on_metadata,
+                                const std::function<absl::Status(const std::string&)>& sink);
+
  private:
   HandoverClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options);
 
@@ -103,6 +119,7 @@ class HandoverClient {
 
   std::unique_ptr<v1::HandoverService::Stub> stub_;
   std::unique_ptr<v1::AuditService::Stub> audit_stub_;
+  std::unique_ptr<v1::DocumentService::Stub> document_stub_;
   const ClientOptions options_;
 };
 

@@ -213,26 +213,8 @@ absl::Status CheckLanguages(const v1::LanguageProfile& languages, const std::str
 
 absl::Status CheckDocuments(const v1::HandoverForm& form, const std::string& path) {
   for (int i = 0; i < form.documents_size(); ++i) {
-    const std::string item = Index(path, i);
-    switch (form.documents(i).type()) {
-      case v1::DOCUMENT_TYPE_UNSPECIFIED:
-        return FieldError(Child(item, "type"), "required");
-      case v1::DOCUMENT_TYPE_SOCIAL_REPORT:
-        if (form.household().type() != v1::HOUSEHOLD_TYPE_UNACCOMPANIED_MINOR) {
-          return FieldError(Child(item, "type"),
-                            "a social report is only for an unaccompanied minor");
-        }
-        break;
-      case v1::DOCUMENT_TYPE_CHILDCARE_STATEMENT:
-        if (form.household().type() != v1::HOUSEHOLD_TYPE_FAMILY_WITH_CHILDREN) {
-          return FieldError(Child(item, "type"),
-                            "a school, club or kindergarten statement is only for a family with "
-                            "children under 18");
-        }
-        break;
-      default:
-        break;
-    }
+    RETURN_IF_ERROR(CheckDocumentType(form.documents(i).type(), form,
+                                      Child(Index(path, i), "type")));
   }
   return absl::OkStatus();
 }
@@ -283,6 +265,29 @@ absl::Status ValidateForm(const v1::HandoverForm& form, const FormLimits& limits
   RETURN_IF_ERROR(CheckCompetences(form.formal_competences(), Child(path, "formal_competences")));
   RETURN_IF_ERROR(CheckLanguages(form.languages(), Child(path, "languages")));
   return CheckDocuments(form, Child(path, "documents"));
+}
+
+absl::Status CheckDocumentType(v1::DocumentType type, const v1::HandoverForm& form,
+                               absl::string_view field) {
+  switch (type) {
+    case v1::DOCUMENT_TYPE_UNSPECIFIED:
+      return FieldError(field, "required");
+    case v1::DOCUMENT_TYPE_SOCIAL_REPORT:
+      if (form.household().type() != v1::HOUSEHOLD_TYPE_UNACCOMPANIED_MINOR) {
+        return FieldError(field, "a social report is only for an unaccompanied minor");
+      }
+      return absl::OkStatus();
+    case v1::DOCUMENT_TYPE_CHILDCARE_STATEMENT:
+      if (form.household().type() != v1::HOUSEHOLD_TYPE_FAMILY_WITH_CHILDREN) {
+        return FieldError(field,
+                          "a school, club or kindergarten statement is only for a family with "
+                          "children under 18");
+      }
+      return absl::OkStatus();
+    default:
+      return v1::DocumentType_IsValid(type) ? absl::OkStatus()
+                                            : FieldError(field, "unknown DocumentType value");
+  }
 }
 
 }  // namespace handover

@@ -60,6 +60,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-list-items", options.service.form_limits.max_list_items,
                  "Most items in a list field of a form")
       ->capture_default_str();
+  app.add_option("--max-document-bytes", options.service.documents.max_bytes,
+                 "Largest document accepted")
+      ->capture_default_str();
+  app.add_option("--document-media-types", options.service.documents.media_types,
+                 "Media types accepted for documents, checked against the content")
+      ->delimiter(',')
+      ->capture_default_str();
   auto seconds = [](std::chrono::seconds* out) {
     return [out](int64_t value) { *out = std::chrono::seconds(value); };
   };

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "common/dates.h"
+#include "common/media_types.h"
 #include "common/signing.h"
 #include "server/metrics/server_gauges.h"
 #include "server/store/case_rows.h"
@@ -175,6 +176,7 @@ absl::Status ValidateOptions(const ServerOptions& o) {
            Range("max-page-size", o.service.max_page_size, 1, 10000),
            Range("max-text-bytes", static_cast<int64_t>(o.service.form_limits.max_text_bytes), 16,
                  1 << 20),
+           Range("max-document-bytes", o.service.documents.max_bytes, 1, 1L << 30),
            Range("max-list-items", static_cast<int64_t>(o.service.form_limits.max_list_items), 1,
                  10000),
            Range("reader-threads", o.readers.threads, 1, 256),
@@ -190,6 +192,17 @@ absl::Status ValidateOptions(const ServerOptions& o) {
            Range("retention-check-seconds", o.retention_interval.count(), 1, 86400 * 7),
        }) {
     if (!s.ok()) return s;
+  }
+  if (o.service.documents.media_types.empty()) {
+    return absl::InvalidArgumentError("document-media-types: at least one media type");
+  }
+  for (const std::string& type : o.service.documents.media_types) {
+    if (!IsRecognisedMediaType(type)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "document-media-types: ", type,
+          " is not a type the server can recognise by content (application/pdf, image/png, "
+          "image/jpeg, text/plain)"));
+    }
   }
   if (o.service.default_page_size > o.service.max_page_size) {
     return absl::InvalidArgumentError("max-page-size: must be at least the default page size 50");
@@ -240,6 +253,8 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
       server->store_.get(), server->hub_.get(), options.service);
   server->audit_service_ = std::make_unique<service::AuditService>(
       server->store_.get(), public_key_pem, options.service);
+  server->document_service_ =
+      std::make_unique<service::DocumentService>(server->store_.get(), options.service);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -252,6 +267,7 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->audit_service_.get());
+  builder.RegisterService(server->document_service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(
@@ -290,6 +306,7 @@ HandoverServer::~HandoverServer() {
   if (store_) store_->SetCommitListener(nullptr);
   hub_.reset();
   audit_service_.reset();
+  document_service_.reset();
   service_.reset();
   store_.reset();
 }

@@ -15,6 +15,7 @@
 #include "server/metrics/metrics_endpoint.h"
 #include "server/metrics/rpc_metrics.h"
 #include "server/service/audit_service.h"
+#include "server/service/document_service.h"
 #include "server/service/handover_service.h"
 #include "server/store/sqlite_store.h"
 
@@ -102,6 +103,7 @@ class HandoverServer {
   std::unique_ptr<feed::FeedHub> hub_;
   std::unique_ptr<service::HandoverService> service_;
   std::unique_ptr<service::AuditService> audit_service_;
+  std::unique_ptr<service::DocumentService> document_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint_;
   std::string database_path_;

@@ -56,21 +56,25 @@ void AddSections(const v1::Case& view, v1::AccessRecord* record) {
   if (view.has_form()) AddSections(view.form(), record);
 }
 
+void RecordThen(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status,
+                std::function<void(absl::Status)> then) {
+  record.set_outcome(status.ok() ? "OK" : std::string(absl::StatusCodeToString(status.code())));
+  store->RecordAccess(std::move(record), [status, then = std::move(then)](
+                                             absl::StatusOr<int64_t> logged) {
+    then(logged.ok() ? status
+                     : absl::UnavailableError("the access log could not be written; nothing was "
+                                              "disclosed, retry later"));
+  });
+}
+
 void FinishAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,
                    v1::AccessRecord record, const absl::Status& status) {
   if (store == nullptr) {
     reactor->Finish(ToGrpcStatus(status));
     return;
   }
-  record.set_outcome(status.ok() ? "OK" : std::string(absl::StatusCodeToString(status.code())));
-  store->RecordAccess(std::move(record), [reactor, status](absl::StatusOr<int64_t> logged) {
-    if (!logged.ok()) {
-      reactor->Finish(ToGrpcStatus(absl::UnavailableError(
-          "the access log could not be written; nothing was disclosed, retry later")));
-      return;
-    }
-    reactor->Finish(ToGrpcStatus(status));
-  });
+  RecordThen(store, std::move(record), status,
+             [reactor](absl::Status outcome) { reactor->Finish(ToGrpcStatus(outcome)); });
 }
 
 }  // namespace handover::service

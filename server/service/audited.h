@@ -27,6 +27,11 @@ v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
 void AddSections(const v1::Case& view, v1::AccessRecord* record);
 void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record);
 
+// Records `record` with `status` as outcome in `store`, then calls `then`
+// with `status`, or with UNAVAILABLE if the record could not be written (then
+// nothing may be disclosed).
+void RecordThen(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status,
+                std::function<void(absl::Status)> then);
 // Records `record` with `status` as outcome in `store`, then finishes the
 // call (at once if `store` is null: reads unrecorded, for benchmarks only).
 void FinishAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,

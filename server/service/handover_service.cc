@@ -13,6 +13,7 @@
 #include "server/policy/policy.h"
 #include "server/service/audited.h"
 #include "server/service/caller.h"
+#include "server/service/handler_steps.h"
 #include "server/service/page_tokens.h"
 #include "server/service/views.h"
 
@@ -21,44 +22,12 @@ namespace {
 
 using policy::Operation;
 
-// The record, naming the case the call is about (and a section, if given).
-v1::AccessRecord AboutCase(v1::AccessRecord record, const std::string& case_name,
-                           const char* section = nullptr) {
-  record.clear_case_names();
-  record.add_case_names(case_name);
-  if (section) record.add_sections(section);
-  return record;
-}
-
 // Refuses the call once the refusal is recorded.
 grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, store::CaseStore* store,
                                  v1::AccessRecord record, const absl::Status& status) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   FinishAudited(reactor, store, std::move(record), status);
   return reactor;
-}
-
-store::Authorizer AuthorizerFor(const Principal& principal, Operation operation,
-                                std::string case_name) {
-  return [principal, operation, case_name = std::move(case_name)](const policy::CaseFacts& facts) {
-    return policy::Authorize(principal, operation, &facts, case_name);
-  };
-}
-
-// Checks that the role may call the operation at all (PERMISSION_DENIED
-// otherwise), before anything about a case is looked at.
-absl::Status CheckRole(const Principal& principal, Operation operation) {
-  if (policy::ScopeOf(operation, principal.role) == policy::Scope::kNone) {
-    return policy::Authorize(principal, operation, nullptr);
-  }
-  return absl::OkStatus();
-}
-
-store::WriteContext WriteContextOf(const Caller& caller, const std::string& request_id,
-                                   const google::protobuf::Message& request,
-                                   v1::AccessRecord audit) {
-  return store::WriteContext{caller.principal, caller.actor, request_id, &request,
-                             std::move(audit)};
 }
 
 // Which cases (or events) a listing walks for the caller; the policy table

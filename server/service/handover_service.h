@@ -9,7 +9,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "common/media_types.h"
 #include "common/validation.h"
 #include "handover/v1/handover_service.grpc.pb.h"
 #include "server/feed/feed_hub.h"
@@ -17,6 +19,14 @@
 #include "server/store/case_store.h"
 
 namespace handover::service {
+
+struct DocumentLimits {
+  // Largest document accepted. Default 25 MiB.
+  int64_t max_bytes = 25 * 1024 * 1024;
+  // Media types accepted, each checked against the content. Default PDF, PNG,
+  // JPEG and plain text.
+  std::vector<std::string> media_types = DefaultAllowedMediaTypes();
+};
 
 struct ServiceOptions {
   // SPIFFE trust domain of client certificates. Default "handover.test".
@@ -26,6 +36,7 @@ struct ServiceOptions {
   // Larger page sizes are reduced to this. Default 500.
   int max_page_size = 500;
   FormLimits form_limits;
+  DocumentLimits documents;
   // Sync page size when the request gives none. Default 100.
   int default_sync_page_size = 100;
   WatchOptions watch;

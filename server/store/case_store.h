@@ -29,10 +29,12 @@
 #include "absl/status/statusor.h"
 #include "common/identity.h"
 #include "handover/v1/audit.pb.h"
+#include "handover/v1/document_service.pb.h"
 #include "handover/v1/case.pb.h"
 #include "handover/v1/feed.pb.h"
 #include "handover/v1/form.pb.h"
 #include "server/policy/policy.h"
+#include "server/store/document_staging.h"
 
 namespace handover::store {
 
@@ -163,6 +165,39 @@ struct VersionPage {
   int64_t next_before_version = 0;
 };
 
+// One stored version of a document (its content is read chunk by chunk).
+struct DocumentRecord {
+  // Every field filled, the title decrypted.
+  v1::Document document;
+  std::string blob_id;
+  // Every chunk but the last holds this many bytes.
+  int64_t chunk_bytes = 0;
+};
+
+struct DocumentList {
+  policy::CaseFacts facts;
+  // Per document the current version first; older ones only if asked for.
+  std::vector<DocumentRecord> documents;
+};
+
+struct AddDocumentCommand {
+  std::string case_id;
+  // Empty: a new document. Otherwise a new version of this one (same type).
+  std::string document_id;
+  v1::DocumentType type = v1::DOCUMENT_TYPE_UNSPECIFIED;
+  std::string title;
+  std::string media_type;
+  std::string sha256;  // hex, already checked against the content
+  // The content, completed; its chunks are copied in by the write.
+  std::shared_ptr<StagedDocument> staged;
+  // Checks the type against the case's current form, in the transaction.
+  std::function<absl::Status(const v1::HandoverForm&)> validate;
+};
+
+// Whether the caller may receive a document of this type from a case with
+// these facts (consent); called after the case-level Authorizer.
+using DocumentAuthorizer = std::function<absl::Status(const policy::CaseFacts&, v1::DocumentType)>;
+
 class CaseStore {
  public:
   virtual ~CaseStore() = default;
@@ -230,6 +265,25 @@ class CaseStore {
   // The person's cases (erased ones too) and every record naming them.
   virtual void SubjectAccess(std::string person_identifier,
                              Done<v1::SubjectAccessReportResponse> done) = 0;
+
+  // Documents. A staging file for an upload's content.
+  virtual absl::StatusOr<std::unique_ptr<StagedDocument>> StageDocument() = 0;
+  // Makes a staged upload a document (or a new version of one), with a feed
+  // event, in one transaction. NOT_FOUND for an unknown document_id;
+  // INVALID_ARGUMENT if its type differs or `validate` fails.
+  virtual void AddDocument(const WriteContext& context, AddDocumentCommand command,
+                           Authorizer authorize, Done<DocumentRecord> done) = 0;
+  virtual void ListDocuments(std::string case_id, bool include_history, Authorizer authorize,
+                             Done<DocumentList> done) = 0;
+  // One version (0: the current one). NOT_FOUND if absent.
+  virtual void GetDocument(std::string case_id, std::string document_id, int64_t version,
+                           Authorizer authorize, DocumentAuthorizer may_receive,
+                           Done<DocumentRecord> done) = 0;
+  // Chunk `seq` of a version's content, decrypted, after checking again that
+  // the caller may receive it (a consent withdrawn meanwhile stops a download).
+  virtual void ReadDocumentChunk(std::string case_id, std::string blob_id, int64_t seq,
+                                 Authorizer authorize, DocumentAuthorizer may_receive,
+                                 Done<std::string> done) = 0;
 };
 
 }  // namespace handover::store

@@ -16,6 +16,7 @@
 #include "common/serialize.h"
 #include "server/store/access_log_rows.h"
 #include "server/store/case_rows.h"
+#include "server/store/document_rows.h"
 #include "server/store/migrations.h"
 #include "server/store/sqlite_store_tasks.h"
 
@@ -47,7 +48,11 @@ void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext
 // transaction; tells the feed (the assigned municipality deletes its copy).
 void EraseCaseRows(SQLite::Database& db, const CaseSnapshot& current, int64_t now) {
   const std::string case_id = current.meta.name().substr(6);
-  for (const char* sql : {"DELETE FROM case_versions WHERE case_id = ?",
+  for (const char* sql : {"DELETE FROM document_chunks WHERE blob_id IN "
+                          "(SELECT blob_id FROM document_versions WHERE case_id = ?)",
+                          "DELETE FROM document_versions WHERE case_id = ?",
+                          "DELETE FROM documents WHERE case_id = ?",
+                          "DELETE FROM case_versions WHERE case_id = ?",
                           "DELETE FROM consents WHERE case_id = ?",
                           "DELETE FROM assignments WHERE case_id = ?",
                           "DELETE FROM requests WHERE case_id = ?"}) {
@@ -114,21 +119,23 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     db->exec("PRAGMA foreign_keys = ON");
     Migrate(*db);
     LabelKeyIds(*db);
+    if (absl::Status s = ResetStagingDirectory(options.path + ".staging"); !s.ok()) return s;
     auto writer = std::make_unique<GroupCommitWriter>(std::move(db), options.writer);
     auto readers = std::make_unique<ReaderPool>(options.path, options.readers);
-    return std::unique_ptr<SqliteStore>(new SqliteStore(
-        std::move(keys), std::move(options.signer), std::move(writer), std::move(readers)));
+    return std::unique_ptr<SqliteStore>(
+        new SqliteStore(std::move(keys), options, std::move(writer), std::move(readers)));
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("database ", options.path, ": ", e.what()));
   }
 }
 
-SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys,
-                         std::shared_ptr<const Signer> signer,
+SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreOptions& options,
                          std::unique_ptr<GroupCommitWriter> writer,
                          std::unique_ptr<ReaderPool> readers)
     : keys_(std::move(keys)),
-      signer_(std::move(signer)),
+      signer_(options.signer),
+      staging_directory_(options.path + ".staging"),
+      document_chunk_bytes_(options.document_chunk_bytes),
       writer_(std::move(writer)),
       readers_(std::move(readers)) {
   writer_->SetCommitHook([this](SQLite::Database& db) { OnCommit(db); });
@@ -727,7 +734,9 @@ void SqliteStore::ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> do
   Write<bool>(
       [this, ring = std::move(ring)](SQLite::Database& db) -> absl::StatusOr<bool> {
         SQLite::Statement used(db,
-                               "SELECT DISTINCT COALESCE(key_id, '') FROM case_versions");
+                               "SELECT COALESCE(key_id, '') FROM case_versions UNION "
+                               "SELECT key_id FROM document_versions UNION "
+                               "SELECT key_id FROM document_chunks");
         while (used.executeStep()) {
           const std::string id = used.getColumn(0).getString();
           if (id.empty() || !ring->HasKey(id)) {
@@ -788,8 +797,11 @@ void SqliteStore::Reencrypt(int limit, Done<int> done) {
             rehash.exec();
           }
         }
-        const int done_count = static_cast<int>(rows.size());
-        return done_count;
+        const int forms = static_cast<int>(rows.size());
+        if (forms >= limit) return forms;
+        auto documents = ReencryptDocuments(db, *ring, limit - forms);
+        if (!documents.ok()) return documents.status();
+        return forms + *documents;
       },
       std::move(done));
 }

@@ -26,6 +26,8 @@ struct SqliteStoreOptions {
   ReaderOptions readers;
   // Signs access log checkpoints; without it WriteCheckpoint fails.
   std::shared_ptr<const Signer> signer;
+  // Document content is stored in chunks of this size. Default 64 KiB.
+  size_t document_chunk_bytes = 64 * 1024;
 };
 
 class SqliteStore final : public CaseStore {
@@ -66,6 +68,17 @@ class SqliteStore final : public CaseStore {
   void SubjectAccess(std::string person_identifier,
                      Done<v1::SubjectAccessReportResponse> done) override;
 
+  absl::StatusOr<std::unique_ptr<StagedDocument>> StageDocument() override;
+  void AddDocument(const WriteContext& context, AddDocumentCommand command, Authorizer authorize,
+                   Done<DocumentRecord> done) override;
+  void ListDocuments(std::string case_id, bool include_history, Authorizer authorize,
+                     Done<DocumentList> done) override;
+  void GetDocument(std::string case_id, std::string document_id, int64_t version,
+                   Authorizer authorize, DocumentAuthorizer may_receive,
+                   Done<DocumentRecord> done) override;
+  void ReadDocumentChunk(std::string case_id, std::string blob_id, int64_t seq,
+                         Authorizer authorize, DocumentAuthorizer may_receive,
+                         Done<std::string> done) override;
   WriterStats writer_stats() const { return writer_->stats(); }
 
   // Key rotation. How many form versions each key id seals ("" for versions
@@ -74,12 +87,12 @@ class SqliteStore final : public CaseStore {
   // Swaps in a new key ring (a re-read key file). FAILED_PRECONDITION, and the
   // old ring stays, if a key still in use is missing from it.
   void ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> done);
-  // Re-seals up to `limit` versions not sealed with the current key; returns
-  // how many. Run repeatedly (the server does, in the background) until 0.
+  // Re-seals up to `limit` form versions, document chunks and titles not
+  // sealed with the current key; returns how many. Run repeatedly (the server does, in the background) until 0.
   void Reencrypt(int limit, Done<int> done);
 
  private:
-  SqliteStore(std::shared_ptr<const KeyRing> keys, std::shared_ptr<const Signer> signer,
+  SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreOptions& options,
               std::unique_ptr<GroupCommitWriter> writer, std::unique_ptr<ReaderPool> readers);
 
   // Runs `apply(db) -> StatusOr<T>` in the writer's group transaction, with
@@ -97,6 +110,9 @@ class SqliteStore final : public CaseStore {
   mutable std::mutex keys_mu_;
   std::shared_ptr<const KeyRing> keys_;  // guarded by keys_mu_
   std::shared_ptr<const Signer> signer_;
+  // Uploads in progress: "<database>.staging/" (emptied at open).
+  std::string staging_directory_;
+  size_t document_chunk_bytes_;
   std::mutex listener_mu_;
   CommitListener listener_;          // guarded by listener_mu_
   int64_t published_revision_ = 0;   // writer thread only: events handed to the listener

@@ -1,0 +1,404 @@
+#include "server/service/document_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/errors.h"
+#include "common/grpc_status.h"
+#include "common/media_types.h"
+#include "common/resource_names.h"
+#include "common/signing.h"
+#include "common/validation.h"
+#include "server/service/audited.h"
+#include "server/service/caller.h"
+#include "server/service/handler_steps.h"
+
+namespace handover::service {
+namespace {
+
+using policy::Operation;
+
+constexpr size_t kMaxTitleBytes = 200;
+
+std::string DocumentSection(v1::DocumentType type) {
+  return absl::StrCat("documents(", v1::DocumentType_Name(type), ")");
+}
+
+store::DocumentAuthorizer MayReceive(const Principal& principal) {
+  return [principal](const policy::CaseFacts& facts, v1::DocumentType type) {
+    return policy::MayReceiveDocument(principal, facts, type);
+  };
+}
+
+absl::Status ValidateUpload(const v1::DocumentUpload& upload, const DocumentLimits& limits) {
+  if (auto parent = ParseCaseName(upload.parent(), "metadata.parent"); !parent.ok()) {
+    return parent.status();
+  }
+  if (upload.type() == v1::DOCUMENT_TYPE_UNSPECIFIED || !v1::DocumentType_IsValid(upload.type())) {
+    return FieldError("metadata.type", "required, one of the DocumentType values");
+  }
+  if (upload.title().empty() || upload.title().size() > kMaxTitleBytes) {
+    return FieldError("metadata.title", absl::StrCat("required, at most ", kMaxTitleBytes, " bytes"));
+  }
+  if (std::find(limits.media_types.begin(), limits.media_types.end(), upload.media_type()) ==
+      limits.media_types.end()) {
+    return FieldError("metadata.media_type",
+                      absl::StrCat("must be one of ", absl::StrJoin(limits.media_types, ", ")));
+  }
+  if (upload.size_bytes() < 1 || upload.size_bytes() > limits.max_bytes) {
+    return FieldError("metadata.size_bytes",
+                      absl::StrCat("must be from 1 to ", limits.max_bytes, " bytes"));
+  }
+  if (upload.sha256().size() != 64 ||
+      upload.sha256().find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+    return FieldError("metadata.sha256", "must be 64 hex digits");
+  }
+  if (!upload.document().empty()) {
+    auto ref = ParseDocumentName(upload.document(), "metadata.document");
+    if (!ref.ok()) return ref.status();
+    if (CaseName(ref->case_id) != upload.parent()) {
+      return FieldError("metadata.document", "must be a document of metadata.parent");
+    }
+  }
+  return ValidateRequestId(upload.request_id(), "metadata.request_id");
+}
+
+// Reads an upload: the metadata, then (once the caller may upload to the
+// case and the type fits the household) chunks, each counted, hashed,
+// checked for the media type and sealed into a staging file; at the end the
+// totals are checked and the store makes the document visible. Any failure
+// ends the call with nothing stored; the staging file goes with the reactor.
+class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentRequest> {
+ public:
+  UploadReactor(grpc::CallbackServerContext* context, store::CaseStore* store,
+                const ServiceOptions& options, v1::UploadDocumentResponse* response)
+      : context_(context), store_(store), options_(options), response_(response) {
+    auto caller = IdentifyCaller(*context, options.trust_domain);
+    audit_ = AccessSkeleton(*context, caller, "UploadDocument");
+    if (!caller.ok()) {
+      Fail(caller.status());
+      return;
+    }
+    caller_ = *std::move(caller);
+    if (absl::Status s = CheckRole(caller_.principal, Operation::kUploadDocument); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      if (context_->IsCancelled()) {
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "upload cancelled; nothing stored"));
+      } else if (!staged_) {
+        Fail(FieldError("metadata", "required as the first message"));
+      } else {
+        Complete();
+      }
+      return;
+    }
+    if (!staged_) {
+      OnMetadata();
+      return;
+    }
+    if (!request_.has_chunk()) {
+      Fail(FieldError("metadata", "only in the first message; the rest must be chunks"));
+      return;
+    }
+    const std::string& chunk = request_.chunk();
+    received_ += static_cast<int64_t>(chunk.size());
+    if (received_ > upload_.size_bytes()) {
+      Fail(FieldError("metadata.size_bytes",
+                      absl::StrCat("declared ", upload_.size_bytes(), " bytes; more arrived")));
+      return;
+    }
+    if (absl::Status s = media_check_->Add(chunk); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    hash_.Add(chunk);
+    if (absl::Status s = staged_->Append(chunk); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void OnMetadata() {
+    if (!request_.has_metadata()) {
+      Fail(FieldError("metadata", "required as the first message"));
+      return;
+    }
+    upload_ = request_.metadata();
+    upload_.set_sha256(absl::AsciiStrToLower(upload_.sha256()));
+    audit_ = AboutCase(audit_, upload_.parent(), DocumentSection(upload_.type()).c_str());
+    if (absl::Status s = ValidateUpload(upload_, options_.documents); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    case_id_ = *ParseCaseName(upload_.parent(), "metadata.parent");
+    // Refuse before taking the content if the caller may not upload here or
+    // the type does not fit the household.
+    store_->GetCase(
+        case_id_, 0, true, AuthorizerFor(caller_.principal, Operation::kUploadDocument, upload_.parent()),
+        [this](absl::StatusOr<store::CaseSnapshot> snapshot) {
+          absl::Status status = snapshot.status();
+          if (status.ok()) status = CheckDocumentType(upload_.type(), *snapshot->form, "metadata.type");
+          if (!status.ok()) {
+            Fail(status);
+            return;
+          }
+          auto staged = store_->StageDocument();
+          if (!staged.ok()) {
+            Fail(staged.status());
+            return;
+          }
+          staged_ = *std::move(staged);
+          media_check_.emplace(upload_.media_type());
+          StartRead(&request_);
+        });
+  }
+
+  void Complete() {
+    if (received_ != upload_.size_bytes()) {
+      Fail(FieldError("metadata.size_bytes", absl::StrCat("declared ", upload_.size_bytes(),
+                                                          " bytes; ", received_, " arrived")));
+      return;
+    }
+    if (absl::Status s = media_check_->Finish(); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    if (HexEncode(hash_.Finish()) != upload_.sha256()) {
+      Fail(FieldError("metadata.sha256", "does not match the content received"));
+      return;
+    }
+    if (absl::Status s = staged_->Complete(); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    store::AddDocumentCommand command{
+        .case_id = case_id_,
+        .type = upload_.type(),
+        .title = upload_.title(),
+        .media_type = upload_.media_type(),
+        .sha256 = upload_.sha256(),
+        .staged = std::move(staged_),
+        .validate =
+            [type = upload_.type()](const v1::HandoverForm& form) {
+              return CheckDocumentType(type, form, "metadata.type");
+            },
+    };
+    if (!upload_.document().empty()) {
+      command.document_id = ParseDocumentName(upload_.document(), "")->document_id;
+    }
+    store_->AddDocument(
+        WriteContextOf(caller_, upload_.request_id(), upload_, audit_), std::move(command),
+        AuthorizerFor(caller_.principal, Operation::kUploadDocument, upload_.parent()),
+        [this](absl::StatusOr<store::DocumentRecord> record) {
+          if (!record.ok()) {
+            Finish(ToGrpcStatus(record.status()));
+            return;
+          }
+          *response_->mutable_document() = record->document;
+          Finish(grpc::Status::OK);
+        });
+  }
+
+  // Records the refusal, then ends the call; the staged content goes with
+  // the reactor.
+  void Fail(const absl::Status& status) {
+    RecordThen(store_, audit_, status,
+               [this](absl::Status outcome) { Finish(ToGrpcStatus(outcome)); });
+  }
+
+  grpc::CallbackServerContext* const context_;
+  store::CaseStore* const store_;
+  const ServiceOptions& options_;
+  v1::UploadDocumentResponse* const response_;
+  Caller caller_;
+  v1::AccessRecord audit_;
+  v1::UploadDocumentRequest request_;
+  v1::DocumentUpload upload_;
+  std::string case_id_;
+  std::shared_ptr<store::StagedDocument> staged_;
+  std::optional<MediaTypeCheck> media_check_;
+  Sha256Stream hash_;
+  int64_t received_ = 0;
+};
+
+// Writes the metadata, then one stored chunk per message from the requested
+// offset, reading the next chunk only when the previous one is written. Each
+// chunk read checks again that the caller may receive the document.
+class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocumentResponse> {
+ public:
+  DownloadReactor(grpc::CallbackServerContext* context, store::CaseStore* store,
+                  const ServiceOptions& options, const v1::DownloadDocumentRequest& request)
+      : store_(store) {
+    auto caller = IdentifyCaller(*context, options.trust_domain);
+    audit_ = AccessSkeleton(*context, caller, "DownloadDocument");
+    if (!caller.ok()) {
+      Fail(caller.status());
+      return;
+    }
+    principal_ = caller->principal;
+    if (absl::Status s = CheckRole(principal_, Operation::kReadDocuments); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    auto ref = ParseDocumentName(request.name(), "name");
+    if (!ref.ok()) {
+      Fail(ref.status());
+      return;
+    }
+    case_id_ = ref->case_id;
+    audit_ = AboutCase(audit_, CaseName(case_id_));
+    if (request.version() < 0) {
+      Fail(FieldError("version", "must be 0 (current) or a version from 1"));
+      return;
+    }
+    if (request.offset() < 0) {
+      Fail(FieldError("offset", "must not be negative"));
+      return;
+    }
+    position_ = request.offset();
+    store_->GetDocument(
+        case_id_, ref->document_id, request.version(), Authorize(), MayReceive(principal_),
+        [this](absl::StatusOr<store::DocumentRecord> record) {
+          if (!record.ok()) {
+            Fail(record.status());
+            return;
+          }
+          record_ = *std::move(record);
+          const v1::Document& document = record_.document;
+          if (position_ > document.size_bytes()) {
+            Fail(absl::OutOfRangeError(absl::StrCat(
+                "offset: beyond the document's end (", document.size_bytes(), " bytes)")));
+            return;
+          }
+          audit_.set_version(document.version());
+          audit_.add_sections(DocumentSection(document.type()));
+          RecordThen(store_, audit_, absl::OkStatus(), [this](absl::Status recorded) {
+            if (!recorded.ok()) {
+              Finish(ToGrpcStatus(recorded));
+              return;
+            }
+            *response_.mutable_metadata() = record_.document;
+            StartWrite(&response_);
+          });
+        });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      return;
+    }
+    if (position_ >= record_.document.size_bytes()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    const int64_t seq = position_ / record_.chunk_bytes;
+    store_->ReadDocumentChunk(
+        case_id_, record_.blob_id, seq, Authorize(), MayReceive(principal_),
+        [this, seq](absl::StatusOr<std::string> chunk) {
+          if (!chunk.ok()) {
+            Finish(ToGrpcStatus(chunk.status()));
+            return;
+          }
+          const size_t skip = static_cast<size_t>(position_ - seq * record_.chunk_bytes);
+          if (skip >= chunk->size()) {
+            Finish(ToGrpcStatus(absl::DataLossError("a stored chunk is shorter than recorded")));
+            return;
+          }
+          response_.set_chunk(chunk->substr(skip));
+          position_ += static_cast<int64_t>(response_.chunk().size());
+          StartWrite(&response_);
+        });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  store::Authorizer Authorize() const {
+    return AuthorizerFor(principal_, Operation::kReadDocuments, CaseName(case_id_));
+  }
+
+  void Fail(const absl::Status& status) {
+    RecordThen(store_, audit_, status,
+               [this](absl::Status outcome) { Finish(ToGrpcStatus(outcome)); });
+  }
+
+  store::CaseStore* const store_;
+  Principal principal_;
+  std::string case_id_;
+  v1::AccessRecord audit_;
+  store::DocumentRecord record_;
+  int64_t position_ = 0;
+  v1::DownloadDocumentResponse response_;
+};
+
+}  // namespace
+
+DocumentService::DocumentService(store::CaseStore* store, ServiceOptions options)
+    : store_(store), options_(std::move(options)) {}
+
+grpc::ServerReadReactor<v1::UploadDocumentRequest>* DocumentService::UploadDocument(
+    grpc::CallbackServerContext* context, v1::UploadDocumentResponse* response) {
+  return new UploadReactor(context, store_, options_, response);
+}
+
+grpc::ServerWriteReactor<v1::DownloadDocumentResponse>* DocumentService::DownloadDocument(
+    grpc::CallbackServerContext* context, const v1::DownloadDocumentRequest* request) {
+  return new DownloadReactor(context, store_, options_, *request);
+}
+
+grpc::ServerUnaryReactor* DocumentService::ListDocuments(grpc::CallbackServerContext* context,
+                                                         const v1::ListDocumentsRequest* request,
+                                                         v1::ListDocumentsResponse* response) {
+  auto caller = IdentifyCaller(*context, options_.trust_domain);
+  v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListDocuments");
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status valid = caller.status();
+  if (valid.ok()) valid = CheckRole(caller->principal, Operation::kReadDocuments);
+  absl::StatusOr<std::string> case_id = ParseCaseName(request->parent(), "parent");
+  if (valid.ok()) valid = case_id.status();
+  if (!valid.ok()) {
+    FinishAudited(reactor, store_, std::move(audit), valid);
+    return reactor;
+  }
+  store_->ListDocuments(
+      *case_id, request->include_history(),
+      AuthorizerFor(caller->principal, Operation::kReadDocuments, request->parent()),
+      RespondAudited<store::DocumentList>(
+          reactor, store_, AboutCase(audit, request->parent()),
+          [response, principal = caller->principal](store::DocumentList& list,
+                                                    v1::AccessRecord* record) {
+            for (store::DocumentRecord& document : list.documents) {
+              const v1::DocumentType type = document.document.type();
+              const std::string section = DocumentSection(type);
+              if (!policy::MayReceiveDocument(principal, list.facts, type).ok()) {
+                const std::string name = v1::DocumentType_Name(type);
+                if (std::find(response->withheld_types().begin(), response->withheld_types().end(),
+                              name) == response->withheld_types().end()) {
+                  response->add_withheld_types(name);
+                }
+                continue;
+              }
+              if (std::find(record->sections().begin(), record->sections().end(), section) ==
+                  record->sections().end()) {
+                record->add_sections(section);
+              }
+              *response->add_documents() = std::move(document.document);
+            }
+          }));
+  return reactor;
+}
+
+}  // namespace handover::service

@@ -1,0 +1,34 @@
+#include "server/service/handler_steps.h"
+
+namespace handover::service {
+
+v1::AccessRecord AboutCase(v1::AccessRecord record, const std::string& case_name,
+                           const char* section) {
+  record.clear_case_names();
+  record.add_case_names(case_name);
+  if (section) record.add_sections(section);
+  return record;
+}
+
+store::Authorizer AuthorizerFor(const Principal& principal, policy::Operation operation,
+                                std::string case_name) {
+  return [principal, operation, case_name = std::move(case_name)](const policy::CaseFacts& facts) {
+    return policy::Authorize(principal, operation, &facts, case_name);
+  };
+}
+
+absl::Status CheckRole(const Principal& principal, policy::Operation operation) {
+  if (policy::ScopeOf(operation, principal.role) == policy::Scope::kNone) {
+    return policy::Authorize(principal, operation, nullptr);
+  }
+  return absl::OkStatus();
+}
+
+store::WriteContext WriteContextOf(const Caller& caller, const std::string& request_id,
+                                   const google::protobuf::Message& request,
+                                   v1::AccessRecord audit) {
+  return store::WriteContext{caller.principal, caller.actor, request_id, &request,
+                             std::move(audit)};
+}
+
+}  // namespace handover::service
