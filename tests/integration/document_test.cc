@@ -10,9 +10,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <malloc.h>
+
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include "client/document_files.h"
+#include "absl/strings/str_cat.h"
 #include "common/crypto.h"
 #include "common/dates.h"
 #include "common/signing.h"
@@ -25,6 +30,10 @@ using client::HandoverClient;
 using testing::TestServer;
 
 constexpr int64_t kMiB = 1024 * 1024;
+// The bound stated in the README: how much the peak heap in use (server and
+// client together) may grow while a 25 MiB document goes up, or down. Most
+// of it is gRPC's HTTP/2 flow-control buffering on both sides.
+constexpr int64_t kDocumentMemoryBound = 16 * kMiB;
 
 // Fictional content of `size` bytes that starts like a PDF.
 std::string FakePdf(int64_t size, unsigned seed = 7) {
@@ -380,6 +389,81 @@ TEST_F(DocumentTest, ContentAndTitleAreEncryptedAtRestAndGoWithErasure) {
   auto erased = operator_->EraseCase(name, "test-erasure", HandoverClient::NewRequestId());
   ASSERT_TRUE(erased.ok()) << erased.status();
   EXPECT_EQ(StoredDocumentRows(), 0);
+}
+
+// Samples the heap in use (every arena, and mmapped blocks) every
+// millisecond while alive, and keeps the peak.
+class HeapPeak {
+ public:
+  HeapPeak() : thread_([this] {
+    while (!stop_) {
+      peak_ = std::max(peak_.load(), InUse());
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }) {}
+  ~HeapPeak() { Stop(); }
+  int64_t Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return peak_;
+  }
+  static int64_t InUse() {
+    const struct mallinfo2 info = mallinfo2();
+    return static_cast<int64_t>(info.uordblks + info.hblkhd);
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> peak_{0};
+  std::thread thread_;
+};
+
+// Server and client share this process, so its peak bounds the server's.
+TEST_F(DocumentTest, MemoryPerTransferStaysBoundedWhateverTheDocumentSize) {
+  const std::string name = NewAssignedCase();
+  const std::string dir = testing::NewTempDir();
+  // Warm up (connections, thread pools, SQLite caches) with a small transfer.
+  const std::string small = FakePdf(512 * 1024);
+  auto warm = Upload(*operator_, Metadata(name, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, small), small);
+  ASSERT_TRUE(warm.ok()) << warm.status();
+  ASSERT_TRUE(Download(*m760_, warm->name()).ok());
+
+  // Peak heap growth while uploading, and while downloading, a document of
+  // `mib` MiB from and to a file.
+  auto measure = [&](int mib) -> std::pair<int64_t, int64_t> {
+    const std::string source = absl::StrCat(dir, "/", mib, ".pdf");
+    {  // written in pieces, so no large buffer ever sits in this process
+      std::ofstream out(source, std::ios::binary);
+      out << FakePdf(kMiB, mib);
+      for (int i = 1; i < mib; ++i) out << std::string(kMiB, char('a' + i % 26));
+    }
+    const int64_t before = HeapPeak::InUse();
+    HeapPeak upload_peak;
+    v1::DocumentUpload metadata;
+    metadata.set_parent(name);
+    metadata.set_type(v1::DOCUMENT_TYPE_INDIVIDUAL_CONTRACT);
+    metadata.set_title("Fiktiv kontrakt");
+    metadata.set_media_type("application/pdf");
+    metadata.set_request_id(HandoverClient::NewRequestId());
+    auto stored = client::UploadFile(*operator_, metadata, source);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    const int64_t upload = upload_peak.Stop() - before;
+    HeapPeak download_peak;
+    auto fetched =
+        client::DownloadFile(*m760_, stored->name(), 0, source + ".copy", /*resume=*/false);
+    EXPECT_TRUE(fetched.ok()) << fetched.status();
+    const int64_t download = download_peak.Stop() - before;
+    std::printf("peak heap growth, %d MiB document: upload %.2f MiB, download %.2f MiB\n", mib,
+                double(upload) / kMiB, double(download) / kMiB);
+    return {upload, download};
+  };
+  const auto [small_up, small_down] = measure(5);
+  const auto [large_up, large_down] = measure(25);
+  EXPECT_LE(large_up, kDocumentMemoryBound);
+  EXPECT_LE(large_down, kDocumentMemoryBound);
+  // Five times the size, not five times the memory.
+  EXPECT_LE(large_up, 2 * small_up + 2 * kMiB);
+  EXPECT_LE(large_down, 2 * small_down + 2 * kMiB);
 }
 
 }  // namespace
