@@ -14,6 +14,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "client/cli_common.h"
+#include "client/document_commands.h"
 #include "client/exit_codes.h"
 #include "client/handover_client.h"
 #include "client/sync_agent.h"
@@ -24,17 +26,6 @@
 
 namespace handover::client {
 namespace {
-
-struct Settings {
-  ClientOptions connection;
-  std::string output = "text";
-  int timeout_seconds = 30;
-};
-
-// "cases/<id>" or the bare id.
-std::string CaseNameArg(const std::string& arg) {
-  return absl::StartsWith(arg, "cases/") ? arg : absl::StrCat("cases/", arg);
-}
 
 absl::StatusOr<v1::Date> ParseDateArg(const std::string& text, const char* option) {
   std::vector<std::string> parts = absl::StrSplit(text, '-');
@@ -47,15 +38,9 @@ absl::StatusOr<v1::Date> ParseDateArg(const std::string& text, const char* optio
 }
 
 absl::StatusOr<v1::ConsentPurpose> ParsePurpose(const std::string& text) {
-  const auto* type = v1::ConsentPurpose_descriptor();
-  std::vector<std::string> known;
-  for (int i = 1; i < type->value_count(); ++i) {
-    std::string label = absl::StrReplaceAll(EnumLabel(type->value(i)), {{" ", "-"}});
-    if (label == text) return static_cast<v1::ConsentPurpose>(type->value(i)->number());
-    known.push_back(label);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("purpose: must be one of ", absl::StrJoin(known, ", ")));
+  auto value = ParseEnumArg(*v1::ConsentPurpose_descriptor(), text, "purpose");
+  if (!value.ok()) return value.status();
+  return static_cast<v1::ConsentPurpose>(*value);
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -64,11 +49,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-void Print(const Settings& settings, const google::protobuf::Message& message,
-           const std::string& text) {
-  std::cout << (settings.output == "json" ? ToJson(message) + "\n" : text);
 }
 
 sigset_t StopSignals() {
@@ -362,6 +342,8 @@ int Main(int argc, char** argv) {
       return absl::OkStatus();
     };
   });
+
+  AddDocumentCommands(app, settings, &run);
 
   auto* audit = app.add_subcommand("audit", "The access log (auditor), and offline verification");
   audit->require_subcommand(1);

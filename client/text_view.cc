@@ -145,6 +145,27 @@ std::string RenderConsent(const v1::Consent& consent) {
       "  (", consent.name(), ")");
 }
 
+std::string RenderDocument(const v1::Document& document) {
+  return absl::StrCat(
+      document.name(), "  v", document.version(), "  ",
+      EnumLabel(v1::DocumentType_descriptor()->FindValueByNumber(document.type())), "  ",
+      absl::StrFormat("%.1f KiB", document.size_bytes() / 1024.0), "  ", document.media_type(),
+      "  \"", document.title(), "\"");
+}
+
+std::string RenderDocumentTable(const v1::ListDocumentsResponse& documents) {
+  std::string out;
+  for (const v1::Document& document : documents.documents()) {
+    absl::StrAppend(&out, RenderDocument(document), "\n");
+  }
+  if (documents.documents().empty()) out = "no documents you may see\n";
+  for (const std::string& type : documents.withheld_types()) {
+    absl::StrAppend(&out, "withheld (needs the person's consent): ",
+                    EnumLabel(v1::DocumentType_descriptor()->FindValueByName(type)), "\n");
+  }
+  return out;
+}
+
 std::string RenderCase(const v1::Case& c) {
   std::string out = absl::StrCat("Case ", c.name(), "\n");
   absl::StrAppend(&out, "  State: ",

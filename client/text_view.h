@@ -8,6 +8,7 @@
 
 #include "handover/v1/audit.pb.h"
 #include "handover/v1/case.pb.h"
+#include "handover/v1/document_service.pb.h"
 #include "handover/v1/feed.pb.h"
 
 namespace handover::client {
@@ -17,6 +18,9 @@ std::string RenderVersion(const v1::CaseVersion& version);
 std::string RenderCaseTable(const std::vector<v1::Case>& cases);
 std::string RenderVersionTable(const std::vector<v1::CaseVersion>& versions);
 std::string RenderConsent(const v1::Consent& consent);
+// One line per document version: name, version, type, size, media type, title.
+std::string RenderDocumentTable(const v1::ListDocumentsResponse& documents);
+std::string RenderDocument(const v1::Document& document);
 // "revision 42  form updated  cases/…  version 3  2026-…Z".
 std::string RenderEventLine(const v1::ChangeEvent& event);
 // The access log as a table, one record a line.

@@ -63,18 +63,40 @@ as municipality-760 caseworker-k1 show "$case_name" --purpose reception-planning
 step "7. Municipality 147 is refused: the case is not assigned to it"
 refused 3 as municipality-147 caseworker-f2 show "$case_name"
 
-step "8. The person consents to sharing the medical record reference"
+step "8. Operator uploads the residence permit and the medical record (streamed, SHA-256 checked)"
+as operator-redcross staff-anna doc upload "$case_name" "$demo/residence-permit.pdf" \
+  --type residence-permit --title "Opholdstilladelse (fiktiv)"
+as operator-redcross staff-anna doc upload "$case_name" "$demo/medical-record.txt" \
+  --type medical-record --title "Lægejournal (fiktiv)"
+
+step "9. Municipality 760 lists the documents: the medical record is withheld without consent"
+docs=$(as municipality-760 caseworker-k1 doc list "$case_name")
+echo "$docs"
+permit=$(echo "$docs" | awk '/residence permit/{print $1}')
+[ -n "$permit" ] || { echo "FAILED: the residence permit is not listed" >&2; exit 1; }
+downloads="$(mktemp -d)"
+as municipality-760 caseworker-k1 doc download "$permit" --out "$downloads/permit.pdf"
+cmp "$downloads/permit.pdf" "$demo/residence-permit.pdf"
+record=$(as operator-redcross staff-anna doc list "$case_name" | awk '/medical record/{print $1}')
+refused 6 as municipality-760 caseworker-k1 doc download "$record" --out "$downloads/record.txt"
+
+step "10. The person consents to sharing the medical record; now it may be read and fetched"
 as operator-redcross staff-anna consent record "$case_name" medical-record --given 2026-11-01
 as municipality-760 caseworker-k1 show "$case_name" | sed -n '/^Health/,/^$/p'
+as municipality-760 caseworker-k1 doc list "$case_name" | grep -q "medical record" ||
+  { echo "FAILED: the medical record is not listed under consent" >&2; exit 1; }
+as municipality-760 caseworker-k1 doc download "$record" --out "$downloads/record.txt"
+cmp "$downloads/record.txt" "$demo/medical-record.txt"
+rm -rf "$downloads"
 
-step "9. Municipality 760 reads the history and the first version"
+step "11. Municipality 760 reads the history and the first version"
 as municipality-760 caseworker-k1 history "$case_name"
 as municipality-760 caseworker-k1 show "$case_name" --version 1 | head -n 4
 
-step "10. A system account pulls the case as JSON"
+step "12. A system account pulls the case as JSON"
 as municipality-760 system-jobcentre show "$case_name" -o json | head -n 12
 
-step "11. The data protection officer: who has seen this person's data, and is the log intact?"
+step "13. The data protection officer: who has seen this person's data, and is the log intact?"
 as auditor-dpo dpo-1 audit subject 99000001
 export_file="$(mktemp)"
 as auditor-dpo dpo-1 audit export --out "$export_file"
