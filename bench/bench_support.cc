@@ -1,5 +1,8 @@
 #include "bench/bench_support.h"
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -48,6 +51,19 @@ std::unique_ptr<client::HandoverClient> BenchServer::ClientFor(const std::string
     std::exit(1);
   }
   return *std::move(client);
+}
+
+std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki,
+                                                const std::string& identity, int port) {
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = read(pki + "/ca.pem");
+  tls.pem_cert_chain = read(pki + "/" + identity + ".pem");
+  tls.pem_private_key = read(pki + "/" + identity + ".key");
+  return grpc::CreateChannel(absl::StrCat("localhost:", port), grpc::SslCredentials(tls));
 }
 
 std::vector<std::string> CreateAssignedCases(const BenchServer& server, int count) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/channel.h>
+
 #include "client/handover_client.h"
 #include "server/server.h"
 
@@ -25,6 +27,11 @@ class BenchServer {
   std::string pki_;
   std::unique_ptr<HandoverServer> server_;
 };
+
+// A channel to 127.0.0.1:`port` with `identity`'s certificate from `pki`
+// (for the baseline servers).
+std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki,
+                                                const std::string& identity, int port);
 
 // Operator redcross creates `count` cases that the Immigration Service assigns
 // to municipality 760; returns their names. Exits on failure.

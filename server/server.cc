@@ -2,9 +2,6 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/security/tls_certificate_provider.h>
-#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
 
 #include <filesystem>
@@ -20,6 +17,7 @@
 #include "common/media_types.h"
 #include "common/signing.h"
 #include "server/metrics/server_gauges.h"
+#include "server/tls_credentials.h"
 #include "server/store/case_rows.h"
 
 namespace handover {
@@ -32,18 +30,6 @@ absl::Status RequireFile(const std::string& path, const char* option) {
     return absl::InvalidArgumentError(absl::StrCat(option, ": no such file ", path));
   }
   return absl::OkStatus();
-}
-
-std::shared_ptr<grpc::ServerCredentials> MutualTlsCredentials(const ServerOptions& options) {
-  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-      options.private_key_file, options.certificate_file, options.client_ca_file,
-      options.tls_refresh_seconds);
-  grpc::experimental::TlsServerCredentialsOptions tls(provider);
-  tls.watch_root_certs();
-  tls.watch_identity_key_cert_pairs();
-  // gRPC's TLS stack negotiates TLS 1.2 or 1.3 only, with AEAD cipher suites.
-  tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  return grpc::experimental::TlsServerCredentials(tls);
 }
 
 // The periodic jobs: feed compaction, access log checkpoints, retention.
@@ -263,7 +249,11 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(server->rpc_metrics_->InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.AddListeningPort(options.listen_address, MutualTlsCredentials(options), &server->port_);
+  builder.AddListeningPort(
+      options.listen_address,
+      MutualTlsCredentials(options.certificate_file, options.private_key_file,
+                           options.client_ca_file, options.tls_refresh_seconds),
+      &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->audit_service_.get());

@@ -3,7 +3,7 @@
 // HandoverService (identify, validate, authorise, execute, record, respond).
 //
 // Memory per transfer is bounded by one message plus one stored chunk
-// (64 KiB), whatever the document's size: an upload is hashed, checked and
+// (256 KiB), whatever the document's size: an upload is hashed, checked and
 // sealed chunk by chunk into a staging file, a download reads one chunk from
 // the store per message written.
 #pragma once

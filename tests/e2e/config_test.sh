@@ -42,5 +42,7 @@ printf 'watch-progress-ms = 0\n' > "$work/zero.ini"
 refused "watch-progress-ms: must be from 10 to 3600000" "${good[@]}" --config "$work/zero.ini"
 refused "log-format: must be text or json" "${good[@]}" --log-format xml
 refused "metrics-listen: must be host:port" "${good[@]}" --metrics-listen 9464
+refused "max-document-bytes: must be from 1 to 1073741824" "${good[@]}" --max-document-bytes 0
+refused "document-media-types: application/zip is not a type the server can recognise" "${good[@]}" --document-media-types application/pdf,application/zip
 refused "metrics-listen: cannot listen on" "${good[@]}" --metrics-listen 256.1.1.1:9464
 echo "$passed passed, 0 failed"
