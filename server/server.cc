@@ -112,7 +112,7 @@ std::function<void()> MaintenanceJobs(store::SqliteStore* store, const ServerOpt
                            for (const auto& [id, n] : *usage) {
                              text += absl::StrCat(text.empty() ? "" : ", ", id, ": ", n);
                            }
-                           spdlog::info("re-encryption done; form versions per key: {}",
+                           spdlog::info("re-encryption done; sealed items per key: {}",
                                         text.empty() ? "none" : text);
                          });
                        }

@@ -718,7 +718,11 @@ void SqliteStore::KeyUsage(Done<std::map<std::string, int64_t>> done) {
   Read<std::map<std::string, int64_t>>(
       [](SQLite::Database& db) -> absl::StatusOr<std::map<std::string, int64_t>> {
         SQLite::Statement select(
-            db, "SELECT COALESCE(key_id, ''), COUNT(*) FROM case_versions GROUP BY key_id");
+            db,
+            "SELECT key_id, SUM(n) FROM ("
+            "SELECT COALESCE(key_id, '') AS key_id, COUNT(*) AS n FROM case_versions GROUP BY 1 "
+            "UNION ALL SELECT key_id, COUNT(*) FROM document_versions GROUP BY 1 "
+            "UNION ALL SELECT key_id, COUNT(*) FROM document_chunks GROUP BY 1) GROUP BY key_id");
         std::map<std::string, int64_t> usage;
         while (select.executeStep()) {
           usage[select.getColumn(0).getString()] = select.getColumn(1).getInt64();

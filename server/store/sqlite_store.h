@@ -83,8 +83,9 @@ class SqliteStore final : public CaseStore {
                          Done<std::string> done) override;
   WriterStats writer_stats() const { return writer_->stats(); }
 
-  // Key rotation. How many form versions each key id seals ("" for versions
-  // from before key ids were recorded).
+  // Key rotation. How many sealed items (form versions, document titles and
+  // document chunks) each key id seals ("" for versions from before key ids
+  // were recorded).
   void KeyUsage(Done<std::map<std::string, int64_t>> done);
   // Swaps in a new key ring (a re-read key file). FAILED_PRECONDITION, and the
   // old ring stays, if a key still in use is missing from it.

@@ -50,13 +50,13 @@ inline void DescribeWrite(const std::string& case_name, v1::AccessRecord* record
   record->clear_case_names();
   record->add_case_names(case_name);
 }
-// A document write's access record names the case and the document version.
+// A document write's access record names the case and the document version
+// (the service has named the section).
 inline void DescribeWrite(const DocumentRecord& record, v1::AccessRecord* audit) {
   const std::string& name = record.document.name();
   audit->clear_case_names();
   audit->add_case_names(name.substr(0, name.find("/documents/")));
   audit->set_version(record.document.version());
-  audit->add_sections(absl::StrCat("documents(", v1::DocumentType_Name(record.document.type()), ")"));
 }
 // Writes that touch no case (maintenance) carry no audit record.
 template <typename T>

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
+#include "common/signing.h"
 #include "tests/testing/test_server.h"
 
 namespace handover {
@@ -72,7 +73,25 @@ TEST(KeyRotationTest, ReencryptsUnderLoadAndTheOldKeyCanBeRetired) {
     ASSERT_TRUE(uds->AssignCase(assign).ok());
     names.push_back(created->name());
   }
-  EXPECT_EQ(Usage(server), (std::map<std::string, int64_t>{{"old-key", 40}}));
+  // A document of three chunks and a title: four more sealed items.
+  std::string content = "%PDF-1.7\n% fictional\n";
+  content.resize(600 * 1024, 'd');
+  v1::DocumentUpload upload;
+  upload.set_parent(names[0]);
+  upload.set_type(v1::DOCUMENT_TYPE_RESIDENCE_PERMIT);
+  upload.set_title("Fiktiv tilladelse");
+  upload.set_media_type("application/pdf");
+  upload.set_size_bytes(static_cast<int64_t>(content.size()));
+  upload.set_sha256(HexEncode(Sha256(content)));
+  upload.set_request_id("d1");
+  bool sent = false;
+  auto document = op->UploadDocument(upload, [&]() -> absl::StatusOr<std::string> {
+    if (sent) return std::string();
+    sent = true;
+    return content;
+  });
+  ASSERT_TRUE(document.ok()) << document.status();
+  EXPECT_EQ(Usage(server), (std::map<std::string, int64_t>{{"old-key", 44}}));
 
   // Load: updates and reads (including lookups by person) all through the rotation.
   std::atomic<bool> running{true};
@@ -128,6 +147,24 @@ TEST(KeyRotationTest, ReencryptsUnderLoadAndTheOldKeyCanBeRetired) {
   auto found = uds_again->ListCases(find);
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->cases_size(), 1) << "lookups work under the new key alone";
+  v1::DownloadDocumentRequest download;
+  download.set_name(document->name());
+  std::string fetched;
+  v1::Document metadata;
+  ASSERT_TRUE(m760_again
+                  ->DownloadDocument(
+                      download,
+                      [&](const v1::Document& m) {
+                        metadata = m;
+                        return absl::OkStatus();
+                      },
+                      [&](const std::string& chunk) {
+                        fetched += chunk;
+                        return absl::OkStatus();
+                      })
+                  .ok());
+  EXPECT_EQ(fetched, content) << "documents re-encrypted too";
+  EXPECT_EQ(metadata.title(), "Fiktiv tilladelse");
 }
 
 TEST(KeyRotationTest, AKeyStillInUseCannotBeDropped) {

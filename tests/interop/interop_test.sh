@@ -29,5 +29,6 @@ services=$("$root/tools/node_modules/.bin/buf" curl --protocol grpc \
 echo "$services"
 grep -qx 'handover.v1.HandoverService' <<<"$services"
 grep -qx 'handover.v1.AuditService' <<<"$services"
+grep -qx 'handover.v1.DocumentService' <<<"$services"
 grep -qx 'grpc.health.v1.Health' <<<"$services"
 echo "buf curl: services listed through reflection: 1 passed, 0 failed"
