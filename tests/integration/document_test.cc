@@ -18,6 +18,7 @@
 
 #include "client/document_files.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/crypto.h"
 #include "common/dates.h"
 #include "common/signing.h"
@@ -140,6 +141,7 @@ class DocumentTest : public ::testing::Test {
   std::unique_ptr<HandoverClient> uds_ = server_.ClientFor("immigration-service-uds");
   std::unique_ptr<HandoverClient> m760_ = server_.ClientFor("municipality-760");
   std::unique_ptr<HandoverClient> m147_ = server_.ClientFor("municipality-147");
+  std::unique_ptr<HandoverClient> auditor_ = server_.ClientFor("auditor-dpo");
 };
 
 TEST_F(DocumentTest, ContentLargerThanAnyMessageRoundTripsWithItsHash) {
@@ -162,6 +164,23 @@ TEST_F(DocumentTest, ContentLargerThanAnyMessageRoundTripsWithItsHash) {
   EXPECT_EQ(fetched->size(), content.size());
   EXPECT_EQ(Sha256Hex(*fetched), stored->sha256());
   EXPECT_EQ(StagingFiles(), 0u);
+
+  // The upload, the listing and the download are each in the access log.
+  v1::QueryAccessLogRequest query;
+  query.set_case_name(name);
+  auto log = auditor_->QueryAccessLog(query);
+  ASSERT_TRUE(log.ok()) << log.status();
+  std::vector<std::string> seen;
+  for (const auto& entry : log->entries()) {
+    const v1::AccessRecord& record = entry.record();
+    if (record.operation().find("Document") == std::string::npos) continue;
+    seen.push_back(absl::StrCat(record.operation(), " ", record.organisation(), " ",
+                                absl::StrJoin(record.sections(), ","), " ", record.outcome()));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "UploadDocument redcross documents(DOCUMENT_TYPE_RESIDENCE_PERMIT) OK",
+                      "ListDocuments 760 documents(DOCUMENT_TYPE_RESIDENCE_PERMIT) OK",
+                      "DownloadDocument 760 documents(DOCUMENT_TYPE_RESIDENCE_PERMIT) OK"}));
 
   // Another municipality, and the Immigration Service, get nothing.
   EXPECT_EQ(m147_->ListDocuments(name).status().code(), absl::StatusCode::kNotFound);
