@@ -4,6 +4,9 @@
 #include <grpcpp/security/credentials.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,14 +17,18 @@
 
 namespace handover::bench {
 
-BenchServer::BenchServer(const std::string& dir, ServerOptions options) : pki_(dir + "/pki") {
-  std::filesystem::create_directories(dir);
+void MakeDevPki(const std::string& pki) {
   const std::string command =
-      absl::StrCat(HANDOVER_SOURCE_DIR, "/deploy/dev-pki.sh ", pki_, " > /dev/null");
+      absl::StrCat(HANDOVER_SOURCE_DIR, "/deploy/dev-pki.sh ", pki, " > /dev/null");
   if (std::system(command.c_str()) != 0) {
     std::cerr << "bench: dev-pki.sh failed\n";
     std::exit(1);
   }
+}
+
+BenchServer::BenchServer(const std::string& dir, ServerOptions options) : pki_(dir + "/pki") {
+  std::filesystem::create_directories(dir);
+  MakeDevPki(pki_);
   options.listen_address = "127.0.0.1:0";
   options.drain_delay = std::chrono::milliseconds(0);
   options.certificate_file = pki_ + "/server.pem";
@@ -30,6 +37,7 @@ BenchServer::BenchServer(const std::string& dir, ServerOptions options) : pki_(d
   options.key_file = pki_ + "/handover.key";
   options.audit_signing_key_file = pki_ + "/audit-signing.key";
   options.database_path = dir + "/handover.db";
+  database_path_ = options.database_path;
   auto server = HandoverServer::Start(options);
   if (!server.ok()) {
     std::cerr << "bench: server did not start: " << server.status() << "\n";
@@ -54,7 +62,8 @@ std::unique_ptr<client::HandoverClient> BenchServer::ClientFor(const std::string
 }
 
 std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki,
-                                                const std::string& identity, int port) {
+                                                const std::string& identity, int port,
+                                                int index) {
   auto read = [](const std::string& path) {
     std::ifstream in(path);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -63,7 +72,11 @@ std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki,
   tls.pem_root_certs = read(pki + "/ca.pem");
   tls.pem_cert_chain = read(pki + "/" + identity + ".pem");
   tls.pem_private_key = read(pki + "/" + identity + ".key");
-  return grpc::CreateChannel(absl::StrCat("localhost:", port), grpc::SslCredentials(tls));
+  grpc::ChannelArguments arguments;
+  arguments.SetInt("handover.bench.channel", index);
+  arguments.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  return grpc::CreateCustomChannel(absl::StrCat("localhost:", port), grpc::SslCredentials(tls),
+                                   arguments);
 }
 
 std::vector<std::string> CreateAssignedCases(const BenchServer& server, int count) {
@@ -84,6 +97,54 @@ std::vector<std::string> CreateAssignedCases(const BenchServer& server, int coun
     cases.push_back(created->name());
   }
   return cases;
+}
+
+void SeedAssignedCases(store::SqliteStore* store, int64_t first, int64_t count,
+                       const std::string& municipality) {
+  constexpr int kInFlight = 2000;
+  std::mutex mu;
+  std::condition_variable changed;
+  int in_flight = 0;
+  std::atomic<int64_t> failed{0};
+  auto finish = [&](bool ok) {
+    if (!ok) ++failed;
+    std::lock_guard lock(mu);
+    --in_flight;
+    changed.notify_all();
+  };
+  for (int64_t i = first; i < first + count; ++i) {
+    {
+      std::unique_lock lock(mu);
+      changed.wait(lock, [&] { return in_flight < kInFlight; });
+      ++in_flight;
+    }
+    auto request = std::make_shared<v1::CreateCaseRequest>();
+    *request->mutable_form() = BenchForm(std::to_string(90000000 + i));
+    request->set_request_id(absl::StrCat("seed-", i));
+    store::WriteContext create{{Role::kOperator, "redcross"}, "bench-seed", request->request_id(),
+                               request.get(), std::nullopt};
+    store->CreateCase(create, request->form(), [=, &finish](absl::StatusOr<store::CaseSnapshot> c) {
+      if (!c.ok()) return finish(false);
+      auto assign = std::make_shared<v1::AssignCaseRequest>();
+      assign->set_name(c->meta.name());
+      assign->set_municipality_code(municipality);
+      assign->set_request_id(absl::StrCat("seed-assign-", i));
+      store::WriteContext context{{Role::kImmigrationService, "uds"}, "bench-seed",
+                                  assign->request_id(), assign.get(), std::nullopt};
+      store->AssignCase(context,
+                        {c->meta.name().substr(6), municipality, MakeDate(2026, 5, 15)},
+                        [](const policy::CaseFacts&) { return absl::OkStatus(); },
+                        [assign, request, &finish](absl::StatusOr<store::CaseSnapshot> a) {
+                          finish(a.ok());
+                        });
+    });
+  }
+  std::unique_lock lock(mu);
+  changed.wait(lock, [&] { return in_flight == 0; });
+  if (failed > 0) {
+    std::cerr << "bench: seeding failed for " << failed << " cases\n";
+    std::exit(1);
+  }
 }
 
 void WriteTable(const std::string& table, const std::string& path) {

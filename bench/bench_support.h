@@ -22,20 +22,33 @@ class BenchServer {
   std::unique_ptr<client::HandoverClient> ClientFor(const std::string& identity) const;
   HandoverServer& server() { return *server_; }
   const std::string& pki() const { return pki_; }
+  const std::string& database_path() const { return database_path_; }
 
  private:
   std::string pki_;
+  std::string database_path_;
   std::unique_ptr<HandoverServer> server_;
 };
 
 // A channel to 127.0.0.1:`port` with `identity`'s certificate from `pki`
 // (for the baseline servers).
+// Channels with different `index` never share a connection.
 std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki,
-                                                const std::string& identity, int port);
+                                                const std::string& identity, int port,
+                                                int index = 0);
 
 // Operator redcross creates `count` cases that the Immigration Service assigns
 // to municipality 760; returns their names. Exits on failure.
 std::vector<std::string> CreateAssignedCases(const BenchServer& server, int count);
+// Fast setup for large runs: creates cases for persons first..first+count-1
+// (operator redcross) and assigns each to `municipality`, straight through
+// the store with many writes in flight (no gRPC). Exits on failure.
+void SeedAssignedCases(store::SqliteStore* store, int64_t first, int64_t count,
+                       const std::string& municipality);
+
+// Runs deploy/dev-pki.sh into `pki`. Exits on failure.
+void MakeDevPki(const std::string& pki);
+
 // Prints `table` and writes it to `path` (creating its folder).
 void WriteTable(const std::string& table, const std::string& path);
 

@@ -102,6 +102,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--write-batch", options.writer.max_batch, "Most writes per commit")
       ->capture_default_str();
+  app.add_option("--write-queue", options.writer.max_queue,
+                 "Most writes waiting; more get RESOURCE_EXHAUSTED at once")
+      ->capture_default_str();
+  app.add_option("--read-queue", options.readers.max_queue,
+                 "Most reads waiting; more get RESOURCE_EXHAUSTED at once")
+      ->capture_default_str();
   auto* backup = app.add_subcommand(
       "backup", "Copy the database online (while handoverd serves) and check the copy");
   std::string backup_out;

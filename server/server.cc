@@ -167,6 +167,8 @@ absl::Status ValidateOptions(const ServerOptions& o) {
                  10000),
            Range("reader-threads", o.readers.threads, 1, 256),
            Range("write-batch", static_cast<int64_t>(o.writer.max_batch), 1, 100000),
+           Range("write-queue", static_cast<int64_t>(o.writer.max_queue), 1, 1000000),
+           Range("read-queue", static_cast<int64_t>(o.readers.max_queue), 1, 1000000),
            Range("tls-refresh-seconds", o.tls_refresh_seconds, 1, 86400),
            Range("watch-progress-ms", o.service.watch.progress_interval.count(), 10, 3600000),
            Range("watch-stall-ms", o.service.watch.stall_timeout.count(), 100, day_ms),

@@ -69,7 +69,9 @@ void RecordThen(store::CaseStore* store, v1::AccessRecord record, const absl::St
 
 void FinishAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,
                    v1::AccessRecord record, const absl::Status& status) {
-  if (store == nullptr) {
+  // Shed load at once: nothing was disclosed, and a record would make the
+  // overload worse (the writer's queue is what is full).
+  if (store == nullptr || status.code() == absl::StatusCode::kResourceExhausted) {
     reactor->Finish(ToGrpcStatus(status));
     return;
   }

@@ -33,7 +33,9 @@ void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record);
 void RecordThen(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status,
                 std::function<void(absl::Status)> then);
 // Records `record` with `status` as outcome in `store`, then finishes the
-// call (at once if `store` is null: reads unrecorded, for benchmarks only).
+// call; at once, unrecorded, if `store` is null (reads unrecorded, for
+// benchmarks only) or the status is RESOURCE_EXHAUSTED (load shed before
+// anything was disclosed).
 void FinishAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,
                    v1::AccessRecord record, const absl::Status& status);
 

@@ -29,8 +29,9 @@ struct WriterOptions {
   // Most tasks committed in one transaction. Default 256.
   size_t max_batch = 256;
   // Most tasks waiting; Submit beyond it fails at once with RESOURCE_EXHAUSTED.
-  // Default 10000.
-  size_t max_queue = 10000;
+  // Each waiting task holds a call's request and response in memory, so this
+  // bounds memory under overload. Default 2048.
+  size_t max_queue = 2048;
 };
 
 struct WriterStats {

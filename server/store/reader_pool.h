@@ -20,8 +20,9 @@ namespace handover::store {
 struct ReaderOptions {
   // Threads, and so connections. Default 4.
   int threads = 4;
-  // Most tasks waiting; beyond it Submit returns false. Default 10000.
-  size_t max_queue = 10000;
+  // Most tasks waiting; beyond it Submit returns false (the call gets
+  // RESOURCE_EXHAUSTED at once). Bounds memory under overload. Default 1024.
+  size_t max_queue = 1024;
 };
 
 class ReaderPool {

@@ -1,0 +1,343 @@
+// The performance run: handoverd against its baselines in the same process
+// and run, on this machine, for each target of the performance issue.
+//
+//   E  a bare gRPC service over the same mutual TLS (bench/baseline/echo_server.h)
+//   W  SQLite alone, one durable transaction per write (sqlite_baselines.h)
+//   R  SQLite alone reading, decrypting and serialising the rows a sync sends
+//
+// Prints a table of figures, ratios and targets and writes it to
+// bench/results/perf.txt. Sizes are flags; the defaults take a few minutes on
+// 2 cores.
+#include <CLI/CLI.hpp>
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "baseline/echo.grpc.pb.h"
+#include "bench/baseline/echo_server.h"
+#include "bench/baseline/sqlite_baselines.h"
+#include "bench/bench_support.h"
+#include "bench/load_generator.h"
+#include "bench/server_process.h"
+#include "server/store/sqlite_store.h"
+#include "handover/v1/handover_service.grpc.pb.h"
+#include "common/identity.h"
+
+namespace handover::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Flags {
+  int concurrency = 32;
+  int channels = 4;
+  double seconds = 5;
+  int64_t small_cases = 10000;
+  int64_t large_cases = 100000;
+  std::string dir = "/tmp/handover-perf-bench";
+};
+
+double MiB(int64_t bytes) { return bytes / 1048576.0; }
+
+// A unary call on the callback API whose objects live until it ends.
+template <typename Request, typename Response>
+struct Call {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+};
+
+class Bench {
+ public:
+  explicit Bench(const Flags& flags)
+      : flags_(flags), pki_(flags.dir + "/pki"), database_(flags.dir + "/handover.db") {
+    MakeDevPki(pki_);
+    echo_ = std::make_unique<EchoServer>(pki_);
+    for (int c = 0; c < flags.channels; ++c) {
+      echo_stubs_.push_back(Echo::NewStub(MutualTlsChannel(pki_, "municipality-760", echo_->port(), c)));
+    }
+    StartServer();
+  }
+
+  const ServerProcess& server() const { return *server_; }
+  const std::string& pki() const { return pki_; }
+  const std::string& database_path() const { return database_; }
+
+  // Seeds cases up to `total` straight into the database (the server stopped
+  // meanwhile); returns how long the seeding took.
+  double SeedTo(int64_t total) {
+    StopServer();
+    const auto start = Clock::now();
+    {
+      auto keys = KeyRing::LoadFile(pki_ + "/handover.key");
+      auto store = store::SqliteStore::Open({.path = database_},
+                                            std::make_shared<const KeyRing>(*std::move(keys)));
+      if (!store.ok()) {
+        std::cerr << "perf_bench: " << store.status() << "\n";
+        std::exit(1);
+      }
+      SeedAssignedCases(store->get(), seeded_, total - seeded_, "760");
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    case_names_.clear();
+    SQLite::Database db(database_, SQLite::OPEN_READONLY);
+    SQLite::Statement names(db, "SELECT case_id FROM cases ORDER BY case_id");
+    while (names.executeStep()) case_names_.push_back("cases/" + names.getColumn(0).getString());
+    seeded_ = total;
+    StartServer();
+    return seconds;
+  }
+
+  // GetCase by municipality 760 on random seeded cases.
+  LoadResult ReadLoad(const LoadOptions& options) {
+    return RunLoad(options, [this](int64_t i, auto done) {
+      auto* call = new Call<v1::GetCaseRequest, v1::GetCaseResponse>();
+      call->context.AddMetadata(kActorMetadataKey, "bench");
+      call->request.set_name(case_names_[Pick(i)]);
+      handover_stubs_[i % handover_stubs_.size()]->async()->GetCase(
+          &call->context, &call->request, &call->response, [call, done](grpc::Status s) {
+            done(s);
+            delete call;
+          });
+    });
+  }
+
+  // Echo of a payload the size of a GetCase response.
+  LoadResult EchoLoad(const LoadOptions& options, int response_bytes) {
+    return RunLoad(options, [this, response_bytes](int64_t i, auto done) {
+      auto* call = new Call<EchoRequest, EchoResponse>();
+      call->request.set_name(case_names_[Pick(i)]);
+      call->request.set_response_bytes(response_bytes);
+      echo_stubs_[i % echo_stubs_.size()]->async()->Echo(
+          &call->context, &call->request, &call->response, [call, done](grpc::Status s) {
+            done(s);
+            delete call;
+          });
+    });
+  }
+
+  // Durable form updates by the operator, each on a different case.
+  LoadResult UpdateLoad(const LoadOptions& options) {
+    return RunLoad(options, [this](int64_t i, auto done) {
+      auto* call = new Call<v1::UpdateFormRequest, v1::UpdateFormResponse>();
+      call->context.AddMetadata(kActorMetadataKey, "bench");
+      call->request.set_name(case_names_[Pick(i)]);
+      call->request.mutable_form()->mutable_wishes_and_plans()->set_expectations(
+          absl::StrCat("bench update ", i));
+      call->request.mutable_update_mask()->add_paths("wishes_and_plans.expectations");
+      call->request.set_request_id(absl::StrCat("perf-update-", i, "-", run_++));
+      operator_stubs_[i % operator_stubs_.size()]->async()->UpdateForm(
+          &call->context, &call->request, &call->response, [call, done](grpc::Status s) {
+            done(s);
+            delete call;
+          });
+    });
+  }
+
+  // A full Sync of municipality 760's cases, page by page; returns cases/s.
+  double FullSync(int64_t* cases) {
+    auto client = ClientFor("municipality-760");
+    v1::SyncRequest request;
+    request.set_page_size(500);
+    request.set_include_cases(true);
+    const auto start = Clock::now();
+    int64_t received = 0;
+    for (;;) {
+      auto page = client->Sync(request);
+      if (!page.ok()) {
+        std::cerr << "perf_bench: sync: " << page.status() << "\n";
+        std::exit(1);
+      }
+      for (const auto& event : page->events()) received += event.has_case_() ? 1 : 0;
+      request.set_after_revision(page->next_after_revision());
+      if (page->caught_up()) break;
+    }
+    *cases = received;
+    return received / std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+  int GetCaseResponseBytes() {
+    auto client = ClientFor("municipality-760");
+    auto c = client->GetCase(case_names_.front());
+    return c.ok() ? static_cast<int>(c->ByteSizeLong()) : 2048;
+  }
+
+ private:
+  void StartServer() {
+    server_ = std::make_unique<ServerProcess>(HANDOVERD_BINARY, pki_, database_);
+    handover_stubs_.clear();
+    operator_stubs_.clear();
+    for (int c = 0; c < flags_.channels; ++c) {
+      // A distinct argument per channel: its own connection.
+      handover_stubs_.push_back(v1::HandoverService::NewStub(
+          MutualTlsChannel(pki_, "municipality-760", server_->port(), c)));
+      operator_stubs_.push_back(v1::HandoverService::NewStub(
+          MutualTlsChannel(pki_, "operator-redcross", server_->port(), c)));
+    }
+  }
+  void StopServer() { server_.reset(); }
+
+  std::unique_ptr<client::HandoverClient> ClientFor(const std::string& identity) const {
+    client::ClientOptions options;
+    options.server = absl::StrCat("localhost:", server_->port());
+    options.certificate_file = pki_ + "/" + identity + ".pem";
+    options.private_key_file = pki_ + "/" + identity + ".key";
+    options.ca_file = pki_ + "/ca.pem";
+    options.actor = "bench";
+    options.timeout = std::chrono::seconds(120);
+    return *client::HandoverClient::Connect(options);
+  }
+
+  size_t Pick(int64_t i) const {
+    return static_cast<size_t>((i * 2654435761u) % case_names_.size());
+  }
+
+  const Flags flags_;
+  const std::string pki_, database_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<EchoServer> echo_;
+  std::vector<std::unique_ptr<v1::HandoverService::Stub>> handover_stubs_, operator_stubs_;
+  std::vector<std::unique_ptr<Echo::Stub>> echo_stubs_;
+  std::vector<std::string> case_names_;
+  int64_t seeded_ = 0;
+  int64_t run_ = 0;
+};
+
+}  // namespace
+}  // namespace handover::bench
+
+namespace handover::bench {
+namespace {
+
+std::string Verdict(bool met) { return met ? "met" : "MISSED"; }
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"perf_bench: handoverd against baselines E, W and R, in one run"};
+  app.add_option("--concurrency", flags.concurrency, "Calls in flight (reads, updates)")
+      ->capture_default_str();
+  app.add_option("--channels", flags.channels, "Client connections")->capture_default_str();
+  app.add_option("--seconds", flags.seconds, "Per measurement")->capture_default_str();
+  app.add_option("--small-cases", flags.small_cases, "Cases for the first scale point")
+      ->capture_default_str();
+  app.add_option("--large-cases", flags.large_cases,
+                 "Cases for the second scale point and the full sync (the issue asks 100,000 "
+                 "for sync and 500,000 for scale)")
+      ->capture_default_str();
+  app.add_option("--dir", flags.dir, "Scratch directory (emptied)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  std::filesystem::remove_all(flags.dir);
+  std::filesystem::create_directories(flags.dir);
+
+  Bench bench(flags);
+  std::string rows;
+  auto row = [&rows](const std::string& what, const std::string& measured,
+                     const std::string& baseline, const std::string& ratio,
+                     const std::string& target, bool met) {
+    absl::StrAppend(&rows, "| ", what, " | ", measured, " | ", baseline, " | ", ratio, " | ",
+                    target, " | ", Verdict(met), " |\n");
+    std::cerr << "perf_bench: " << what << ": " << measured << " vs " << baseline << "\n";
+  };
+  LoadOptions closed{.concurrency = flags.concurrency, .seconds = flags.seconds};
+
+  // Scale point 1, and the read and update targets, at the small size.
+  const double seed_small = bench.SeedTo(flags.small_cases);
+  LoadOptions light{.concurrency = 4, .seconds = flags.seconds / 2};
+  const LoadResult small_p50 = bench.ReadLoad(light);
+  const int response_bytes = bench.GetCaseResponseBytes();
+  const LoadResult echo = bench.EchoLoad(closed, response_bytes);
+  const LoadResult read = bench.ReadLoad(closed);
+  row(absl::StrFormat("read a case (%d B, %d concurrent): calls/s", response_bytes,
+                      flags.concurrency),
+      Thousands(read.ok_per_second()), Thousands(echo.ok_per_second()) + " (E)",
+      absl::StrFormat("%.2f x", read.ok_per_second() / echo.ok_per_second()), ">= 0.7 x E",
+      read.ok_per_second() >= 0.7 * echo.ok_per_second());
+  row("read a case: p99", absl::StrFormat("%.2f ms", read.ok_p99_ms),
+      absl::StrFormat("%.2f ms (E)", echo.ok_p99_ms),
+      absl::StrFormat("%.2f x", read.ok_p99_ms / echo.ok_p99_ms), "<= 1.5 x E",
+      read.ok_p99_ms <= 1.5 * echo.ok_p99_ms);
+
+  const LoadResult update = bench.UpdateLoad(closed);
+  const double naive = NaiveWritesPerSecond(flags.dir + "/naive.db", flags.concurrency,
+                                            flags.seconds, static_cast<size_t>(response_bytes));
+  row(absl::StrFormat("durable form update (%d concurrent): writes/s", flags.concurrency),
+      Thousands(update.ok_per_second()), Thousands(naive) + " (W)",
+      absl::StrFormat("%.2f x", update.ok_per_second() / naive), ">= 3 x W",
+      update.ok_per_second() >= 3 * naive);
+
+  // Overload: 10 x the sustainable read rate, open loop.
+  const double sustainable = read.ok_per_second();
+  const ServerProcess& server = bench.server();
+  server.ResetPeak();
+  const LoadResult at_rate = bench.ReadLoad({.rate = sustainable, .seconds = flags.seconds});
+  const int64_t peak_at_rate = server.PeakResidentBytes();
+  server.ResetPeak();
+  const LoadResult overload = bench.ReadLoad({.rate = 10 * sustainable, .seconds = flags.seconds});
+  const int64_t peak_overload = server.PeakResidentBytes();
+  int64_t refused = 0, other = 0;
+  for (const auto& [code, n] : overload.codes) {
+    if (code == grpc::StatusCode::RESOURCE_EXHAUSTED || code == grpc::StatusCode::UNAVAILABLE) {
+      refused += n;
+    } else if (code != grpc::StatusCode::OK) {
+      other += n;
+    }
+  }
+  row("overload 10 x sustainable: useful calls/s", Thousands(overload.ok_per_second()),
+      Thousands(at_rate.ok_per_second()) + " (at 1 x)",
+      absl::StrFormat("%.2f x", overload.ok_per_second() / at_rate.ok_per_second()), ">= 0.8 x",
+      overload.ok_per_second() >= 0.8 * at_rate.ok_per_second());
+  row("overload: server memory (peak resident)", absl::StrFormat("%.0f MiB", MiB(peak_overload)),
+      absl::StrFormat("%.0f MiB (at 1 x)", MiB(peak_at_rate)),
+      absl::StrFormat("%.2f x", double(peak_overload) / std::max<int64_t>(peak_at_rate, 1)),
+      "<= 1.5 x", peak_overload <= 1.5 * std::max<int64_t>(peak_at_rate, 1));
+  row("overload: excess refused quickly",
+      absl::StrFormat("%s refused, p99 %.1f ms; %s other errors; %s not sent", Thousands(refused),
+                      overload.refused_p99_ms, Thousands(other), Thousands(overload.skipped)),
+      "-", "-", "RESOURCE_EXHAUSTED / UNAVAILABLE, fast",
+      refused > 0 && overload.refused_p99_ms < 100 && other == 0);
+
+  // Scale point 2 and the full sync at the large size.
+  const double seed_large = bench.SeedTo(flags.large_cases);
+  const LoadResult large_p50 = bench.ReadLoad(light);
+  row(absl::StrFormat("scale: read p50 at %s vs %s cases", Thousands(flags.large_cases),
+                      Thousands(flags.small_cases)),
+      absl::StrFormat("%.2f ms", large_p50.ok_p50_ms),
+      absl::StrFormat("%.2f ms", small_p50.ok_p50_ms),
+      absl::StrFormat("%.2f x", large_p50.ok_p50_ms / small_p50.ok_p50_ms), "<= 1.2 x",
+      large_p50.ok_p50_ms <= 1.2 * small_p50.ok_p50_ms);
+
+  bench.server().ResetPeak();
+  const int64_t rss_sync = bench.server().ResidentBytes();
+  int64_t synced = 0;
+  const double sync_rate = bench.FullSync(&synced);
+  const int64_t sync_growth = bench.server().PeakResidentBytes() - rss_sync;
+  auto keys = KeyRing::LoadFile(bench.pki() + "/handover.key");
+  int64_t read_back = 0;
+  const double ceiling =
+      ReadDecryptSerialiseCasesPerSecond(bench.database_path(), *keys, "760", &read_back);
+  row(absl::StrFormat("full sync of %s cases: cases/s", Thousands(synced)),
+      Thousands(sync_rate), Thousands(ceiling) + " (R)",
+      absl::StrFormat("%.2f x", sync_rate / ceiling), ">= 0.5 x R", sync_rate >= 0.5 * ceiling);
+  row("full sync: server memory growth (peak resident)", absl::StrFormat("%.0f MiB", MiB(sync_growth)),
+      "-", "-", "<= 64 MiB", sync_growth <= 64 * 1048576);
+
+  const std::string table = absl::StrFormat(
+      "perf_bench: %d channels, %.0f s per measurement; seeded %s cases in %.0f s, %s in %.0f s\n"
+      "| what | handoverd | baseline | ratio | target | |\n|---|---|---|---|---|---|\n%s",
+      flags.channels, flags.seconds, Thousands(flags.small_cases), seed_small,
+      Thousands(flags.large_cases), seed_large, rows);
+  WriteTable(table, std::string(HANDOVER_SOURCE_DIR) + "/bench/results/perf.txt");
+  return 0;
+}
+
+}  // namespace handover::bench
+
+int main(int argc, char** argv) { return handover::bench::Main(argc, argv); }
