@@ -47,11 +47,17 @@ BenchServer::BenchServer(const std::string& dir, ServerOptions options) : pki_(d
 }
 
 std::unique_ptr<client::HandoverClient> BenchServer::ClientFor(const std::string& identity) const {
+  return BenchClient(pki_, server_->port(), identity);
+}
+
+std::unique_ptr<client::HandoverClient> BenchClient(const std::string& pki, int port,
+                                                    const std::string& identity) {
   client::ClientOptions options;
-  options.server = absl::StrCat("localhost:", server_->port());
-  options.certificate_file = pki_ + "/" + identity + ".pem";
-  options.private_key_file = pki_ + "/" + identity + ".key";
-  options.ca_file = pki_ + "/ca.pem";
+  options.server = absl::StrCat("localhost:", port);
+  options.timeout = std::chrono::seconds(120);
+  options.certificate_file = pki + "/" + identity + ".pem";
+  options.private_key_file = pki + "/" + identity + ".key";
+  options.ca_file = pki + "/ca.pem";
   options.actor = "bench";
   auto client = client::HandoverClient::Connect(options);
   if (!client.ok()) {

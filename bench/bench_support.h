@@ -30,6 +30,11 @@ class BenchServer {
   std::unique_ptr<HandoverServer> server_;
 };
 
+// A client of handoverd on localhost:`port` with `identity`'s certificate
+// from `pki`, actor "bench", 120 s per call. Exits on failure.
+std::unique_ptr<client::HandoverClient> BenchClient(const std::string& pki, int port,
+                                                    const std::string& identity);
+
 // A channel to 127.0.0.1:`port` with `identity`'s certificate from `pki`
 // (for the baseline servers).
 // Channels with different `index` never share a connection.

@@ -188,14 +188,7 @@ class Bench {
   void StopServer() { server_.reset(); }
 
   std::unique_ptr<client::HandoverClient> ClientFor(const std::string& identity) const {
-    client::ClientOptions options;
-    options.server = absl::StrCat("localhost:", server_->port());
-    options.certificate_file = pki_ + "/" + identity + ".pem";
-    options.private_key_file = pki_ + "/" + identity + ".key";
-    options.ca_file = pki_ + "/ca.pem";
-    options.actor = "bench";
-    options.timeout = std::chrono::seconds(120);
-    return *client::HandoverClient::Connect(options);
+    return BenchClient(pki_, server_->port(), identity);
   }
 
   size_t Pick(int64_t i) const {
