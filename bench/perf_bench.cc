@@ -13,9 +13,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <cstring>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -26,9 +24,9 @@
 #include "bench/bench_support.h"
 #include "bench/load_generator.h"
 #include "bench/server_process.h"
-#include "server/store/sqlite_store.h"
-#include "handover/v1/handover_service.grpc.pb.h"
 #include "common/identity.h"
+#include "handover/v1/handover_service.grpc.pb.h"
+#include "server/store/sqlite_store.h"
 
 namespace handover::bench {
 namespace {
