@@ -1,4 +1,5 @@
 #include "server/store/access_log_rows.h"
+#include "server/store/statement_cache.h"
 
 #include <SQLiteCpp/Statement.h>
 
@@ -20,12 +21,12 @@ v1::AccessLogEntry EntryFromRow(SQLite::Statement& row, int record_column, int h
 }  // namespace
 
 v1::AccessLogEntry AppendAccessRecord(SQLite::Database& db, v1::AccessRecord record) {
-  SQLite::Statement last(db, "SELECT sequence, hash FROM access_log ORDER BY sequence DESC LIMIT 1");
+  Prepared last(db, "SELECT sequence, hash FROM access_log ORDER BY sequence DESC LIMIT 1");
   int64_t sequence = 1;
   std::string previous = kGenesisHash;
-  if (last.executeStep()) {
-    sequence = last.getColumn(0).getInt64() + 1;
-    previous = Blob(last.getColumn(1));
+  if (last->executeStep()) {
+    sequence = last->getColumn(0).getInt64() + 1;
+    previous = Blob(last->getColumn(1));
   }
   record.set_sequence(sequence);
   if (!record.has_time()) *record.mutable_time() = ToTimestamp(NowMicros());
@@ -33,23 +34,23 @@ v1::AccessLogEntry AppendAccessRecord(SQLite::Database& db, v1::AccessRecord rec
   entry.set_hash(ChainHash(previous, record));
   const std::string bytes = SerializeDeterministic(record);
 
-  SQLite::Statement insert(db,
+  Prepared insert(db,
                            "INSERT INTO access_log (sequence, time, organisation, actor, record, "
                            "hash) VALUES (?, ?, ?, ?, ?, ?)");
-  insert.bind(1, sequence);
-  insert.bind(2, ToMicros(record.time()));
-  insert.bind(3, record.organisation());
-  insert.bind(4, record.actor());
-  insert.bind(5, bytes.data(), static_cast<int>(bytes.size()));
-  insert.bind(6, entry.hash().data(), static_cast<int>(entry.hash().size()));
-  insert.exec();
+  insert->bind(1, sequence);
+  insert->bind(2, ToMicros(record.time()));
+  insert->bind(3, record.organisation());
+  insert->bind(4, record.actor());
+  insert->bind(5, bytes.data(), static_cast<int>(bytes.size()));
+  insert->bind(6, entry.hash().data(), static_cast<int>(entry.hash().size()));
+  insert->exec();
   for (const std::string& name : record.case_names()) {
-    SQLite::Statement index(db,
+    Prepared index(db,
                             "INSERT OR IGNORE INTO access_log_cases (case_id, sequence) "
                             "VALUES (?, ?)");
-    index.bind(1, name.substr(name.find('/') + 1));
-    index.bind(2, sequence);
-    index.exec();
+    index->bind(1, name.substr(name.find('/') + 1));
+    index->bind(2, sequence);
+    index->exec();
   }
   *entry.mutable_record() = std::move(record);
   return entry;
@@ -57,10 +58,10 @@ v1::AccessLogEntry AppendAccessRecord(SQLite::Database& db, v1::AccessRecord rec
 
 std::optional<v1::Checkpoint> AppendCheckpoint(SQLite::Database& db, const Signer& signer,
                                                int64_t now_micros) {
-  SQLite::Statement head(db, "SELECT sequence, hash FROM access_log ORDER BY sequence DESC LIMIT 1");
-  if (!head.executeStep()) return std::nullopt;
-  const int64_t sequence = head.getColumn(0).getInt64();
-  const std::string hash = Blob(head.getColumn(1));
+  Prepared head(db, "SELECT sequence, hash FROM access_log ORDER BY sequence DESC LIMIT 1");
+  if (!head->executeStep()) return std::nullopt;
+  const int64_t sequence = head->getColumn(0).getInt64();
+  const std::string hash = Blob(head->getColumn(1));
   const int64_t signed_through =
       db.execAndGet("SELECT COALESCE(MAX(sequence), 0) FROM checkpoints").getInt64();
   if (sequence <= signed_through) return std::nullopt;
@@ -70,13 +71,13 @@ std::optional<v1::Checkpoint> AppendCheckpoint(SQLite::Database& db, const Signe
   checkpoint.set_head_hash(hash);
   *checkpoint.mutable_time() = ToTimestamp(now_micros);
   checkpoint.set_signature(signer.Sign(CheckpointMessage(sequence, hash)));
-  SQLite::Statement insert(
+  Prepared insert(
       db, "INSERT INTO checkpoints (sequence, head_hash, time, signature) VALUES (?, ?, ?, ?)");
-  insert.bind(1, sequence);
-  insert.bind(2, hash.data(), static_cast<int>(hash.size()));
-  insert.bind(3, now_micros);
-  insert.bind(4, checkpoint.signature().data(), static_cast<int>(checkpoint.signature().size()));
-  insert.exec();
+  insert->bind(1, sequence);
+  insert->bind(2, hash.data(), static_cast<int>(hash.size()));
+  insert->bind(3, now_micros);
+  insert->bind(4, checkpoint.signature().data(), static_cast<int>(checkpoint.signature().size()));
+  insert->exec();
   return checkpoint;
 }
 
@@ -92,39 +93,39 @@ std::vector<v1::AccessLogEntry> QueryAccessRecords(SQLite::Database& db,
   if (query.start_micros > 0) sql += " AND l.time >= :start";
   if (query.end_micros > 0) sql += " AND l.time < :end";
   sql += " ORDER BY l.sequence LIMIT :limit";
-  SQLite::Statement select(db, sql);
-  if (!query.case_id.empty()) select.bind(":case", query.case_id);
-  select.bind(":after", query.after_sequence);
-  if (!query.organisation.empty()) select.bind(":organisation", query.organisation);
-  if (!query.actor.empty()) select.bind(":actor", query.actor);
-  if (query.start_micros > 0) select.bind(":start", query.start_micros);
-  if (query.end_micros > 0) select.bind(":end", query.end_micros);
-  select.bind(":limit", query.page_size);
+  Prepared select(db, sql);
+  if (!query.case_id.empty()) select->bind(":case", query.case_id);
+  select->bind(":after", query.after_sequence);
+  if (!query.organisation.empty()) select->bind(":organisation", query.organisation);
+  if (!query.actor.empty()) select->bind(":actor", query.actor);
+  if (query.start_micros > 0) select->bind(":start", query.start_micros);
+  if (query.end_micros > 0) select->bind(":end", query.end_micros);
+  select->bind(":limit", query.page_size);
   std::vector<v1::AccessLogEntry> entries;
-  while (select.executeStep()) entries.push_back(EntryFromRow(select, 0, 1));
+  while (select->executeStep()) entries.push_back(EntryFromRow(*select, 0, 1));
   return entries;
 }
 
 std::vector<v1::ExportAccessLogResponse> ExportAccessRecords(SQLite::Database& db,
                                                              int64_t after_sequence, int limit) {
-  SQLite::Statement select(db,
+  Prepared select(db,
                            "SELECT l.record, l.hash, c.head_hash, c.time, c.signature "
                            "FROM access_log l LEFT JOIN checkpoints c ON c.sequence = l.sequence "
                            "WHERE l.sequence > ? ORDER BY l.sequence LIMIT ?");
-  select.bind(1, after_sequence);
-  select.bind(2, limit);
+  select->bind(1, after_sequence);
+  select->bind(2, limit);
   std::vector<v1::ExportAccessLogResponse> items;
-  while (select.executeStep()) {
+  while (select->executeStep()) {
     v1::ExportAccessLogResponse entry;
-    *entry.mutable_entry() = EntryFromRow(select, 0, 1);
+    *entry.mutable_entry() = EntryFromRow(*select, 0, 1);
     const int64_t sequence = entry.entry().record().sequence();
     items.push_back(std::move(entry));
-    if (!select.getColumn(2).isNull()) {
+    if (!select->getColumn(2).isNull()) {
       v1::ExportAccessLogResponse checkpoint;
       checkpoint.mutable_checkpoint()->set_sequence(sequence);
-      checkpoint.mutable_checkpoint()->set_head_hash(Blob(select.getColumn(2)));
-      *checkpoint.mutable_checkpoint()->mutable_time() = ToTimestamp(select.getColumn(3).getInt64());
-      checkpoint.mutable_checkpoint()->set_signature(Blob(select.getColumn(4)));
+      checkpoint.mutable_checkpoint()->set_head_hash(Blob(select->getColumn(2)));
+      *checkpoint.mutable_checkpoint()->mutable_time() = ToTimestamp(select->getColumn(3).getInt64());
+      checkpoint.mutable_checkpoint()->set_signature(Blob(select->getColumn(4)));
       items.push_back(std::move(checkpoint));
     }
   }
@@ -135,14 +136,14 @@ std::vector<v1::AccessRecord> RecordsForCases(SQLite::Database& db,
                                               const std::vector<std::string>& case_ids) {
   std::vector<v1::AccessRecord> records;
   if (case_ids.empty()) return records;
-  SQLite::Statement select(
+  Prepared select(
       db, absl::StrCat("SELECT DISTINCT l.sequence, l.record FROM access_log l JOIN "
                        "access_log_cases c ON c.sequence = l.sequence WHERE c.case_id",
                        InMarks(case_ids.size()), " ORDER BY l.sequence"));
-  for (size_t i = 0; i < case_ids.size(); ++i) select.bind(static_cast<int>(i + 1), case_ids[i]);
-  while (select.executeStep()) {
+  for (size_t i = 0; i < case_ids.size(); ++i) select->bind(static_cast<int>(i + 1), case_ids[i]);
+  while (select->executeStep()) {
     v1::AccessRecord record;
-    record.ParseFromString(Blob(select.getColumn(1)));
+    record.ParseFromString(Blob(select->getColumn(1)));
     records.push_back(std::move(record));
   }
   return records;

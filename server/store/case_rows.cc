@@ -1,4 +1,5 @@
 #include "server/store/case_rows.h"
+#include "server/store/statement_cache.h"
 
 #include <SQLiteCpp/Statement.h>
 
@@ -102,46 +103,46 @@ constexpr char kConsentColumns[] =
 }  // namespace
 
 absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& case_id) {
-  SQLite::Statement row(db,
+  Prepared row(db,
                         "SELECT operator_id, current_version, create_time, update_time "
                         "FROM cases WHERE case_id = ? AND erased_time IS NULL");
-  row.bind(1, case_id);
-  if (!row.executeStep()) return CaseNotFound(CaseName(case_id));
+  row->bind(1, case_id);
+  if (!row->executeStep()) return CaseNotFound(CaseName(case_id));
 
   CaseSnapshot snapshot;
   v1::Case& meta = snapshot.meta;
   meta.set_name(CaseName(case_id));
-  meta.set_operator_id(row.getColumn(0).getString());
-  meta.set_version(row.getColumn(1).getInt64());
-  *meta.mutable_create_time() = ToTimestamp(row.getColumn(2).getInt64());
-  *meta.mutable_update_time() = ToTimestamp(row.getColumn(3).getInt64());
+  meta.set_operator_id(row->getColumn(0).getString());
+  meta.set_version(row->getColumn(1).getInt64());
+  *meta.mutable_create_time() = ToTimestamp(row->getColumn(2).getInt64());
+  *meta.mutable_update_time() = ToTimestamp(row->getColumn(3).getInt64());
   meta.set_state(v1::CASE_STATE_ASYLUM);
   snapshot.facts.operator_id = meta.operator_id();
 
-  SQLite::Statement assignments(db,
+  Prepared assignments(db,
                                 "SELECT municipality_code, decision_date, takeover_date, "
                                 "assign_time FROM assignments WHERE case_id = ? "
                                 "ORDER BY seq DESC LIMIT 2");
-  assignments.bind(1, case_id);
-  if (assignments.executeStep()) {
+  assignments->bind(1, case_id);
+  if (assignments->executeStep()) {
     meta.set_state(v1::CASE_STATE_ASSIGNED);
     v1::Assignment* assignment = meta.mutable_assignment();
-    assignment->set_municipality_code(assignments.getColumn(0).getString());
-    *assignment->mutable_decision_date() = IntToDate(assignments.getColumn(1).getInt64());
-    *assignment->mutable_takeover_date() = IntToDate(assignments.getColumn(2).getInt64());
-    *assignment->mutable_assign_time() = ToTimestamp(assignments.getColumn(3).getInt64());
+    assignment->set_municipality_code(assignments->getColumn(0).getString());
+    *assignment->mutable_decision_date() = IntToDate(assignments->getColumn(1).getInt64());
+    *assignment->mutable_takeover_date() = IntToDate(assignments->getColumn(2).getInt64());
+    *assignment->mutable_assign_time() = ToTimestamp(assignments->getColumn(3).getInt64());
     snapshot.facts.municipality_code = assignment->municipality_code();
-    if (assignments.executeStep()) {
-      assignment->set_previous_municipality_code(assignments.getColumn(0).getString());
+    if (assignments->executeStep()) {
+      assignment->set_previous_municipality_code(assignments->getColumn(0).getString());
     }
   }
 
-  SQLite::Statement consents(
+  Prepared consents(
       db, absl::StrCat("SELECT ", kConsentColumns,
                        " FROM consents WHERE case_id = ? ORDER BY record_time, consent_id"));
-  consents.bind(1, case_id);
-  while (consents.executeStep()) {
-    v1::Consent consent = ConsentFromRow(consents, case_id);
+  consents->bind(1, case_id);
+  while (consents->executeStep()) {
+    v1::Consent consent = ConsentFromRow(*consents, case_id);
     snapshot.facts.consents.push_back(policy::ConsentFact{
         consent.purpose(), consent.recipient_municipality_code(), consent.has_withdraw_time()});
     *meta.add_consents() = std::move(consent);
@@ -157,26 +158,26 @@ absl::StatusOr<CaseSnapshot> ReadSnapshot(SQLite::Database& db, const KeyRing& k
   if (absl::Status allowed = authorize(snapshot->facts); !allowed.ok()) return allowed;
   if (version == 0) version = snapshot->meta.version();
 
-  SQLite::Statement row(db,
+  Prepared row(db,
                         "SELECT form, create_time, author_organisation, author_actor "
                         "FROM case_versions WHERE case_id = ? AND version = ?");
-  row.bind(1, case_id);
-  row.bind(2, version);
-  if (!row.executeStep()) {
+  row->bind(1, case_id);
+  row->bind(2, version);
+  if (!row->executeStep()) {
     return absl::NotFoundError(
         absl::StrCat(VersionName(case_id, version), ": no such version"));
   }
   v1::CaseVersion& meta = snapshot->version;
   meta.set_name(VersionName(case_id, version));
   meta.set_version(version);
-  *meta.mutable_create_time() = ToTimestamp(row.getColumn(1).getInt64());
-  meta.set_author_organisation(row.getColumn(2).getString());
-  meta.set_author_actor(row.getColumn(3).getString());
+  *meta.mutable_create_time() = ToTimestamp(row->getColumn(1).getInt64());
+  meta.set_author_organisation(row->getColumn(2).getString());
+  meta.set_author_actor(row->getColumn(3).getString());
   snapshot->meta.set_version(version);
   snapshot->meta.set_etag(absl::StrCat("v", version));
   if (with_form) {
     absl::StatusOr<std::string> plain =
-        keys.Open(Blob(row.getColumn(0)), FormAssociatedData(case_id, version));
+        keys.Open(Blob(row->getColumn(0)), FormAssociatedData(case_id, version));
     if (!plain.ok()) return plain.status();
     v1::HandoverForm form;
     if (!form.ParseFromString(*plain)) return absl::DataLossError("stored form does not parse");
@@ -187,37 +188,37 @@ absl::StatusOr<CaseSnapshot> ReadSnapshot(SQLite::Database& db, const KeyRing& k
 
 absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string& case_id,
                                         const std::string& consent_id) {
-  SQLite::Statement row(db, absl::StrCat("SELECT ", kConsentColumns,
+  Prepared row(db, absl::StrCat("SELECT ", kConsentColumns,
                                          " FROM consents WHERE consent_id = ? AND case_id = ?"));
-  row.bind(1, consent_id);
-  row.bind(2, case_id);
-  if (!row.executeStep()) {
+  row->bind(1, consent_id);
+  row->bind(2, case_id);
+  if (!row->executeStep()) {
     return absl::NotFoundError(absl::StrCat(ConsentName(case_id, consent_id), ": no such consent"));
   }
-  return ConsentFromRow(row, case_id);
+  return ConsentFromRow(*row, case_id);
 }
 
 void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now) {
-  SQLite::Statement insert(db,
+  Prepared insert(db,
                            "INSERT INTO events (case_id, kind, version, commit_time, operator_id, "
                            "municipality_code, municipality_only, withdrawn_fields, document_id, "
                            "document_version, document_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  insert.bind(1, event.case_id);
-  insert.bind(2, static_cast<int>(event.kind));
-  insert.bind(3, event.version);
-  insert.bind(4, now);
-  insert.bind(5, event.operator_id);
+  insert->bind(1, event.case_id);
+  insert->bind(2, static_cast<int>(event.kind));
+  insert->bind(3, event.version);
+  insert->bind(4, now);
+  insert->bind(5, event.operator_id);
   if (event.municipality_code) {
-    insert.bind(6, *event.municipality_code);
+    insert->bind(6, *event.municipality_code);
   } else {
-    insert.bind(6);
+    insert->bind(6);
   }
-  insert.bind(7, event.municipality_only ? 1 : 0);
-  insert.bind(8, absl::StrJoin(event.withdrawn_fields, ","));
-  insert.bind(9, event.document_id);
-  insert.bind(10, event.document_version);
-  insert.bind(11, static_cast<int>(event.document_type));
-  insert.exec();
+  insert->bind(7, event.municipality_only ? 1 : 0);
+  insert->bind(8, absl::StrJoin(event.withdrawn_fields, ","));
+  insert->bind(9, event.document_id);
+  insert->bind(10, event.document_version);
+  insert->bind(11, static_cast<int>(event.document_type));
+  insert->exec();
 }
 
 const char kEventColumns[] =
@@ -244,27 +245,27 @@ v1::ChangeEvent EventFromRow(SQLite::Statement& row) {
 }
 
 std::vector<CommittedEvent> EventsAfter(SQLite::Database& db, int64_t after) {
-  SQLite::Statement select(
+  Prepared select(
       db, absl::StrCat("SELECT ", kEventColumns,
                        ", operator_id, municipality_code, municipality_only FROM events "
                        "WHERE revision > ? ORDER BY revision"));
-  select.bind(1, after);
+  select->bind(1, after);
   std::vector<CommittedEvent> events;
-  while (select.executeStep()) {
-    CommittedEvent committed{.event = EventFromRow(select)};
-    committed.operator_id = select.getColumn(9).getString();
-    if (!select.getColumn(10).isNull()) {
-      committed.municipality_code = select.getColumn(10).getString();
+  while (select->executeStep()) {
+    CommittedEvent committed{.event = EventFromRow(*select)};
+    committed.operator_id = select->getColumn(9).getString();
+    if (!select->getColumn(10).isNull()) {
+      committed.municipality_code = select->getColumn(10).getString();
     }
-    committed.municipality_only = select.getColumn(11).getInt() != 0;
+    committed.municipality_only = select->getColumn(11).getInt() != 0;
     events.push_back(std::move(committed));
   }
   return events;
 }
 
 int64_t HeadRevision(SQLite::Database& db) {
-  SQLite::Statement head(db, "SELECT seq FROM sqlite_sequence WHERE name = 'events'");
-  return head.executeStep() ? head.getColumn(0).getInt64() : 0;
+  Prepared head(db, "SELECT seq FROM sqlite_sequence WHERE name = 'events'");
+  return head->executeStep() ? head->getColumn(0).getInt64() : 0;
 }
 
 int64_t CompactedThrough(SQLite::Database& db) {
@@ -274,35 +275,35 @@ int64_t CompactedThrough(SQLite::Database& db) {
 absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(
     SQLite::Database& db, const WriteContext& context,
     const std::vector<std::string>& fingerprints) {
-  SQLite::Statement row(db,
+  Prepared row(db,
                         "SELECT fingerprint, case_id, version, consent_id, document_id FROM requests "
                         "WHERE organisation = ? AND request_id = ?");
-  row.bind(1, context.principal.organisation_id);
-  row.bind(2, context.request_id);
-  if (!row.executeStep()) return std::nullopt;
-  if (std::find(fingerprints.begin(), fingerprints.end(), Blob(row.getColumn(0))) ==
+  row->bind(1, context.principal.organisation_id);
+  row->bind(2, context.request_id);
+  if (!row->executeStep()) return std::nullopt;
+  if (std::find(fingerprints.begin(), fingerprints.end(), Blob(row->getColumn(0))) ==
       fingerprints.end()) {
     return absl::AlreadyExistsError(
         "request_id: already used by this organisation for a different request");
   }
-  return PriorRequest{row.getColumn(1).getString(), row.getColumn(2).getInt64(),
-                      row.getColumn(3).getString(), row.getColumn(4).getString()};
+  return PriorRequest{row->getColumn(1).getString(), row->getColumn(2).getInt64(),
+                      row->getColumn(3).getString(), row->getColumn(4).getString()};
 }
 
 void RecordRequest(SQLite::Database& db, const WriteContext& context,
                    const std::vector<std::string>& fingerprints, const PriorRequest& result) {
   const std::string& fingerprint = fingerprints.front();
-  SQLite::Statement insert(db,
+  Prepared insert(db,
                            "INSERT INTO requests (organisation, request_id, fingerprint, case_id, "
                            "version, consent_id, document_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  insert.bind(1, context.principal.organisation_id);
-  insert.bind(2, context.request_id);
-  insert.bind(3, fingerprint.data(), static_cast<int>(fingerprint.size()));
-  insert.bind(4, result.case_id);
-  insert.bind(5, result.version);
-  insert.bind(6, result.consent_id);
-  insert.bind(7, result.document_id);
-  insert.exec();
+  insert->bind(1, context.principal.organisation_id);
+  insert->bind(2, context.request_id);
+  insert->bind(3, fingerprint.data(), static_cast<int>(fingerprint.size()));
+  insert->bind(4, result.case_id);
+  insert->bind(5, result.version);
+  insert->bind(6, result.consent_id);
+  insert->bind(7, result.document_id);
+  insert->exec();
 }
 
 bool VisibleTo(const CommittedEvent& event, CaseQuery::Scope scope,

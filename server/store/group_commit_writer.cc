@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "server/store/statement_cache.h"
 
 namespace handover::store {
 
@@ -47,6 +48,7 @@ void GroupCommitWriter::SetCommitHook(std::function<void(SQLite::Database&)> hoo
 }
 
 void GroupCommitWriter::Run() {
+  KeepPreparedStatements();  // this thread owns db_ until the writer goes
   for (;;) {
     std::deque<Task> group;
     {

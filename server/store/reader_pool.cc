@@ -1,10 +1,13 @@
 #include "server/store/reader_pool.h"
 
+#include "server/store/statement_cache.h"
+
 namespace handover::store {
 
 ReaderPool::ReaderPool(const std::string& path, ReaderOptions options) : options_(options) {
   for (int i = 0; i < options_.threads; ++i) {
-    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY);
+    // Each connection is used by its own thread only: no SQLite mutex needed.
+    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
     db->setBusyTimeout(5000);
     connections_.push_back(std::move(db));
   }
@@ -33,6 +36,7 @@ bool ReaderPool::Submit(Task task) {
 }
 
 void ReaderPool::Run(SQLite::Database& db) {
+  KeepPreparedStatements();  // this thread owns `db` until the pool goes
   for (;;) {
     Task task;
     {

@@ -19,6 +19,7 @@
 #include "server/store/document_rows.h"
 #include "server/store/migrations.h"
 #include "server/store/sqlite_store_tasks.h"
+#include "server/store/statement_cache.h"
 
 namespace handover::store {
 namespace {
@@ -30,18 +31,18 @@ void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext
                    int64_t now) {
   const std::string sealed =
       keys.Seal(SerializeDeterministic(form), FormAssociatedData(case_id, version));
-  SQLite::Statement insert(db,
+  Prepared insert(db,
                            "INSERT INTO case_versions (case_id, version, form, create_time, "
                            "author_organisation, author_actor, key_id) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?)");
-  insert.bind(1, case_id);
-  insert.bind(2, version);
-  insert.bind(3, sealed.data(), static_cast<int>(sealed.size()));
-  insert.bind(4, now);
-  insert.bind(5, context.principal.organisation_id);
-  insert.bind(6, context.actor);
-  insert.bind(7, keys.current_key_id());
-  insert.exec();
+  insert->bind(1, case_id);
+  insert->bind(2, version);
+  insert->bind(3, sealed.data(), static_cast<int>(sealed.size()));
+  insert->bind(4, now);
+  insert->bind(5, context.principal.organisation_id);
+  insert->bind(6, context.actor);
+  insert->bind(7, keys.current_key_id());
+  insert->exec();
 }
 
 // Deletes a case's personal data and leaves the skeleton, in the caller's
@@ -56,17 +57,17 @@ void EraseCaseRows(SQLite::Database& db, const CaseSnapshot& current, int64_t no
                           "DELETE FROM consents WHERE case_id = ?",
                           "DELETE FROM assignments WHERE case_id = ?",
                           "DELETE FROM requests WHERE case_id = ?"}) {
-    SQLite::Statement erase(db, sql);
-    erase.bind(1, case_id);
-    erase.exec();
+    Prepared erase(db, sql);
+    erase->bind(1, case_id);
+    erase->exec();
   }
-  SQLite::Statement mark(db,
+  Prepared mark(db,
                          "UPDATE cases SET erased_time = ?, update_time = ?, "
                          "municipality_code = NULL WHERE case_id = ?");
-  mark.bind(1, now);
-  mark.bind(2, now);
-  mark.bind(3, case_id);
-  mark.exec();
+  mark->bind(1, now);
+  mark->bind(2, now);
+  mark->bind(3, case_id);
+  mark->exec();
   AppendEvent(db,
               {.case_id = case_id,
                .kind = v1::EVENT_KIND_CASE_ERASED,
@@ -79,29 +80,29 @@ void EraseCaseRows(SQLite::Database& db, const CaseSnapshot& current, int64_t no
 // Versions written before key ids were recorded: read the id from the
 // sealed blob's header.
 void LabelKeyIds(SQLite::Database& db) {
-  SQLite::Statement unlabelled(db,
+  Prepared unlabelled(db,
                                "SELECT case_id, version, form FROM case_versions "
                                "WHERE key_id IS NULL");
   std::vector<std::tuple<std::string, int64_t, std::string>> rows;
-  while (unlabelled.executeStep()) {
-    rows.emplace_back(unlabelled.getColumn(0).getString(), unlabelled.getColumn(1).getInt64(),
-                      KeyRing::SealedKeyId(Blob(unlabelled.getColumn(2))));
+  while (unlabelled->executeStep()) {
+    rows.emplace_back(unlabelled->getColumn(0).getString(), unlabelled->getColumn(1).getInt64(),
+                      KeyRing::SealedKeyId(Blob(unlabelled->getColumn(2))));
   }
   for (const auto& [case_id, version, key_id] : rows) {
-    SQLite::Statement label(db,
+    Prepared label(db,
                             "UPDATE case_versions SET key_id = ? WHERE case_id = ? AND version = ?");
-    label.bind(1, key_id);
-    label.bind(2, case_id);
-    label.bind(3, version);
-    label.exec();
+    label->bind(1, key_id);
+    label->bind(2, case_id);
+    label->bind(3, version);
+    label->exec();
   }
 }
 
 void TouchCase(SQLite::Database& db, const std::string& case_id, int64_t now) {
-  SQLite::Statement update(db, "UPDATE cases SET update_time = ? WHERE case_id = ?");
-  update.bind(1, now);
-  update.bind(2, case_id);
-  update.exec();
+  Prepared update(db, "UPDATE cases SET update_time = ? WHERE case_id = ?");
+  update->bind(1, now);
+  update->bind(2, case_id);
+  update->exec();
 }
 
 }  // namespace
@@ -143,9 +144,9 @@ SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreO
 
 void SqliteStore::OnCommit(SQLite::Database& db) {
   if (truncate_wal_.exchange(false)) {
-    SQLite::Statement checkpoint(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    Prepared checkpoint(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     // Busy (a reader holds an old snapshot): try again after the next commit.
-    if (checkpoint.executeStep() && checkpoint.getColumn(0).getInt() != 0) truncate_wal_ = true;
+    if (checkpoint->executeStep() && checkpoint->getColumn(0).getInt() != 0) truncate_wal_ = true;
   }
   // Called under the lock, so once SetCommitListener(nullptr) returns no call
   // is still running into what the listener points at.
@@ -179,28 +180,28 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
         const std::string person_hash = PersonHash(*keys(), form.identity().person_identifier());
         const std::vector<std::string> any_key =
             PersonHashes(*keys(), form.identity().person_identifier());
-        SQLite::Statement existing(
+        Prepared existing(
             db, absl::StrCat("SELECT 1 FROM cases WHERE operator_id = ? AND erased_time IS NULL "
                              "AND person_hash",
                              InMarks(any_key.size())));
-        existing.bind(1, context.principal.organisation_id);
-        BindBlobs(existing, 2, any_key);
-        if (existing.executeStep()) {
+        existing->bind(1, context.principal.organisation_id);
+        BindBlobs(*existing, 2, any_key);
+        if (existing->executeStep()) {
           return absl::AlreadyExistsError(
               "form.identity.person_identifier: this operator already has a case for the person");
         }
         const std::string case_id = NewResourceId();
         const int64_t now = NowMicros();
-        SQLite::Statement insert(db,
+        Prepared insert(db,
                                  "INSERT INTO cases (case_id, operator_id, municipality_code, "
                                  "current_version, person_hash, create_time, update_time) "
                                  "VALUES (?, ?, NULL, 1, ?, ?, ?)");
-        insert.bind(1, case_id);
-        insert.bind(2, context.principal.organisation_id);
-        insert.bind(3, person_hash.data(), static_cast<int>(person_hash.size()));
-        insert.bind(4, now);
-        insert.bind(5, now);
-        insert.exec();
+        insert->bind(1, case_id);
+        insert->bind(2, context.principal.organisation_id);
+        insert->bind(3, person_hash.data(), static_cast<int>(person_hash.size()));
+        insert->bind(4, now);
+        insert->bind(5, now);
+        insert->exec();
         InsertVersion(db, *keys(), context, case_id, 1, form, now);
         AppendEvent(db,
                     {.case_id = case_id,
@@ -252,14 +253,14 @@ void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand comm
         const int64_t now = NowMicros();
         InsertVersion(db, *keys(), context, command.case_id, version, merged, now);
         const std::string person_hash = PersonHash(*keys(), merged.identity().person_identifier());
-        SQLite::Statement update(db,
+        Prepared update(db,
                                  "UPDATE cases SET current_version = ?, person_hash = ?, "
                                  "update_time = ? WHERE case_id = ?");
-        update.bind(1, version);
-        update.bind(2, person_hash.data(), static_cast<int>(person_hash.size()));
-        update.bind(3, now);
-        update.bind(4, command.case_id);
-        update.exec();
+        update->bind(1, version);
+        update->bind(2, person_hash.data(), static_cast<int>(person_hash.size()));
+        update->bind(3, now);
+        update->bind(4, command.case_id);
+        update->exec();
         AppendEvent(db,
                     {.case_id = command.case_id,
                      .kind = v1::EVENT_KIND_FORM_UPDATED,
@@ -291,26 +292,26 @@ void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
               "municipality_code: the case is already assigned to this municipality");
         }
         const int64_t now = NowMicros();
-        SQLite::Statement insert(
+        Prepared insert(
             db,
             "INSERT INTO assignments (case_id, seq, municipality_code, decision_date, "
             "takeover_date, assign_time, author_organisation, author_actor) "
             "VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM assignments WHERE case_id = ?1), "
             "?2, ?3, ?4, ?5, ?6, ?7)");
-        insert.bind(1, command.case_id);
-        insert.bind(2, command.municipality_code);
-        insert.bind(3, DateToInt(command.decision_date));
-        insert.bind(4, DateToInt(TakeoverDate(command.decision_date)));
-        insert.bind(5, now);
-        insert.bind(6, context.principal.organisation_id);
-        insert.bind(7, context.actor);
-        insert.exec();
-        SQLite::Statement update(
+        insert->bind(1, command.case_id);
+        insert->bind(2, command.municipality_code);
+        insert->bind(3, DateToInt(command.decision_date));
+        insert->bind(4, DateToInt(TakeoverDate(command.decision_date)));
+        insert->bind(5, now);
+        insert->bind(6, context.principal.organisation_id);
+        insert->bind(7, context.actor);
+        insert->exec();
+        Prepared update(
             db, "UPDATE cases SET municipality_code = ?, update_time = ? WHERE case_id = ?");
-        update.bind(1, command.municipality_code);
-        update.bind(2, now);
-        update.bind(3, command.case_id);
-        update.exec();
+        update->bind(1, command.municipality_code);
+        update->bind(2, now);
+        update->bind(3, command.case_id);
+        update->exec();
         const int64_t version = current->meta.version();
         const std::string& operator_id = current->facts.operator_id;
         if (current->facts.municipality_code) {
@@ -353,20 +354,20 @@ void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id
         if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
         const std::string consent_id = NewResourceId();
         const int64_t now = NowMicros();
-        SQLite::Statement insert(db,
+        Prepared insert(db,
                                  "INSERT INTO consents (consent_id, case_id, purpose, "
                                  "recipient_municipality_code, given_date, record_time, "
                                  "withdraw_time, author_organisation, author_actor) "
                                  "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)");
-        insert.bind(1, consent_id);
-        insert.bind(2, case_id);
-        insert.bind(3, static_cast<int>(consent.purpose()));
-        insert.bind(4, consent.recipient_municipality_code());
-        insert.bind(5, DateToInt(consent.given_date()));
-        insert.bind(6, now);
-        insert.bind(7, context.principal.organisation_id);
-        insert.bind(8, context.actor);
-        insert.exec();
+        insert->bind(1, consent_id);
+        insert->bind(2, case_id);
+        insert->bind(3, static_cast<int>(consent.purpose()));
+        insert->bind(4, consent.recipient_municipality_code());
+        insert->bind(5, DateToInt(consent.given_date()));
+        insert->bind(6, now);
+        insert->bind(7, context.principal.organisation_id);
+        insert->bind(8, context.actor);
+        insert->exec();
         TouchCase(db, case_id, now);
         AppendEvent(db,
                     {.case_id = case_id,
@@ -402,11 +403,11 @@ void SqliteStore::WithdrawConsent(const WriteContext& context, std::string case_
           return absl::FailedPreconditionError("name: the consent is already withdrawn");
         }
         const int64_t now = NowMicros();
-        SQLite::Statement update(db,
+        Prepared update(db,
                                  "UPDATE consents SET withdraw_time = ? WHERE consent_id = ?");
-        update.bind(1, now);
-        update.bind(2, consent_id);
-        update.exec();
+        update->bind(1, now);
+        update->bind(2, consent_id);
+        update->exec();
         TouchCase(db, case_id, now);
         EventRow event{.case_id = case_id,
                        .kind = v1::EVENT_KIND_CONSENT_WITHDRAWN,
@@ -452,15 +453,15 @@ void SqliteStore::ListCases(CaseQuery query, Done<CasePage> done) {
           sql += absl::StrCat(" AND person_hash", InMarks(person_hashes.size()));
         }
         sql += " ORDER BY case_id LIMIT ?";
-        SQLite::Statement select(db, sql);
+        Prepared select(db, sql);
         int at = 1;
-        select.bind(at++, query.after_case_id);
-        if (query.scope != CaseQuery::Scope::kAll) select.bind(at++, query.organisation_id);
-        BindBlobs(select, at, person_hashes);
+        select->bind(at++, query.after_case_id);
+        if (query.scope != CaseQuery::Scope::kAll) select->bind(at++, query.organisation_id);
+        BindBlobs(*select, at, person_hashes);
         at += static_cast<int>(person_hashes.size());
-        select.bind(at, query.page_size + 1);
+        select->bind(at, query.page_size + 1);
         std::vector<std::string> ids;
-        while (select.executeStep()) ids.push_back(select.getColumn(0).getString());
+        while (select->executeStep()) ids.push_back(select->getColumn(0).getString());
 
         const bool more = ids.size() > static_cast<size_t>(query.page_size);
         if (more) ids.pop_back();
@@ -483,21 +484,21 @@ void SqliteStore::ListVersions(std::string case_id, int64_t before_version, int 
         auto current = LoadCase(db, case_id);
         if (!current.ok()) return current.status();
         if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
-        SQLite::Statement select(db,
+        Prepared select(db,
                                  "SELECT version, create_time, author_organisation, author_actor "
                                  "FROM case_versions WHERE case_id = ? AND version < ? "
                                  "ORDER BY version DESC LIMIT ?");
-        select.bind(1, case_id);
-        select.bind(2, before_version > 0 ? before_version : INT64_MAX);
-        select.bind(3, page_size + 1);
+        select->bind(1, case_id);
+        select->bind(2, before_version > 0 ? before_version : INT64_MAX);
+        select->bind(3, page_size + 1);
         VersionPage page;
-        while (select.executeStep()) {
+        while (select->executeStep()) {
           v1::CaseVersion version;
-          version.set_version(select.getColumn(0).getInt64());
+          version.set_version(select->getColumn(0).getInt64());
           version.set_name(VersionName(case_id, version.version()));
-          *version.mutable_create_time() = ToTimestamp(select.getColumn(1).getInt64());
-          version.set_author_organisation(select.getColumn(2).getString());
-          version.set_author_actor(select.getColumn(3).getString());
+          *version.mutable_create_time() = ToTimestamp(select->getColumn(1).getInt64());
+          version.set_author_organisation(select->getColumn(2).getString());
+          version.set_author_actor(select->getColumn(3).getString());
           page.versions.push_back(std::move(version));
         }
         if (page.versions.size() > static_cast<size_t>(page_size)) {
@@ -528,18 +529,18 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
           case CaseQuery::Scope::kAll: sql += " AND municipality_only = 0"; break;
         }
         sql += " ORDER BY revision LIMIT ?";
-        SQLite::Statement select(db, sql);
+        Prepared select(db, sql);
         int at = 1;
-        select.bind(at++, query.after_revision);
-        if (query.scope != CaseQuery::Scope::kAll) select.bind(at++, query.organisation_id);
-        select.bind(at, query.page_size);
+        select->bind(at++, query.after_revision);
+        if (query.scope != CaseQuery::Scope::kAll) select->bind(at++, query.organisation_id);
+        select->bind(at, query.page_size);
 
         FeedPage page;
         std::map<std::string, std::optional<CaseSnapshot>> cases;  // read once per page
-        while (select.executeStep()) {
-          FeedEvent item{.event = EventFromRow(select)};
+        while (select->executeStep()) {
+          FeedEvent item{.event = EventFromRow(*select)};
           const v1::ChangeEvent& event = item.event;
-          const std::string case_id = select.getColumn(1).getString();
+          const std::string case_id = select->getColumn(1).getString();
           if (query.include_cases && event.kind() != v1::EVENT_KIND_ACCESS_REVOKED) {
             auto [it, fresh] = cases.try_emplace(case_id);
             if (fresh) {
@@ -565,20 +566,20 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
 void SqliteStore::CompactFeed(int64_t before_micros, Done<int64_t> done) {
   Write<int64_t>(
       [before_micros](SQLite::Database& db) -> absl::StatusOr<int64_t> {
-        SQLite::Statement last(db, "SELECT MAX(revision) FROM events WHERE commit_time < ?");
-        last.bind(1, before_micros);
-        last.executeStep();
+        Prepared last(db, "SELECT MAX(revision) FROM events WHERE commit_time < ?");
+        last->bind(1, before_micros);
+        last->executeStep();
         const int64_t compacted = CompactedThrough(db);
-        if (last.getColumn(0).isNull() || last.getColumn(0).getInt64() <= compacted) {
+        if (last->getColumn(0).isNull() || last->getColumn(0).getInt64() <= compacted) {
           return compacted;
         }
-        const int64_t through = last.getColumn(0).getInt64();
-        SQLite::Statement drop(db, "DELETE FROM events WHERE revision <= ?");
-        drop.bind(1, through);
-        drop.exec();
-        SQLite::Statement mark(db, "UPDATE feed_state SET compacted_through = ?");
-        mark.bind(1, through);
-        mark.exec();
+        const int64_t through = last->getColumn(0).getInt64();
+        Prepared drop(db, "DELETE FROM events WHERE revision <= ?");
+        drop->bind(1, through);
+        drop->exec();
+        Prepared mark(db, "UPDATE feed_state SET compacted_through = ?");
+        mark->bind(1, through);
+        mark->exec();
         return through;
       },
       std::move(done));
@@ -622,14 +623,14 @@ void SqliteStore::EraseCase(const WriteContext& context, std::string case_id,
 void SqliteStore::EraseExpired(v1::Date takeover_before, std::string actor, Done<int> done) {
   Write<int>(
       [this, takeover_before, actor](SQLite::Database& db) -> absl::StatusOr<int> {
-        SQLite::Statement expired(
+        Prepared expired(
             db,
             "SELECT c.case_id FROM cases c JOIN assignments a ON a.case_id = c.case_id "
             "AND a.seq = (SELECT MAX(seq) FROM assignments WHERE case_id = c.case_id) "
             "WHERE c.erased_time IS NULL AND a.takeover_date < ?");
-        expired.bind(1, DateToInt(takeover_before));
+        expired->bind(1, DateToInt(takeover_before));
         std::vector<std::string> ids;
-        while (expired.executeStep()) ids.push_back(expired.getColumn(0).getString());
+        while (expired->executeStep()) ids.push_back(expired->getColumn(0).getString());
         const int64_t now = NowMicros();
         for (const std::string& id : ids) {
           auto current = LoadCase(db, id);
@@ -694,13 +695,13 @@ void SqliteStore::SubjectAccess(std::string person_identifier,
       [this, person_identifier = std::move(person_identifier)](
           SQLite::Database& db) -> absl::StatusOr<v1::SubjectAccessReportResponse> {
         const std::vector<std::string> any_key = PersonHashes(*keys(), person_identifier);
-        SQLite::Statement cases(db, absl::StrCat("SELECT case_id FROM cases WHERE person_hash",
+        Prepared cases(db, absl::StrCat("SELECT case_id FROM cases WHERE person_hash",
                                                  InMarks(any_key.size()), " ORDER BY case_id"));
-        BindBlobs(cases, 1, any_key);
+        BindBlobs(*cases, 1, any_key);
         v1::SubjectAccessReportResponse report;
         std::vector<std::string> ids;
-        while (cases.executeStep()) {
-          ids.push_back(cases.getColumn(0).getString());
+        while (cases->executeStep()) {
+          ids.push_back(cases->getColumn(0).getString());
           report.add_case_names(CaseName(ids.back()));
         }
         for (auto& record : RecordsForCases(db, ids)) *report.add_records() = std::move(record);
@@ -717,15 +718,15 @@ std::shared_ptr<const KeyRing> SqliteStore::keys() const {
 void SqliteStore::KeyUsage(Done<std::map<std::string, int64_t>> done) {
   Read<std::map<std::string, int64_t>>(
       [](SQLite::Database& db) -> absl::StatusOr<std::map<std::string, int64_t>> {
-        SQLite::Statement select(
+        Prepared select(
             db,
             "SELECT key_id, SUM(n) FROM ("
             "SELECT COALESCE(key_id, '') AS key_id, COUNT(*) AS n FROM case_versions GROUP BY 1 "
             "UNION ALL SELECT key_id, COUNT(*) FROM document_versions GROUP BY 1 "
             "UNION ALL SELECT key_id, COUNT(*) FROM document_chunks GROUP BY 1) GROUP BY key_id");
         std::map<std::string, int64_t> usage;
-        while (select.executeStep()) {
-          usage[select.getColumn(0).getString()] = select.getColumn(1).getInt64();
+        while (select->executeStep()) {
+          usage[select->getColumn(0).getString()] = select->getColumn(1).getInt64();
         }
         return usage;
       },
@@ -737,12 +738,12 @@ void SqliteStore::ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> do
   // that is about to go, and no key still in use can be dropped.
   Write<bool>(
       [this, ring = std::move(ring)](SQLite::Database& db) -> absl::StatusOr<bool> {
-        SQLite::Statement used(db,
+        Prepared used(db,
                                "SELECT COALESCE(key_id, '') FROM case_versions UNION "
                                "SELECT key_id FROM document_versions UNION "
                                "SELECT key_id FROM document_chunks");
-        while (used.executeStep()) {
-          const std::string id = used.getColumn(0).getString();
+        while (used->executeStep()) {
+          const std::string id = used->getColumn(0).getString();
           if (id.empty() || !ring->HasKey(id)) {
             return absl::FailedPreconditionError(absl::StrCat(
                 "key file: a key still in use is missing (", id.empty() ? "unlabelled" : id,
@@ -760,12 +761,12 @@ void SqliteStore::Reencrypt(int limit, Done<int> done) {
   Write<int>(
       [this, limit](SQLite::Database& db) -> absl::StatusOr<int> {
         const std::shared_ptr<const KeyRing> ring = keys();
-        SQLite::Statement stale(db,
+        Prepared stale(db,
                                 "SELECT v.case_id, v.version, v.form, c.current_version "
                                 "FROM case_versions v JOIN cases c ON c.case_id = v.case_id "
                                 "WHERE v.key_id IS NULL OR v.key_id != ? LIMIT ?");
-        stale.bind(1, ring->current_key_id());
-        stale.bind(2, limit);
+        stale->bind(1, ring->current_key_id());
+        stale->bind(2, limit);
         struct Stale {
           std::string case_id;
           int64_t version;
@@ -773,32 +774,32 @@ void SqliteStore::Reencrypt(int limit, Done<int> done) {
           bool current;
         };
         std::vector<Stale> rows;  // read all first: no updates while stepping
-        while (stale.executeStep()) {
-          rows.push_back({stale.getColumn(0).getString(), stale.getColumn(1).getInt64(),
-                          Blob(stale.getColumn(2)),
-                          stale.getColumn(1).getInt64() == stale.getColumn(3).getInt64()});
+        while (stale->executeStep()) {
+          rows.push_back({stale->getColumn(0).getString(), stale->getColumn(1).getInt64(),
+                          Blob(stale->getColumn(2)),
+                          stale->getColumn(1).getInt64() == stale->getColumn(3).getInt64()});
         }
         for (const Stale& row : rows) {
           const std::string aad = FormAssociatedData(row.case_id, row.version);
           auto plain = ring->Open(row.form, aad);
           if (!plain.ok()) return plain.status();
           const std::string sealed = ring->Seal(*plain, aad);
-          SQLite::Statement update(
+          Prepared update(
               db, "UPDATE case_versions SET form = ?, key_id = ? WHERE case_id = ? AND version = ?");
-          update.bind(1, sealed.data(), static_cast<int>(sealed.size()));
-          update.bind(2, ring->current_key_id());
-          update.bind(3, row.case_id);
-          update.bind(4, row.version);
-          update.exec();
+          update->bind(1, sealed.data(), static_cast<int>(sealed.size()));
+          update->bind(2, ring->current_key_id());
+          update->bind(3, row.case_id);
+          update->bind(4, row.version);
+          update->exec();
           if (row.current) {
             // The current version: move the lookup hash to the new key too.
             v1::HandoverForm form;
             form.ParseFromString(*plain);
             const std::string hash = PersonHash(*ring, form.identity().person_identifier());
-            SQLite::Statement rehash(db, "UPDATE cases SET person_hash = ? WHERE case_id = ?");
-            rehash.bind(1, hash.data(), static_cast<int>(hash.size()));
-            rehash.bind(2, row.case_id);
-            rehash.exec();
+            Prepared rehash(db, "UPDATE cases SET person_hash = ? WHERE case_id = ?");
+            rehash->bind(1, hash.data(), static_cast<int>(hash.size()));
+            rehash->bind(2, row.case_id);
+            rehash->exec();
           }
         }
         const int forms = static_cast<int>(rows.size());
