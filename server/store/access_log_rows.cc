@@ -35,8 +35,8 @@ v1::AccessLogEntry AppendAccessRecord(SQLite::Database& db, v1::AccessRecord rec
   const std::string bytes = SerializeDeterministic(record);
 
   Prepared insert(db,
-                           "INSERT INTO access_log (sequence, time, organisation, actor, record, "
-                           "hash) VALUES (?, ?, ?, ?, ?, ?)");
+                  "INSERT INTO access_log (sequence, time, organisation, actor, record, "
+                  "hash) VALUES (?, ?, ?, ?, ?, ?)");
   insert->bind(1, sequence);
   insert->bind(2, ToMicros(record.time()));
   insert->bind(3, record.organisation());
@@ -46,8 +46,8 @@ v1::AccessLogEntry AppendAccessRecord(SQLite::Database& db, v1::AccessRecord rec
   insert->exec();
   for (const std::string& name : record.case_names()) {
     Prepared index(db,
-                            "INSERT OR IGNORE INTO access_log_cases (case_id, sequence) "
-                            "VALUES (?, ?)");
+                   "INSERT OR IGNORE INTO access_log_cases (case_id, sequence) "
+                   "VALUES (?, ?)");
     index->bind(1, name.substr(name.find('/') + 1));
     index->bind(2, sequence);
     index->exec();
@@ -109,9 +109,9 @@ std::vector<v1::AccessLogEntry> QueryAccessRecords(SQLite::Database& db,
 std::vector<v1::ExportAccessLogResponse> ExportAccessRecords(SQLite::Database& db,
                                                              int64_t after_sequence, int limit) {
   Prepared select(db,
-                           "SELECT l.record, l.hash, c.head_hash, c.time, c.signature "
-                           "FROM access_log l LEFT JOIN checkpoints c ON c.sequence = l.sequence "
-                           "WHERE l.sequence > ? ORDER BY l.sequence LIMIT ?");
+                  "SELECT l.record, l.hash, c.head_hash, c.time, c.signature "
+                  "FROM access_log l LEFT JOIN checkpoints c ON c.sequence = l.sequence "
+                  "WHERE l.sequence > ? ORDER BY l.sequence LIMIT ?");
   select->bind(1, after_sequence);
   select->bind(2, limit);
   std::vector<v1::ExportAccessLogResponse> items;

@@ -104,8 +104,8 @@ constexpr char kConsentColumns[] =
 
 absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& case_id) {
   Prepared row(db,
-                        "SELECT operator_id, current_version, create_time, update_time "
-                        "FROM cases WHERE case_id = ? AND erased_time IS NULL");
+               "SELECT operator_id, current_version, create_time, update_time "
+               "FROM cases WHERE case_id = ? AND erased_time IS NULL");
   row->bind(1, case_id);
   if (!row->executeStep()) return CaseNotFound(CaseName(case_id));
 
@@ -120,9 +120,9 @@ absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& c
   snapshot.facts.operator_id = meta.operator_id();
 
   Prepared assignments(db,
-                                "SELECT municipality_code, decision_date, takeover_date, "
-                                "assign_time FROM assignments WHERE case_id = ? "
-                                "ORDER BY seq DESC LIMIT 2");
+                       "SELECT municipality_code, decision_date, takeover_date, "
+                       "assign_time FROM assignments WHERE case_id = ? "
+                       "ORDER BY seq DESC LIMIT 2");
   assignments->bind(1, case_id);
   if (assignments->executeStep()) {
     meta.set_state(v1::CASE_STATE_ASSIGNED);
@@ -159,8 +159,8 @@ absl::StatusOr<CaseSnapshot> ReadSnapshot(SQLite::Database& db, const KeyRing& k
   if (version == 0) version = snapshot->meta.version();
 
   Prepared row(db,
-                        "SELECT form, create_time, author_organisation, author_actor "
-                        "FROM case_versions WHERE case_id = ? AND version = ?");
+               "SELECT form, create_time, author_organisation, author_actor "
+               "FROM case_versions WHERE case_id = ? AND version = ?");
   row->bind(1, case_id);
   row->bind(2, version);
   if (!row->executeStep()) {
@@ -200,9 +200,9 @@ absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string&
 
 void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now) {
   Prepared insert(db,
-                           "INSERT INTO events (case_id, kind, version, commit_time, operator_id, "
-                           "municipality_code, municipality_only, withdrawn_fields, document_id, "
-                           "document_version, document_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  "INSERT INTO events (case_id, kind, version, commit_time, operator_id, "
+                  "municipality_code, municipality_only, withdrawn_fields, document_id, "
+                  "document_version, document_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert->bind(1, event.case_id);
   insert->bind(2, static_cast<int>(event.kind));
   insert->bind(3, event.version);
@@ -276,8 +276,8 @@ absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(
     SQLite::Database& db, const WriteContext& context,
     const std::vector<std::string>& fingerprints) {
   Prepared row(db,
-                        "SELECT fingerprint, case_id, version, consent_id, document_id FROM requests "
-                        "WHERE organisation = ? AND request_id = ?");
+               "SELECT fingerprint, case_id, version, consent_id, document_id FROM requests "
+               "WHERE organisation = ? AND request_id = ?");
   row->bind(1, context.principal.organisation_id);
   row->bind(2, context.request_id);
   if (!row->executeStep()) return std::nullopt;
@@ -294,8 +294,8 @@ void RecordRequest(SQLite::Database& db, const WriteContext& context,
                    const std::vector<std::string>& fingerprints, const PriorRequest& result) {
   const std::string& fingerprint = fingerprints.front();
   Prepared insert(db,
-                           "INSERT INTO requests (organisation, request_id, fingerprint, case_id, "
-                           "version, consent_id, document_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                  "INSERT INTO requests (organisation, request_id, fingerprint, case_id, "
+                  "version, consent_id, document_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
   insert->bind(1, context.principal.organisation_id);
   insert->bind(2, context.request_id);
   insert->bind(3, fingerprint.data(), static_cast<int>(fingerprint.size()));

@@ -90,8 +90,8 @@ absl::StatusOr<std::vector<DocumentRecord>> LoadDocuments(SQLite::Database& db,
 std::optional<v1::DocumentType> BlobDocumentType(SQLite::Database& db, const std::string& case_id,
                                                  const std::string& blob_id) {
   Prepared row(db,
-                        "SELECT d.type FROM document_versions v JOIN documents d "
-                        "USING (case_id, document_id) WHERE v.blob_id = ? AND v.case_id = ?");
+               "SELECT d.type FROM document_versions v JOIN documents d "
+               "USING (case_id, document_id) WHERE v.blob_id = ? AND v.case_id = ?");
   row->bind(1, blob_id);
   row->bind(2, case_id);
   if (!row->executeStep()) return std::nullopt;
@@ -114,16 +114,16 @@ absl::StatusOr<int64_t> InsertDocumentVersion(SQLite::Database& db, const KeyRin
   int64_t version = 1;
   if (command.document_id.empty()) {
     Prepared insert(db,
-                             "INSERT INTO documents (case_id, document_id, type, current_version) "
-                             "VALUES (?, ?, ?, 1)");
+                    "INSERT INTO documents (case_id, document_id, type, current_version) "
+                    "VALUES (?, ?, ?, 1)");
     insert->bind(1, command.case_id);
     insert->bind(2, document_id);
     insert->bind(3, static_cast<int>(command.type));
     insert->exec();
   } else {
     Prepared current(db,
-                              "SELECT type, current_version FROM documents "
-                              "WHERE case_id = ? AND document_id = ?");
+                     "SELECT type, current_version FROM documents "
+                     "WHERE case_id = ? AND document_id = ?");
     current->bind(1, command.case_id);
     current->bind(2, document_id);
     if (!current->executeStep()) {
@@ -138,8 +138,8 @@ absl::StatusOr<int64_t> InsertDocumentVersion(SQLite::Database& db, const KeyRin
     }
     version = current->getColumn(1).getInt64() + 1;
     Prepared bump(db,
-                           "UPDATE documents SET current_version = ? "
-                           "WHERE case_id = ? AND document_id = ?");
+                  "UPDATE documents SET current_version = ? "
+                  "WHERE case_id = ? AND document_id = ?");
     bump->bind(1, version);
     bump->bind(2, command.case_id);
     bump->bind(3, document_id);
@@ -150,10 +150,10 @@ absl::StatusOr<int64_t> InsertDocumentVersion(SQLite::Database& db, const KeyRin
   const std::string title =
       keys.Seal(command.title, TitleAssociatedData(command.case_id, document_id, version));
   Prepared insert(db,
-                           "INSERT INTO document_versions (case_id, document_id, version, "
-                           "blob_id, title, media_type, size_bytes, sha256, chunk_bytes, "
-                           "create_time, author_organisation, author_actor, key_id) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  "INSERT INTO document_versions (case_id, document_id, version, "
+                  "blob_id, title, media_type, size_bytes, sha256, chunk_bytes, "
+                  "create_time, author_organisation, author_actor, key_id) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert->bind(1, command.case_id);
   insert->bind(2, document_id);
   insert->bind(3, version);
@@ -171,8 +171,8 @@ absl::StatusOr<int64_t> InsertDocumentVersion(SQLite::Database& db, const KeyRin
 
   if (absl::Status s = staged.Rewind(); !s.ok()) return s;
   Prepared chunk(db,
-                          "INSERT INTO document_chunks (blob_id, seq, key_id, data) "
-                          "VALUES (?, ?, ?, ?)");
+                 "INSERT INTO document_chunks (blob_id, seq, key_id, data) "
+                 "VALUES (?, ?, ?, ?)");
   for (int64_t seq = 0;; ++seq) {
     auto sealed = staged.NextSealedChunk();
     if (!sealed.ok()) return sealed.status();
@@ -192,8 +192,8 @@ absl::StatusOr<int> ReencryptDocuments(SQLite::Database& db, const KeyRing& keys
   int count = 0;
   {
     Prepared stale(db,
-                            "SELECT case_id, document_id, version, title FROM document_versions "
-                            "WHERE key_id != ? LIMIT ?");
+                   "SELECT case_id, document_id, version, title FROM document_versions "
+                   "WHERE key_id != ? LIMIT ?");
     stale->bind(1, current);
     stale->bind(2, limit);
     std::vector<std::tuple<std::string, std::string, int64_t, std::string>> rows;
@@ -207,8 +207,8 @@ absl::StatusOr<int> ReencryptDocuments(SQLite::Database& db, const KeyRing& keys
       if (!plain.ok()) return plain.status();
       const std::string sealed = keys.Seal(*plain, aad);
       Prepared update(db,
-                               "UPDATE document_versions SET title = ?, key_id = ? "
-                               "WHERE case_id = ? AND document_id = ? AND version = ?");
+                      "UPDATE document_versions SET title = ?, key_id = ? "
+                      "WHERE case_id = ? AND document_id = ? AND version = ?");
       update->bind(1, sealed.data(), static_cast<int>(sealed.size()));
       update->bind(2, current);
       update->bind(3, case_id);
@@ -219,8 +219,8 @@ absl::StatusOr<int> ReencryptDocuments(SQLite::Database& db, const KeyRing& keys
     count += static_cast<int>(rows.size());
   }
   Prepared stale(db,
-                          "SELECT blob_id, seq, data FROM document_chunks "
-                          "WHERE key_id != ? LIMIT ?");
+                 "SELECT blob_id, seq, data FROM document_chunks "
+                 "WHERE key_id != ? LIMIT ?");
   stale->bind(1, current);
   // Chunks are large: a few at a time keeps the writer's memory small.
   stale->bind(2, std::min(limit - count, kChunksPerReencryption));
@@ -235,8 +235,8 @@ absl::StatusOr<int> ReencryptDocuments(SQLite::Database& db, const KeyRing& keys
     if (!plain.ok()) return plain.status();
     const std::string sealed = keys.Seal(*plain, aad);
     Prepared update(db,
-                             "UPDATE document_chunks SET data = ?, key_id = ? "
-                             "WHERE blob_id = ? AND seq = ?");
+                    "UPDATE document_chunks SET data = ?, key_id = ? "
+                    "WHERE blob_id = ? AND seq = ?");
     update->bind(1, sealed.data(), static_cast<int>(sealed.size()));
     update->bind(2, current);
     update->bind(3, blob_id);

@@ -32,9 +32,9 @@ void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext
   const std::string sealed =
       keys.Seal(SerializeDeterministic(form), FormAssociatedData(case_id, version));
   Prepared insert(db,
-                           "INSERT INTO case_versions (case_id, version, form, create_time, "
-                           "author_organisation, author_actor, key_id) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?)");
+                  "INSERT INTO case_versions (case_id, version, form, create_time, "
+                  "author_organisation, author_actor, key_id) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
   insert->bind(1, case_id);
   insert->bind(2, version);
   insert->bind(3, sealed.data(), static_cast<int>(sealed.size()));
@@ -62,8 +62,8 @@ void EraseCaseRows(SQLite::Database& db, const CaseSnapshot& current, int64_t no
     erase->exec();
   }
   Prepared mark(db,
-                         "UPDATE cases SET erased_time = ?, update_time = ?, "
-                         "municipality_code = NULL WHERE case_id = ?");
+                "UPDATE cases SET erased_time = ?, update_time = ?, "
+                "municipality_code = NULL WHERE case_id = ?");
   mark->bind(1, now);
   mark->bind(2, now);
   mark->bind(3, case_id);
@@ -81,8 +81,8 @@ void EraseCaseRows(SQLite::Database& db, const CaseSnapshot& current, int64_t no
 // sealed blob's header.
 void LabelKeyIds(SQLite::Database& db) {
   Prepared unlabelled(db,
-                               "SELECT case_id, version, form FROM case_versions "
-                               "WHERE key_id IS NULL");
+                      "SELECT case_id, version, form FROM case_versions "
+                      "WHERE key_id IS NULL");
   std::vector<std::tuple<std::string, int64_t, std::string>> rows;
   while (unlabelled->executeStep()) {
     rows.emplace_back(unlabelled->getColumn(0).getString(), unlabelled->getColumn(1).getInt64(),
@@ -90,7 +90,7 @@ void LabelKeyIds(SQLite::Database& db) {
   }
   for (const auto& [case_id, version, key_id] : rows) {
     Prepared label(db,
-                            "UPDATE case_versions SET key_id = ? WHERE case_id = ? AND version = ?");
+                   "UPDATE case_versions SET key_id = ? WHERE case_id = ? AND version = ?");
     label->bind(1, key_id);
     label->bind(2, case_id);
     label->bind(3, version);
@@ -193,9 +193,9 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
         const std::string case_id = NewResourceId();
         const int64_t now = NowMicros();
         Prepared insert(db,
-                                 "INSERT INTO cases (case_id, operator_id, municipality_code, "
-                                 "current_version, person_hash, create_time, update_time) "
-                                 "VALUES (?, ?, NULL, 1, ?, ?, ?)");
+                        "INSERT INTO cases (case_id, operator_id, municipality_code, "
+                        "current_version, person_hash, create_time, update_time) "
+                        "VALUES (?, ?, NULL, 1, ?, ?, ?)");
         insert->bind(1, case_id);
         insert->bind(2, context.principal.organisation_id);
         insert->bind(3, person_hash.data(), static_cast<int>(person_hash.size()));
@@ -254,8 +254,8 @@ void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand comm
         InsertVersion(db, *keys(), context, command.case_id, version, merged, now);
         const std::string person_hash = PersonHash(*keys(), merged.identity().person_identifier());
         Prepared update(db,
-                                 "UPDATE cases SET current_version = ?, person_hash = ?, "
-                                 "update_time = ? WHERE case_id = ?");
+                        "UPDATE cases SET current_version = ?, person_hash = ?, "
+                        "update_time = ? WHERE case_id = ?");
         update->bind(1, version);
         update->bind(2, person_hash.data(), static_cast<int>(person_hash.size()));
         update->bind(3, now);
@@ -355,10 +355,10 @@ void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id
         const std::string consent_id = NewResourceId();
         const int64_t now = NowMicros();
         Prepared insert(db,
-                                 "INSERT INTO consents (consent_id, case_id, purpose, "
-                                 "recipient_municipality_code, given_date, record_time, "
-                                 "withdraw_time, author_organisation, author_actor) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)");
+                        "INSERT INTO consents (consent_id, case_id, purpose, "
+                        "recipient_municipality_code, given_date, record_time, "
+                        "withdraw_time, author_organisation, author_actor) "
+                        "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)");
         insert->bind(1, consent_id);
         insert->bind(2, case_id);
         insert->bind(3, static_cast<int>(consent.purpose()));
@@ -404,7 +404,7 @@ void SqliteStore::WithdrawConsent(const WriteContext& context, std::string case_
         }
         const int64_t now = NowMicros();
         Prepared update(db,
-                                 "UPDATE consents SET withdraw_time = ? WHERE consent_id = ?");
+                        "UPDATE consents SET withdraw_time = ? WHERE consent_id = ?");
         update->bind(1, now);
         update->bind(2, consent_id);
         update->exec();
@@ -485,9 +485,9 @@ void SqliteStore::ListVersions(std::string case_id, int64_t before_version, int 
         if (!current.ok()) return current.status();
         if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
         Prepared select(db,
-                                 "SELECT version, create_time, author_organisation, author_actor "
-                                 "FROM case_versions WHERE case_id = ? AND version < ? "
-                                 "ORDER BY version DESC LIMIT ?");
+                        "SELECT version, create_time, author_organisation, author_actor "
+                        "FROM case_versions WHERE case_id = ? AND version < ? "
+                        "ORDER BY version DESC LIMIT ?");
         select->bind(1, case_id);
         select->bind(2, before_version > 0 ? before_version : INT64_MAX);
         select->bind(3, page_size + 1);
@@ -739,9 +739,9 @@ void SqliteStore::ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> do
   Write<bool>(
       [this, ring = std::move(ring)](SQLite::Database& db) -> absl::StatusOr<bool> {
         Prepared used(db,
-                               "SELECT COALESCE(key_id, '') FROM case_versions UNION "
-                               "SELECT key_id FROM document_versions UNION "
-                               "SELECT key_id FROM document_chunks");
+                      "SELECT COALESCE(key_id, '') FROM case_versions UNION "
+                      "SELECT key_id FROM document_versions UNION "
+                      "SELECT key_id FROM document_chunks");
         while (used->executeStep()) {
           const std::string id = used->getColumn(0).getString();
           if (id.empty() || !ring->HasKey(id)) {
@@ -762,9 +762,9 @@ void SqliteStore::Reencrypt(int limit, Done<int> done) {
       [this, limit](SQLite::Database& db) -> absl::StatusOr<int> {
         const std::shared_ptr<const KeyRing> ring = keys();
         Prepared stale(db,
-                                "SELECT v.case_id, v.version, v.form, c.current_version "
-                                "FROM case_versions v JOIN cases c ON c.case_id = v.case_id "
-                                "WHERE v.key_id IS NULL OR v.key_id != ? LIMIT ?");
+                       "SELECT v.case_id, v.version, v.form, c.current_version "
+                       "FROM case_versions v JOIN cases c ON c.case_id = v.case_id "
+                       "WHERE v.key_id IS NULL OR v.key_id != ? LIMIT ?");
         stale->bind(1, ring->current_key_id());
         stale->bind(2, limit);
         struct Stale {
