@@ -28,7 +28,6 @@ struct FormLimits {
 absl::Status ValidateForm(const v1::HandoverForm& form, const FormLimits& limits,
                           absl::string_view path = "form");
 
-// A request id: 1 to 128 characters of [A-Za-z0-9._:-]. `field` names it.
 // The household rules for a document of `type` on a case with `form`: a
 // social report only for an unaccompanied minor, a school, club or
 // kindergarten statement only for a family with children. INVALID_ARGUMENT
@@ -36,6 +35,7 @@ absl::Status ValidateForm(const v1::HandoverForm& form, const FormLimits& limits
 absl::Status CheckDocumentType(v1::DocumentType type, const v1::HandoverForm& form,
                                absl::string_view field);
 
+// A request id: 1 to 128 characters of [A-Za-z0-9._:-]. `field` names it.
 absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field);
 
 // A person identifier (udlændingenummer): 6 to 12 digits, optionally with one

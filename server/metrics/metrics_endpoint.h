@@ -1,5 +1,5 @@
 // The optional plain-HTTP endpoint that serves GET /metrics in the Prometheus
-// text format. It serves numbers only (see server_metrics.h), so it carries no
+// text format. It serves numbers only (rpc_metrics.h, server_gauges.h), so it carries no
 // personal data; bind it to an address only the monitoring system reaches.
 #pragma once
 
