@@ -40,7 +40,4 @@ class RpcMetrics {
   std::map<std::string, Method> methods_;  // guarded by mu_
 };
 
-// The canonical upper-case name of a status code, as Prometheus labels use it.
-const char* StatusCodeName(grpc::StatusCode code);
-
 }  // namespace handover::metrics

@@ -93,17 +93,25 @@ std::optional<v1::ConsentPurpose> ConsentPurposeFor(v1::DocumentType type) {
   }
 }
 
+namespace {
+
+// MayReceiveDocument without the message, for the per-view hot path.
+bool ReceivesDocument(const Principal& caller, const CaseFacts& facts, v1::DocumentType type) {
+  if (caller.role != Role::kMunicipality) return true;
+  const std::optional<v1::ConsentPurpose> purpose = ConsentPurposeFor(type);
+  return !purpose || HasActiveConsent(facts, *purpose, caller.organisation_id);
+}
+
+}  // namespace
+
 absl::Status MayReceiveDocument(const Principal& caller, const CaseFacts& facts,
                                 v1::DocumentType type) {
-  if (caller.role != Role::kMunicipality) return absl::OkStatus();
-  const std::optional<v1::ConsentPurpose> purpose = ConsentPurposeFor(type);
-  if (!purpose || HasActiveConsent(facts, *purpose, caller.organisation_id)) {
-    return absl::OkStatus();
-  }
+  if (ReceivesDocument(caller, facts, type)) return absl::OkStatus();
+  const v1::ConsentPurpose purpose = *ConsentPurposeFor(type);
   return absl::FailedPreconditionError(
       absl::StrCat("a document of type ", v1::DocumentType_Name(type),
                    " leaves only under an active consent for ",
-                   v1::ConsentPurpose_Name(*purpose)));
+                   v1::ConsentPurpose_Name(purpose)));
 }
 
 std::vector<std::string> FieldsCoveredBy(v1::ConsentPurpose purpose) {
@@ -158,7 +166,7 @@ void ProjectForm(const Principal& caller, const CaseFacts& facts, v1::HandoverFo
       }
       for (v1::DocumentType type :
            {v1::DOCUMENT_TYPE_MEDICAL_RECORD, v1::DOCUMENT_TYPE_SOCIAL_DOCUMENTS}) {
-        if (!MayReceiveDocument(caller, facts, type).ok()) withhold_documents(type);
+        if (!ReceivesDocument(caller, facts, type)) withhold_documents(type);
       }
       return;
     }

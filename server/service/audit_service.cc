@@ -100,16 +100,6 @@ class LogExporter final : public grpc::ServerWriteReactor<v1::ExportAccessLogRes
   int64_t after_ = 0;
 };
 
-class RefusedExport final : public grpc::ServerWriteReactor<v1::ExportAccessLogResponse> {
- public:
-  RefusedExport(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status) {
-    record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
-    store->RecordAccess(std::move(record), [this, status](absl::StatusOr<int64_t>) {
-      Finish(ToGrpcStatus(status));
-    });
-  }
-  void OnDone() override { delete this; }
-};
 
 }  // namespace
 
@@ -167,7 +157,7 @@ grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAcces
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "ExportAccessLog");
   audit.add_sections("access-log");
   if (absl::Status s = CheckAuditor(caller); !s.ok()) {
-    return new RefusedExport(store_, std::move(audit), s);
+    return new RefusedStream<v1::ExportAccessLogResponse>(store_, std::move(audit), s);
   }
   audit.set_outcome("OK");
   return new LogExporter(store_, public_key_pem_, std::move(audit));

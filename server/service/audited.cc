@@ -28,15 +28,17 @@ v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
   return record;
 }
 
+void AddSection(const std::string& section, v1::AccessRecord* record) {
+  if (std::find(record->sections().begin(), record->sections().end(), section) ==
+      record->sections().end()) {
+    record->add_sections(section);
+  }
+}
+
 void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record) {
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   form.GetReflection()->ListFields(form, &fields);
-  for (const auto* field : fields) {
-    if (std::find(record->sections().begin(), record->sections().end(), field->name()) ==
-        record->sections().end()) {
-      record->add_sections(field->name());
-    }
-  }
+  for (const auto* field : fields) AddSection(field->name(), record);
 }
 
 void AddSections(const v1::Case& view, v1::AccessRecord* record) {
@@ -44,15 +46,8 @@ void AddSections(const v1::Case& view, v1::AccessRecord* record) {
       record->case_names().end()) {
     record->add_case_names(view.name());
   }
-  if (std::find(record->sections().begin(), record->sections().end(), "case") ==
-      record->sections().end()) {
-    record->add_sections("case");
-  }
-  if (view.consents_size() > 0 &&
-      std::find(record->sections().begin(), record->sections().end(), "consents") ==
-          record->sections().end()) {
-    record->add_sections("consents");
-  }
+  AddSection("case", record);
+  if (view.consents_size() > 0) AddSection("consents", record);
   if (view.has_form()) AddSections(view.form(), record);
 }
 

@@ -22,6 +22,8 @@ namespace handover::service {
 v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
                                 const absl::StatusOr<Caller>& caller, const char* operation);
 
+// Adds `section` to the record's disclosed sections unless it is there.
+void AddSection(const std::string& section, v1::AccessRecord* record);
 // What a case view disclosed: "case" (metadata), "consents", and the form's
 // top-level sections present.
 void AddSections(const v1::Case& view, v1::AccessRecord* record);
@@ -51,6 +53,20 @@ store::Done<T> RespondAudited(grpc::ServerUnaryReactor* reactor, store::CaseStor
     FinishAudited(reactor, store, std::move(record), result.status());
   };
 }
+
+// A server stream refused before it started (Watch, ExportAccessLog): it
+// finishes with `status` once the refusal is recorded.
+template <typename Response>
+class RefusedStream final : public grpc::ServerWriteReactor<Response> {
+ public:
+  RefusedStream(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status) {
+    record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
+    store->RecordAccess(std::move(record), [this, status](absl::StatusOr<int64_t>) {
+      this->Finish(ToGrpcStatus(status));
+    });
+  }
+  void OnDone() override { delete this; }
+};
 
 // A store callback for writes, whose record the store wrote with the write.
 template <typename T, typename Fill>

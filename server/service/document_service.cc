@@ -391,10 +391,7 @@ grpc::ServerUnaryReactor* DocumentService::ListDocuments(grpc::CallbackServerCon
                 }
                 continue;
               }
-              if (std::find(record->sections().begin(), record->sections().end(), section) ==
-                  record->sections().end()) {
-                record->add_sections(section);
-              }
+              AddSection(section, record);
               *response->add_documents() = std::move(document.document);
             }
           }));

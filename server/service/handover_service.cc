@@ -40,19 +40,6 @@ store::CaseQuery::Scope QueryScope(const Principal& principal, Operation operati
   }
 }
 
-// Stream reactor for a Watch refused before it started; finishes once the
-// refusal is recorded.
-class RefusedWatch final : public grpc::ServerWriteReactor<v1::WatchResponse> {
- public:
-  RefusedWatch(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status) {
-    record.set_outcome(std::string(absl::StatusCodeToString(status.code())));
-    store->RecordAccess(std::move(record), [this, status](absl::StatusOr<int64_t>) {
-      Finish(ToGrpcStatus(status));
-    });
-  }
-  void OnDone() override { delete this; }
-};
-
 absl::Status ValidateUpdateMask(const google::protobuf::FieldMask& mask) {
   for (int i = 0; i < mask.paths_size(); ++i) {
     if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(
@@ -209,11 +196,7 @@ grpc::ServerUnaryReactor* HandoverService::UpdateForm(grpc::CallbackServerContex
     AddSections(request->form(), &audit);
   } else {
     for (const std::string& path : request->update_mask().paths()) {
-      const std::string section = path.substr(0, path.find('.'));
-      if (std::find(audit.sections().begin(), audit.sections().end(), section) ==
-          audit.sections().end()) {
-        audit.add_sections(section);
-      }
+      AddSection(path.substr(0, path.find('.')), &audit);
     }
   }
 
@@ -418,12 +401,13 @@ grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
     grpc::CallbackServerContext* context, const v1::WatchRequest* request) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "Watch");
-  if (!caller.ok()) return new RefusedWatch(store_, audit, caller.status());
+  if (!caller.ok()) return new RefusedStream<v1::WatchResponse>(store_, audit, caller.status());
   if (absl::Status role = CheckRole(caller->principal, Operation::kReadFeed); !role.ok()) {
-    return new RefusedWatch(store_, audit, role);
+    return new RefusedStream<v1::WatchResponse>(store_, audit, role);
   }
   if (request->after_revision() < 0) {
-    return new RefusedWatch(store_, audit, FieldError("after_revision", "must not be negative"));
+    return new RefusedStream<v1::WatchResponse>(
+        store_, audit, FieldError("after_revision", "must not be negative"));
   }
   store::FeedQuery query;
   query.scope = QueryScope(caller->principal, Operation::kReadFeed);
