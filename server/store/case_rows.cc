@@ -269,7 +269,9 @@ int64_t HeadRevision(SQLite::Database& db) {
 }
 
 int64_t CompactedThrough(SQLite::Database& db) {
-  return db.execAndGet("SELECT compacted_through FROM feed_state").getInt64();
+  Prepared row(db, "SELECT compacted_through FROM feed_state");
+  row->executeStep();
+  return row->getColumn(0).getInt64();
 }
 
 absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(

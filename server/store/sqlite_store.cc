@@ -177,9 +177,9 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
         if (!prior.ok()) return prior.status();
         if (*prior) return ReadSnapshot(db, *keys(), (*prior)->case_id, (*prior)->version, true, AllowAll);
 
-        const std::string person_hash = PersonHash(*keys(), form.identity().person_identifier());
         const std::vector<std::string> any_key =
             PersonHashes(*keys(), form.identity().person_identifier());
+        const std::string& person_hash = any_key.front();  // the current key's
         Prepared existing(
             db, absl::StrCat("SELECT 1 FROM cases WHERE operator_id = ? AND erased_time IS NULL "
                              "AND person_hash",
