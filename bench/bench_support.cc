@@ -40,7 +40,6 @@ BenchServer::BenchServer(const std::string& dir, ServerOptions options) : pki_(d
   options.key_file = pki_ + "/handover.key";
   options.audit_signing_key_file = pki_ + "/audit-signing.key";
   options.database_path = dir + "/handover.db";
-  database_path_ = options.database_path;
   auto server = HandoverServer::Start(options);
   if (!server.ok()) {
     std::cerr << "bench: server did not start: " << server.status() << "\n";

@@ -22,11 +22,9 @@ class BenchServer {
   std::unique_ptr<client::HandoverClient> ClientFor(const std::string& identity) const;
   HandoverServer& server() { return *server_; }
   const std::string& pki() const { return pki_; }
-  const std::string& database_path() const { return database_path_; }
 
  private:
   std::string pki_;
-  std::string database_path_;
   std::unique_ptr<HandoverServer> server_;
 };
 

@@ -7,8 +7,6 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>

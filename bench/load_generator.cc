@@ -123,15 +123,7 @@ LoadResult RunLoad(const LoadOptions& options, const StartCall& start) {
   result.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
   outcomes.Fill(&result);
   in_flight.AwaitIdle();
-  result.started = next;
   return result;
-}
-
-std::vector<std::shared_ptr<grpc::Channel>> DistinctChannels(
-    int count, const std::function<std::shared_ptr<grpc::Channel>(int)>& make) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < count; ++i) channels.push_back(make(i));
-  return channels;
 }
 
 std::string Thousands(double value) {

@@ -4,7 +4,6 @@
 // call from start to status.
 #pragma once
 
-#include <grpcpp/channel.h>
 #include <grpcpp/support/status.h>
 
 #include <cstdint>
@@ -29,7 +28,6 @@ struct LoadOptions {
 
 struct LoadResult {
   double seconds = 0;
-  int64_t started = 0;
   int64_t skipped = 0;  // open loop: not started, max_in_flight reached
   std::map<grpc::StatusCode, int64_t> codes;
   // Latency of successful calls, and of refused ones (RESOURCE_EXHAUSTED or
@@ -46,11 +44,6 @@ using StartCall = std::function<void(int64_t i, std::function<void(const grpc::S
 
 // Runs `start` under `options` until the time is up and every call ended.
 LoadResult RunLoad(const LoadOptions& options, const StartCall& start);
-
-// `count` channels to the same address with the same credentials that do not
-// share a connection.
-std::vector<std::shared_ptr<grpc::Channel>> DistinctChannels(
-    int count, const std::function<std::shared_ptr<grpc::Channel>(int)>& make);
 
 // "12,345" style.
 std::string Thousands(double value);

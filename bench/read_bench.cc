@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>

@@ -60,7 +60,6 @@ TEST(BackupTest, AnOnlineBackupHoldsEveryAcknowledgedWriteAndRestores) {
   // Restore: a server on the copy serves what was acknowledged before.
   ServerOptions restored = server.options();
   restored.database_path = copy;
-  restored.listen_address = "127.0.0.1:0";
   server.Stop();
   testing::TestServer from_backup(restored);
   auto reader = from_backup.ClientFor("operator-redcross");
