@@ -6,8 +6,9 @@
 // checks) and then runs the server's periodic maintenance.
 //
 // Watchers are held weakly: one that is gone is dropped at the next pass.
-// Listener methods run on the store's writer thread or the ticker thread and
-// must not block.
+// Listener methods run on the store's writer thread, the ticker thread, or
+// (OnShutdown) the thread that adds a watcher after CloseAll or calls
+// CloseAll; they must not block.
 //
 // Thread safety: all methods may be called from any thread.
 #pragma once

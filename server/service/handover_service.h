@@ -40,8 +40,9 @@ struct ServiceOptions {
   // Sync page size when the request gives none. Default 100.
   int default_sync_page_size = 100;
   WatchOptions watch;
-  // Record successful reads in the access log. Always true in service; false
-  // only to measure what the records cost (bench/read_bench). Default true.
+  // Record reads, and reads refused, in the access log. Always true in
+  // service; false only to measure what the records cost (bench/read_bench).
+  // Default true.
   bool record_reads = true;
 };
 
@@ -87,7 +88,7 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                                       v1::EraseCaseResponse* response) override;
 
  private:
-  // Where successful reads are recorded: the store, or nowhere when
+  // Where reads (and their refusals) are recorded: the store, or nowhere when
   // options_.record_reads is off.
   store::CaseStore* read_log() const { return options_.record_reads ? store_ : nullptr; }
 

@@ -141,7 +141,7 @@ ALTER TABLE cases ADD COLUMN erased_time INTEGER;
 )sql",
     // 4: key rotation. A version's content stays immutable, but its sealed
     // form may be re-encrypted under a newer key; key_id says which (NULL:
-    // written before this migration, found and re-sealed by the rotation job).
+    // written before this migration; labelled from the sealed header at open).
     R"sql(
 DROP TRIGGER case_versions_are_immutable;
 CREATE TRIGGER case_versions_are_immutable

@@ -84,8 +84,8 @@ class SqliteStore final : public CaseStore {
   WriterStats writer_stats() const { return writer_->stats(); }
 
   // Key rotation. How many sealed items (form versions, document titles and
-  // document chunks) each key id seals ("" for versions from before key ids
-  // were recorded).
+  // document chunks) each key id seals ("" for a form whose sealed header
+  // names no key).
   void KeyUsage(Done<std::map<std::string, int64_t>> done);
   // Swaps in a new key ring (a re-read key file). FAILED_PRECONDITION, and the
   // old ring stays, if a key still in use is missing from it.
