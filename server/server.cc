@@ -257,6 +257,11 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
                            options.client_ca_file, options.tls_refresh_seconds),
       &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  // Bound what one stream may send ahead of the handler (an upload whose
+  // handler is slow): a fixed 4 MiB HTTP/2 window instead of one that grows
+  // with the measured bandwidth-delay product.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 * 1024 * 1024);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->audit_service_.get());
   builder.RegisterService(server->document_service_.get());
