@@ -57,7 +57,7 @@ HandoverClient::HandoverClient(std::shared_ptr<grpc::Channel> channel, ClientOpt
 
 void HandoverClient::AddIdentity(grpc::ClientContext* context) const {
   context->AddMetadata(kActorMetadataKey, options_.actor);
-  if (!options_.purpose.empty()) context->AddMetadata("x-handover-purpose", options_.purpose);
+  if (!options_.purpose.empty()) context->AddMetadata(kPurposeMetadataKey, options_.purpose);
 }
 
 template <typename Stub, typename Request, typename Response, typename Method>

@@ -31,6 +31,8 @@ absl::StatusOr<Principal> ParseSpiffeId(absl::string_view uri, absl::string_view
 
 // The request metadata key naming the acting person or system account.
 inline constexpr char kActorMetadataKey[] = "x-handover-actor";
+// The request metadata key stating why the data is accessed (optional).
+inline constexpr char kPurposeMetadataKey[] = "x-handover-purpose";
 
 // Checks an actor id: 1 to 128 printable ASCII characters, no spaces.
 // INVALID_ARGUMENT naming the metadata key otherwise.

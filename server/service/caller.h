@@ -19,8 +19,6 @@ struct Caller {
   std::string purpose;
 };
 
-// The request metadata key stating why the data is accessed.
-inline constexpr char kPurposeMetadataKey[] = "x-handover-purpose";
 
 // UNAUTHENTICATED if the peer has no certificate with exactly one SPIFFE URI
 // SAN in `trust_domain` naming a known role; INVALID_ARGUMENT for a missing or
