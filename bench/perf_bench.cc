@@ -13,6 +13,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <set>
 
@@ -40,6 +41,8 @@ struct Flags {
   int64_t small_cases = 10000;
   int64_t large_cases = 100000;
   std::string dir = "/tmp/handover-perf-bench";
+  // Measurements to run (all by default): reads, updates, overload, scale, sync.
+  std::set<std::string> only;
 };
 
 double MiB(int64_t bytes) { return bytes / 1048576.0; }
@@ -90,6 +93,8 @@ class Bench {
     while (names.executeStep()) case_names_.push_back("cases/" + names.getColumn(0).getString());
     seeded_ = total;
     StartServer();
+    std::cerr << "perf_bench: seeded " << total << " cases in " << seconds << " s; handoverd pid "
+              << server_->pid() << "\n";
     return seconds;
   }
 
@@ -212,64 +217,12 @@ namespace {
 
 std::string Verdict(bool met) { return met ? "met" : "MISSED"; }
 
-}  // namespace
+using AddRow = std::function<void(const std::string& what, const std::string& measured,
+                                  const std::string& baseline, const std::string& ratio,
+                                  const std::string& target, bool met)>;
 
-int Main(int argc, char** argv) {
-  Flags flags;
-  CLI::App app{"perf_bench: handoverd against baselines E, W and R, in one run"};
-  app.add_option("--concurrency", flags.concurrency, "Calls in flight (reads, updates)")
-      ->capture_default_str();
-  app.add_option("--channels", flags.channels, "Client connections")->capture_default_str();
-  app.add_option("--seconds", flags.seconds, "Per measurement")->capture_default_str();
-  app.add_option("--small-cases", flags.small_cases, "Cases for the first scale point")
-      ->capture_default_str();
-  app.add_option("--large-cases", flags.large_cases,
-                 "Cases for the second scale point and the full sync (the issue asks 100,000 "
-                 "for sync and 500,000 for scale)")
-      ->capture_default_str();
-  app.add_option("--dir", flags.dir, "Scratch directory (emptied)")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-  std::filesystem::remove_all(flags.dir);
-  std::filesystem::create_directories(flags.dir);
-
-  Bench bench(flags);
-  std::string rows;
-  auto row = [&rows](const std::string& what, const std::string& measured,
-                     const std::string& baseline, const std::string& ratio,
-                     const std::string& target, bool met) {
-    absl::StrAppend(&rows, "| ", what, " | ", measured, " | ", baseline, " | ", ratio, " | ",
-                    target, " | ", Verdict(met), " |\n");
-    std::cerr << "perf_bench: " << what << ": " << measured << " vs " << baseline << "\n";
-  };
-  LoadOptions closed{.concurrency = flags.concurrency, .seconds = flags.seconds};
-
-  // Scale point 1, and the read and update targets, at the small size.
-  const double seed_small = bench.SeedTo(flags.small_cases);
-  LoadOptions light{.concurrency = 4, .seconds = flags.seconds / 2};
-  const LoadResult small_p50 = bench.ReadLoad(light);
-  const int response_bytes = bench.GetCaseResponseBytes();
-  const LoadResult echo = bench.EchoLoad(closed, response_bytes);
-  const LoadResult read = bench.ReadLoad(closed);
-  row(absl::StrFormat("read a case (%d B, %d concurrent): calls/s", response_bytes,
-                      flags.concurrency),
-      Thousands(read.ok_per_second()), Thousands(echo.ok_per_second()) + " (E)",
-      absl::StrFormat("%.2f x", read.ok_per_second() / echo.ok_per_second()), ">= 0.7 x E",
-      read.ok_per_second() >= 0.7 * echo.ok_per_second());
-  row("read a case: p99", absl::StrFormat("%.2f ms", read.ok_p99_ms),
-      absl::StrFormat("%.2f ms (E)", echo.ok_p99_ms),
-      absl::StrFormat("%.2f x", read.ok_p99_ms / echo.ok_p99_ms), "<= 1.5 x E",
-      read.ok_p99_ms <= 1.5 * echo.ok_p99_ms);
-
-  const LoadResult update = bench.UpdateLoad(closed);
-  const double naive = NaiveWritesPerSecond(flags.dir + "/naive.db", flags.concurrency,
-                                            flags.seconds, static_cast<size_t>(response_bytes));
-  row(absl::StrFormat("durable form update (%d concurrent): writes/s", flags.concurrency),
-      Thousands(update.ok_per_second()), Thousands(naive) + " (W)",
-      absl::StrFormat("%.2f x", update.ok_per_second() / naive), ">= 3 x W",
-      update.ok_per_second() >= 3 * naive);
-
-  // Overload: 10 x the sustainable read rate, open loop.
-  const double sustainable = read.ok_per_second();
+// Reads open loop at the sustainable rate, then at 10 x it.
+void OverloadRows(Bench& bench, const Flags& flags, double sustainable, const AddRow& row) {
   const ServerProcess& server = bench.server();
   server.ResetPeak();
   const LoadResult at_rate = bench.ReadLoad({.rate = sustainable, .seconds = flags.seconds});
@@ -298,17 +251,10 @@ int Main(int argc, char** argv) {
                       overload.refused_p99_ms, Thousands(other), Thousands(overload.skipped)),
       "-", "-", "RESOURCE_EXHAUSTED / UNAVAILABLE, fast",
       refused > 0 && overload.refused_p99_ms < 100 && other == 0);
+}
 
-  // Scale point 2 and the full sync at the large size.
-  const double seed_large = bench.SeedTo(flags.large_cases);
-  const LoadResult large_p50 = bench.ReadLoad(light);
-  row(absl::StrFormat("scale: read p50 at %s vs %s cases", Thousands(flags.large_cases),
-                      Thousands(flags.small_cases)),
-      absl::StrFormat("%.2f ms", large_p50.ok_p50_ms),
-      absl::StrFormat("%.2f ms", small_p50.ok_p50_ms),
-      absl::StrFormat("%.2f x", large_p50.ok_p50_ms / small_p50.ok_p50_ms), "<= 1.2 x",
-      large_p50.ok_p50_ms <= 1.2 * small_p50.ok_p50_ms);
-
+// A full sync of every seeded case against R on the same database.
+void SyncRows(Bench& bench, const AddRow& row) {
   bench.server().ResetPeak();
   const int64_t rss_sync = bench.server().ResidentBytes();
   int64_t synced = 0;
@@ -321,8 +267,96 @@ int Main(int argc, char** argv) {
   row(absl::StrFormat("full sync of %s cases: cases/s", Thousands(synced)),
       Thousands(sync_rate), Thousands(ceiling) + " (R)",
       absl::StrFormat("%.2f x", sync_rate / ceiling), ">= 0.5 x R", sync_rate >= 0.5 * ceiling);
-  row("full sync: server memory growth (peak resident)", absl::StrFormat("%.0f MiB", MiB(sync_growth)),
-      "-", "-", "<= 64 MiB", sync_growth <= 64 * 1048576);
+  row("full sync: server memory growth (peak resident)",
+      absl::StrFormat("%.0f MiB", MiB(sync_growth)), "-", "-", "<= 64 MiB",
+      sync_growth <= 64 * 1048576);
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"perf_bench: handoverd against baselines E, W and R, in one run"};
+  app.add_option("--concurrency", flags.concurrency, "Calls in flight (reads, updates)")
+      ->capture_default_str();
+  app.add_option("--channels", flags.channels, "Client connections")->capture_default_str();
+  app.add_option("--seconds", flags.seconds, "Per measurement")->capture_default_str();
+  app.add_option("--small-cases", flags.small_cases, "Cases for the first scale point")
+      ->capture_default_str();
+  app.add_option("--large-cases", flags.large_cases,
+                 "Cases for the second scale point and the full sync (the issue asks 100,000 "
+                 "for sync and 500,000 for scale)")
+      ->capture_default_str();
+  app.add_option("--dir", flags.dir, "Scratch directory (emptied)")->capture_default_str();
+  app.add_option("--only", flags.only, "Run only these measurements (default: all)")
+      ->check(CLI::IsMember({"reads", "updates", "overload", "scale", "sync"}))
+      ->delimiter(',');
+  CLI11_PARSE(app, argc, argv);
+  auto wanted = [&flags](const std::string& what) {
+    return flags.only.empty() || flags.only.contains(what);
+  };
+  std::filesystem::remove_all(flags.dir);
+  std::filesystem::create_directories(flags.dir);
+
+  Bench bench(flags);
+  std::string rows;
+  auto row = [&rows](const std::string& what, const std::string& measured,
+                     const std::string& baseline, const std::string& ratio,
+                     const std::string& target, bool met) {
+    absl::StrAppend(&rows, "| ", what, " | ", measured, " | ", baseline, " | ", ratio, " | ",
+                    target, " | ", Verdict(met), " |\n");
+    std::cerr << "perf_bench: " << what << ": " << measured << " vs " << baseline << "\n";
+  };
+  LoadOptions closed{.concurrency = flags.concurrency, .seconds = flags.seconds};
+
+  // Scale point 1, and the read and update targets, at the small size.
+  const bool small_needed = wanted("reads") || wanted("updates") || wanted("overload") ||
+                            wanted("scale");
+  const double seed_small = small_needed ? bench.SeedTo(flags.small_cases) : 0;
+  LoadOptions light{.concurrency = 4, .seconds = flags.seconds / 2};
+  LoadResult small_p50;
+  if (wanted("scale")) small_p50 = bench.ReadLoad(light);
+  const int response_bytes = small_needed ? bench.GetCaseResponseBytes() : 0;
+  LoadResult read;
+  if (wanted("reads") || wanted("overload")) {
+    const LoadResult echo = bench.EchoLoad(closed, response_bytes);
+    read = bench.ReadLoad(closed);
+    row(absl::StrFormat("read a case (%d B, %d concurrent): calls/s", response_bytes,
+                        flags.concurrency),
+        Thousands(read.ok_per_second()), Thousands(echo.ok_per_second()) + " (E)",
+        absl::StrFormat("%.2f x", read.ok_per_second() / echo.ok_per_second()), ">= 0.7 x E",
+        read.ok_per_second() >= 0.7 * echo.ok_per_second());
+    row("read a case: p99", absl::StrFormat("%.2f ms", read.ok_p99_ms),
+        absl::StrFormat("%.2f ms (E)", echo.ok_p99_ms),
+        absl::StrFormat("%.2f x", read.ok_p99_ms / echo.ok_p99_ms), "<= 1.5 x E",
+        read.ok_p99_ms <= 1.5 * echo.ok_p99_ms);
+  }
+
+  if (wanted("updates")) {
+    const LoadResult update = bench.UpdateLoad(closed);
+    const double naive = NaiveWritesPerSecond(flags.dir + "/naive.db", flags.concurrency,
+                                              flags.seconds, static_cast<size_t>(response_bytes));
+    row(absl::StrFormat("durable form update (%d concurrent): writes/s", flags.concurrency),
+        Thousands(update.ok_per_second()), Thousands(naive) + " (W)",
+        absl::StrFormat("%.2f x", update.ok_per_second() / naive), ">= 3 x W",
+        update.ok_per_second() >= 3 * naive);
+  }
+
+  if (wanted("overload")) OverloadRows(bench, flags, read.ok_per_second(), row);
+
+  // Scale point 2 and the full sync at the large size.
+  const double seed_large =
+      wanted("scale") || wanted("sync") ? bench.SeedTo(flags.large_cases) : 0;
+  if (wanted("scale")) {
+    const LoadResult large_p50 = bench.ReadLoad(light);
+    row(absl::StrFormat("scale: read p50 at %s vs %s cases", Thousands(flags.large_cases),
+                        Thousands(flags.small_cases)),
+        absl::StrFormat("%.2f ms", large_p50.ok_p50_ms),
+        absl::StrFormat("%.2f ms", small_p50.ok_p50_ms),
+        absl::StrFormat("%.2f x", large_p50.ok_p50_ms / small_p50.ok_p50_ms), "<= 1.2 x",
+        large_p50.ok_p50_ms <= 1.2 * small_p50.ok_p50_ms);
+  }
+  if (wanted("sync")) SyncRows(bench, row);
 
   const std::string table = absl::StrFormat(
       "perf_bench: %d channels, %.0f s per measurement; seeded %s cases in %.0f s, %s in %.0f s\n"

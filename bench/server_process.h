@@ -23,6 +23,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   // Resident memory now, its peak since ResetPeak, in bytes.
   int64_t ResidentBytes() const;
   int64_t PeakResidentBytes() const;

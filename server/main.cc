@@ -108,6 +108,9 @@ int main(int argc, char** argv) {
   app.add_option("--read-queue", options.readers.max_queue,
                  "Most reads waiting; more get RESOURCE_EXHAUSTED at once")
       ->capture_default_str();
+  app.add_option("--max-concurrent-streams", options.max_concurrent_streams,
+                 "Most calls in flight per client connection; more wait on the client")
+      ->capture_default_str();
   auto* backup = app.add_subcommand(
       "backup", "Copy the database online (while handoverd serves) and check the copy");
   std::string backup_out;

@@ -159,6 +159,7 @@ absl::Status ValidateOptions(const ServerOptions& o) {
   const int64_t day_ms = 24 * 3600 * 1000;
   for (absl::Status s : {
            Range("max-message-bytes", o.max_receive_message_bytes, 64 * 1024, 1 << 30),
+           Range("max-concurrent-streams", o.max_concurrent_streams, 1, 100000),
            Range("max-page-size", o.service.max_page_size, 1, 10000),
            Range("max-text-bytes", static_cast<int64_t>(o.service.form_limits.max_text_bytes), 16,
                  1 << 20),
@@ -262,6 +263,7 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   // with the measured bandwidth-delay product.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 * 1024 * 1024);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->audit_service_.get());
   builder.RegisterService(server->document_service_.get());

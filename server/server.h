@@ -43,6 +43,11 @@ struct ServerOptions {
   // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED.
   // Default 4 MiB.
   int max_receive_message_bytes = 4 * 1024 * 1024;
+  // Most calls in flight on one client connection (HTTP/2
+  // SETTINGS_MAX_CONCURRENT_STREAMS); a client's further calls wait on its
+  // side until one ends, so an overloading client cannot make the server
+  // buffer its calls. Default 100 (RFC 9113 asks for no fewer).
+  int max_concurrent_streams = 100;
   service::ServiceOptions service;
   // Feed events older than this are compacted away (clients then re-sync from
   // a snapshot). Default 30 days.

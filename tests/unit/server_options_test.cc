@@ -45,6 +45,8 @@ TEST(ServerOptionsTest, EachBadOptionIsNamed) {
        "write-queue: must be from 1 to 1000000"},
       {"read-queue", [](auto& o) { o.readers.max_queue = 0; },
        "read-queue: must be from 1 to 1000000"},
+      {"max-concurrent-streams", [](auto& o) { o.max_concurrent_streams = 0; },
+       "max-concurrent-streams: must be from 1 to 100000"},
       {"metrics-listen", [](auto& o) { o.metrics_listen_address = "9464"; },
        "metrics-listen: must be host:port"},
       {"max-document-bytes", [](auto& o) { o.service.documents.max_bytes = 0; },
