@@ -76,9 +76,9 @@ void GroupCommitWriter::CommitGroup(std::deque<Task>& group) {
   results.reserve(group.size());
   absl::Status commit_status;
   try {
-    db_->exec("BEGIN IMMEDIATE");
+    Prepared(*db_, "BEGIN IMMEDIATE")->exec();
     for (Task& task : group) {
-      db_->exec("SAVEPOINT task");
+      Prepared(*db_, "SAVEPOINT task")->exec();
       absl::Status status;
       try {
         status = task.apply(*db_);
@@ -95,10 +95,10 @@ void GroupCommitWriter::CommitGroup(std::deque<Task>& group) {
           }
         }
       }
-      db_->exec("RELEASE task");
+      Prepared(*db_, "RELEASE task")->exec();
       results.push_back(std::move(status));
     }
-    db_->exec("COMMIT");
+    Prepared(*db_, "COMMIT")->exec();
   } catch (const std::exception& e) {
     commit_status = absl::UnavailableError(absl::StrCat("storage commit failed: ", e.what()));
     try {
