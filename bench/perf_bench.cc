@@ -144,27 +144,36 @@ class Bench {
     });
   }
 
-  // A full Sync of municipality 760's cases, page by page, with the cases;
-  // returns distinct cases received per second.
-  double FullSync(int64_t* cases) {
+  // A full sync of municipality 760's cases as the API documents it: list
+  // every case with its form (ListCases, CASE_VIEW_FULL, pages of 500, in
+  // case order), then Sync from the first page's revision until caught up.
+  // Returns distinct cases received per second.
+  double SnapshotSync(int64_t* cases) {
     auto client = ClientFor("municipality-760");
-    v1::SyncRequest request;
-    request.set_page_size(500);
-    request.set_include_cases(true);
     const auto start = Clock::now();
     std::set<std::string> received;
-    for (;;) {
-      auto page = client->Sync(request);
-      if (!page.ok()) {
-        std::cerr << "perf_bench: sync: " << page.status() << "\n";
-        std::exit(1);
-      }
-      for (const auto& event : page->events()) {
-        if (event.has_case_()) received.insert(event.case_name());
-      }
-      request.set_after_revision(page->next_after_revision());
-      if (page->caught_up()) break;
-    }
+    v1::ListCasesRequest list;
+    list.set_page_size(500);
+    list.set_view(v1::CASE_VIEW_FULL);
+    int64_t revision = -1;
+    do {
+      auto page = client->ListCases(list);
+      if (!page.ok()) Fail("list", page.status());
+      if (revision < 0) revision = page->revision();
+      for (const auto& c : page->cases()) received.insert(c.name());
+      list.set_page_token(page->next_page_token());
+    } while (!list.page_token().empty());
+    FeedFrom(*client, revision, &received);
+    *cases = static_cast<int64_t>(received.size());
+    return *cases / std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+  // The same by replaying the whole feed: Sync from revision 0 with the cases.
+  double FeedSync(int64_t* cases) {
+    auto client = ClientFor("municipality-760");
+    const auto start = Clock::now();
+    std::set<std::string> received;
+    FeedFrom(*client, 0, &received);
     *cases = static_cast<int64_t>(received.size());
     return *cases / std::chrono::duration<double>(Clock::now() - start).count();
   }
@@ -176,6 +185,29 @@ class Bench {
   }
 
  private:
+  [[noreturn]] static void Fail(const char* what, const absl::Status& status) {
+    std::cerr << "perf_bench: " << what << ": " << status << "\n";
+    std::exit(1);
+  }
+
+  // Sync pages of 500 with the cases after `revision` until caught up.
+  static void FeedFrom(client::HandoverClient& client, int64_t revision,
+                       std::set<std::string>* received) {
+    v1::SyncRequest request;
+    request.set_page_size(500);
+    request.set_include_cases(true);
+    request.set_after_revision(revision);
+    for (;;) {
+      auto page = client.Sync(request);
+      if (!page.ok()) Fail("sync", page.status());
+      for (const auto& event : page->events()) {
+        if (event.has_case_()) received->insert(event.case_name());
+      }
+      request.set_after_revision(page->next_after_revision());
+      if (page->caught_up()) return;
+    }
+  }
+
   void StartServer() {
     server_ = std::make_unique<ServerProcess>(HANDOVERD_BINARY, pki_, database_);
     handover_stubs_.clear();
@@ -253,23 +285,30 @@ void OverloadRows(Bench& bench, const Flags& flags, double sustainable, const Ad
       refused > 0 && overload.refused_p99_ms < 100 && other == 0);
 }
 
-// A full sync of every seeded case against R on the same database.
+// A full sync of every seeded case, by snapshot and by replaying the feed,
+// against R on the same database.
 void SyncRows(Bench& bench, const AddRow& row) {
   bench.server().ResetPeak();
   const int64_t rss_sync = bench.server().ResidentBytes();
-  int64_t synced = 0;
-  const double sync_rate = bench.FullSync(&synced);
+  int64_t synced = 0, replayed = 0;
+  const double snapshot_rate = bench.SnapshotSync(&synced);
   const int64_t sync_growth = bench.server().PeakResidentBytes() - rss_sync;
+  const double feed_rate = bench.FeedSync(&replayed);
   auto keys = KeyRing::LoadFile(bench.pki() + "/handover.key");
   int64_t read_back = 0;
   const double ceiling =
       ReadDecryptSerialiseCasesPerSecond(bench.database_path(), *keys, "760", &read_back);
-  row(absl::StrFormat("full sync of %s cases: cases/s", Thousands(synced)),
-      Thousands(sync_rate), Thousands(ceiling) + " (R)",
-      absl::StrFormat("%.2f x", sync_rate / ceiling), ">= 0.5 x R", sync_rate >= 0.5 * ceiling);
+  row(absl::StrFormat("full sync of %s cases (snapshot, then feed): cases/s", Thousands(synced)),
+      Thousands(snapshot_rate), Thousands(ceiling) + " (R)",
+      absl::StrFormat("%.2f x", snapshot_rate / ceiling), ">= 0.5 x R",
+      snapshot_rate >= 0.5 * ceiling);
   row("full sync: server memory growth (peak resident)",
       absl::StrFormat("%.0f MiB", MiB(sync_growth)), "-", "-", "<= 64 MiB",
       sync_growth <= 64 * 1048576);
+  row(absl::StrFormat("(for comparison) replaying the whole feed, %s cases: cases/s",
+                      Thousands(replayed)),
+      Thousands(feed_rate), Thousands(ceiling) + " (R)",
+      absl::StrFormat("%.2f x", feed_rate / ceiling), "-", true);
 }
 
 }  // namespace
