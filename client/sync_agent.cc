@@ -83,7 +83,8 @@ absl::Status SyncAgent::LoadCursor() {
   }
   std::ifstream in(fs::path(directory_) / "cursor");
   std::string text;
-  if (in && std::getline(in, text) && !absl::SimpleAtoi(text, &cursor_)) {
+  cursor_found_ = in && std::getline(in, text);
+  if (cursor_found_ && !absl::SimpleAtoi(text, &cursor_)) {
     return absl::DataLossError(absl::StrCat(directory_, "/cursor: not a revision"));
   }
   cursor_loaded_ = true;
@@ -141,6 +142,10 @@ absl::Status SyncAgent::Snapshot() {
 
 absl::Status SyncAgent::CatchUpOnce() {
   if (absl::Status s = LoadCursor(); !s.ok()) return s;
+  if (!cursor_found_) {
+    if (absl::Status s = Snapshot(); !s.ok()) return s;
+    cursor_found_ = true;
+  }
   for (;;) {
     v1::SyncRequest request;
     request.set_after_revision(cursor_);

@@ -8,8 +8,10 @@
 // event is idempotent, so the cursor may lag the files: after a crash the
 // agent replays from the cursor and ends in the same state. A revocation
 // deletes the case's file; a withdrawn consent rewrites it without the
-// withdrawn fields. If the cursor is older than the server's retained history,
-// the agent takes a snapshot (ListCases) and continues from its revision.
+// withdrawn fields. A fresh directory (no cursor yet) starts from a snapshot
+// (ListCases with the forms, each case once, in case order) and continues
+// from its revision: far cheaper than replaying every event since the start.
+// So does a cursor older than the server's retained history.
 //
 // Thread safety: Stop may be called from any thread; the rest from one.
 #pragma once
@@ -64,6 +66,7 @@ class SyncAgent {
   const std::string directory_;
   int64_t cursor_ = 0;
   bool cursor_loaded_ = false;
+  bool cursor_found_ = false;  // the directory had a cursor file
   SyncStats stats_;
   std::atomic<bool> stopping_{false};
   std::mutex stream_mu_;

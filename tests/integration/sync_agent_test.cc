@@ -113,28 +113,33 @@ TEST_F(SyncAgentTest, DirectoryEqualsTheServerViewAcrossAServerRestart) {
 
 TEST_F(SyncAgentTest, AKilledAgentResumesFromItsCursor) {
   Work(0, 10);
-  int64_t first_events = 0;
+  int64_t first_cursor = 0;
   {
     client::SyncAgent first(m760_.get(), dir_);
     ASSERT_TRUE(first.CatchUp().ok());
-    first_events = first.stats().events;
+    EXPECT_EQ(first.stats().snapshots, 1) << "a fresh directory starts from a snapshot";
+    EXPECT_GT(first.stats().files_written, 0);
+    first_cursor = first.cursor();
   }  // "killed": only what is on disk remains
+  ASSERT_GT(first_cursor, 0);
   Work(10, 20);
   client::SyncAgent second(m760_.get(), dir_);
   ASSERT_TRUE(second.CatchUp().ok());
-  // Every event addressed to 760 since the start, counted by a plain Sync.
-  int64_t all_events = 0;
+  // The events addressed to 760 after the first agent's cursor, by a plain Sync.
+  int64_t later_events = 0;
   v1::SyncRequest sync;
+  sync.set_after_revision(first_cursor);
   for (bool done = false; !done;) {
     auto page = m760_->Sync(sync);
     ASSERT_TRUE(page.ok()) << page.status();
-    all_events += page->events_size();
+    later_events += page->events_size();
     sync.set_after_revision(page->next_after_revision());
     done = page->caught_up();
   }
-  ASSERT_GT(first_events, 0);
-  EXPECT_EQ(second.stats().events, all_events - first_events)
-      << "resumed from the cursor, not replayed from the start";
+  ASSERT_GT(later_events, 0);
+  EXPECT_EQ(second.stats().snapshots, 0);
+  EXPECT_EQ(second.stats().events, later_events)
+      << "resumed from the cursor, neither replayed nor snapshotted again";
   EXPECT_EQ(DirectoryContents(dir_), ServerView(*m760_));
 }
 
