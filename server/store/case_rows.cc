@@ -84,15 +84,16 @@ std::string Blob(const SQLite::Column& column) {
 
 namespace {
 
-v1::Consent ConsentFromRow(SQLite::Statement& row, const std::string& case_id) {
+// A consent from kConsentColumns at `first`.
+v1::Consent ConsentFromRow(SQLite::Statement& row, int first, const std::string& case_id) {
   v1::Consent consent;
-  consent.set_name(ConsentName(case_id, row.getColumn(0).getString()));
-  consent.set_purpose(static_cast<v1::ConsentPurpose>(row.getColumn(1).getInt()));
-  consent.set_recipient_municipality_code(row.getColumn(2).getString());
-  *consent.mutable_given_date() = IntToDate(row.getColumn(3).getInt64());
-  *consent.mutable_record_time() = ToTimestamp(row.getColumn(4).getInt64());
-  if (!row.getColumn(5).isNull()) {
-    *consent.mutable_withdraw_time() = ToTimestamp(row.getColumn(5).getInt64());
+  consent.set_name(ConsentName(case_id, row.getColumn(first).getString()));
+  consent.set_purpose(static_cast<v1::ConsentPurpose>(row.getColumn(first + 1).getInt()));
+  consent.set_recipient_municipality_code(row.getColumn(first + 2).getString());
+  *consent.mutable_given_date() = IntToDate(row.getColumn(first + 3).getInt64());
+  *consent.mutable_record_time() = ToTimestamp(row.getColumn(first + 4).getInt64());
+  if (!row.getColumn(first + 5).isNull()) {
+    *consent.mutable_withdraw_time() = ToTimestamp(row.getColumn(first + 5).getInt64());
   }
   return consent;
 }
@@ -102,22 +103,111 @@ constexpr char kConsentColumns[] =
 
 }  // namespace
 
+namespace {
+
+// A case's metadata from "operator_id, current_version, create_time,
+// update_time" at `first`; its state and assignment come later.
+CaseSnapshot CaseFromRow(SQLite::Statement& row, int first, const std::string& case_id) {
+  CaseSnapshot snapshot;
+  v1::Case& meta = snapshot.meta;
+  meta.set_name(CaseName(case_id));
+  meta.set_operator_id(row.getColumn(first).getString());
+  meta.set_version(row.getColumn(first + 1).getInt64());
+  *meta.mutable_create_time() = ToTimestamp(row.getColumn(first + 2).getInt64());
+  *meta.mutable_update_time() = ToTimestamp(row.getColumn(first + 3).getInt64());
+  meta.set_state(v1::CASE_STATE_ASYLUM);
+  snapshot.facts.operator_id = meta.operator_id();
+  return snapshot;
+}
+
+// The newest assignment from "municipality_code, decision_date,
+// takeover_date, assign_time" at `first`.
+void AddAssignment(SQLite::Statement& row, int first, CaseSnapshot* snapshot) {
+  v1::Case& meta = snapshot->meta;
+  meta.set_state(v1::CASE_STATE_ASSIGNED);
+  v1::Assignment* assignment = meta.mutable_assignment();
+  assignment->set_municipality_code(row.getColumn(first).getString());
+  *assignment->mutable_decision_date() = IntToDate(row.getColumn(first + 1).getInt64());
+  *assignment->mutable_takeover_date() = IntToDate(row.getColumn(first + 2).getInt64());
+  *assignment->mutable_assign_time() = ToTimestamp(row.getColumn(first + 3).getInt64());
+  snapshot->facts.municipality_code = assignment->municipality_code();
+}
+
+void AddConsent(v1::Consent consent, CaseSnapshot* snapshot) {
+  snapshot->facts.consents.push_back(policy::ConsentFact{
+      consent.purpose(), consent.recipient_municipality_code(), consent.has_withdraw_time()});
+  *snapshot->meta.add_consents() = std::move(consent);
+}
+
+// A version's columns, copied out of its statement row.
+struct VersionRow {
+  int64_t version = 0;
+  std::string sealed_form;  // empty unless asked for
+  int64_t create_time = 0;
+  std::string author_organisation, author_actor;
+};
+
+// From "form, create_time, author_organisation, author_actor" at `first`.
+VersionRow VersionFromRow(SQLite::Statement& row, int first, int64_t version, bool with_form) {
+  VersionRow v{.version = version};
+  if (with_form) v.sealed_form = Blob(row.getColumn(first));
+  v.create_time = row.getColumn(first + 1).getInt64();
+  v.author_organisation = row.getColumn(first + 2).getString();
+  v.author_actor = row.getColumn(first + 3).getString();
+  return v;
+}
+
+// Makes `row` the snapshot's shown version, its form decrypted if `with_form`.
+absl::Status AddVersion(const KeyRing& keys, const std::string& case_id, VersionRow row,
+                        bool with_form, CaseSnapshot* snapshot) {
+  v1::CaseVersion& meta = snapshot->version;
+  meta.set_name(VersionName(case_id, row.version));
+  meta.set_version(row.version);
+  *meta.mutable_create_time() = ToTimestamp(row.create_time);
+  meta.set_author_organisation(std::move(row.author_organisation));
+  meta.set_author_actor(std::move(row.author_actor));
+  snapshot->meta.set_version(row.version);
+  snapshot->meta.set_etag(absl::StrCat("v", row.version));
+  if (!with_form) return absl::OkStatus();
+  absl::StatusOr<std::string> plain =
+      keys.Open(row.sealed_form, FormAssociatedData(case_id, row.version));
+  if (!plain.ok()) return plain.status();
+  v1::HandoverForm form;
+  if (!form.ParseFromString(*plain)) return absl::DataLossError("stored form does not parse");
+  snapshot->form = std::move(form);
+  return absl::OkStatus();
+}
+
+// ["id", ...] for json_each(): the ids as one bound parameter.
+std::string JsonArray(const std::vector<std::string>& ids) {
+  std::string json = "[";
+  for (const std::string& id : ids) {
+    if (json.size() > 1) json += ',';
+    json += '"';
+    for (char c : id) {
+      if (c == '"' || c == '\\') json += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) {
+        absl::StrAppend(&json, "\\u00", absl::Hex(c, absl::kZeroPad2));
+      } else {
+        json += c;
+      }
+    }
+    json += '"';
+  }
+  return json + "]";
+}
+
+constexpr char kInIds[] = " IN (SELECT value FROM json_each(?))";
+
+}  // namespace
+
 absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& case_id) {
   Prepared row(db,
                "SELECT operator_id, current_version, create_time, update_time "
                "FROM cases WHERE case_id = ? AND erased_time IS NULL");
   row->bind(1, case_id);
   if (!row->executeStep()) return CaseNotFound(CaseName(case_id));
-
-  CaseSnapshot snapshot;
-  v1::Case& meta = snapshot.meta;
-  meta.set_name(CaseName(case_id));
-  meta.set_operator_id(row->getColumn(0).getString());
-  meta.set_version(row->getColumn(1).getInt64());
-  *meta.mutable_create_time() = ToTimestamp(row->getColumn(2).getInt64());
-  *meta.mutable_update_time() = ToTimestamp(row->getColumn(3).getInt64());
-  meta.set_state(v1::CASE_STATE_ASYLUM);
-  snapshot.facts.operator_id = meta.operator_id();
+  CaseSnapshot snapshot = CaseFromRow(*row, 0, case_id);
 
   Prepared assignments(db,
                        "SELECT municipality_code, decision_date, takeover_date, "
@@ -125,15 +215,10 @@ absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& c
                        "ORDER BY seq DESC LIMIT 2");
   assignments->bind(1, case_id);
   if (assignments->executeStep()) {
-    meta.set_state(v1::CASE_STATE_ASSIGNED);
-    v1::Assignment* assignment = meta.mutable_assignment();
-    assignment->set_municipality_code(assignments->getColumn(0).getString());
-    *assignment->mutable_decision_date() = IntToDate(assignments->getColumn(1).getInt64());
-    *assignment->mutable_takeover_date() = IntToDate(assignments->getColumn(2).getInt64());
-    *assignment->mutable_assign_time() = ToTimestamp(assignments->getColumn(3).getInt64());
-    snapshot.facts.municipality_code = assignment->municipality_code();
+    AddAssignment(*assignments, 0, &snapshot);
     if (assignments->executeStep()) {
-      assignment->set_previous_municipality_code(assignments->getColumn(0).getString());
+      snapshot.meta.mutable_assignment()->set_previous_municipality_code(
+          assignments->getColumn(0).getString());
     }
   }
 
@@ -141,12 +226,7 @@ absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& c
       db, absl::StrCat("SELECT ", kConsentColumns,
                        " FROM consents WHERE case_id = ? ORDER BY record_time, consent_id"));
   consents->bind(1, case_id);
-  while (consents->executeStep()) {
-    v1::Consent consent = ConsentFromRow(*consents, case_id);
-    snapshot.facts.consents.push_back(policy::ConsentFact{
-        consent.purpose(), consent.recipient_municipality_code(), consent.has_withdraw_time()});
-    *meta.add_consents() = std::move(consent);
-  }
+  while (consents->executeStep()) AddConsent(ConsentFromRow(*consents, 0, case_id), &snapshot);
   return snapshot;
 }
 
@@ -167,23 +247,89 @@ absl::StatusOr<CaseSnapshot> ReadSnapshot(SQLite::Database& db, const KeyRing& k
     return absl::NotFoundError(
         absl::StrCat(VersionName(case_id, version), ": no such version"));
   }
-  v1::CaseVersion& meta = snapshot->version;
-  meta.set_name(VersionName(case_id, version));
-  meta.set_version(version);
-  *meta.mutable_create_time() = ToTimestamp(row->getColumn(1).getInt64());
-  meta.set_author_organisation(row->getColumn(2).getString());
-  meta.set_author_actor(row->getColumn(3).getString());
-  snapshot->meta.set_version(version);
-  snapshot->meta.set_etag(absl::StrCat("v", version));
-  if (with_form) {
-    absl::StatusOr<std::string> plain =
-        keys.Open(Blob(row->getColumn(0)), FormAssociatedData(case_id, version));
-    if (!plain.ok()) return plain.status();
-    v1::HandoverForm form;
-    if (!form.ParseFromString(*plain)) return absl::DataLossError("stored form does not parse");
-    snapshot->form = std::move(form);
+  if (absl::Status s =
+          AddVersion(keys, case_id, VersionFromRow(*row, 0, version, with_form), with_form,
+                     &*snapshot);
+      !s.ok()) {
+    return s;
   }
   return snapshot;
+}
+
+std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
+    SQLite::Database& db, const KeyRing& keys, const std::vector<std::string>& case_ids,
+    bool with_form, const Authorizer& authorize) {
+  std::map<std::string, absl::StatusOr<CaseSnapshot>> result;
+  for (const std::string& id : case_ids) result.emplace(id, CaseNotFound(CaseName(id)));
+  if (case_ids.empty()) return result;
+  const std::string ids = JsonArray(case_ids);
+
+  // Each case's rows, until its facts are complete and authorised.
+  struct Read {
+    CaseSnapshot snapshot;
+    VersionRow version;
+  };
+  std::map<std::string, Read> reads;
+  Prepared cases(db, absl::StrCat(
+                         "SELECT c.case_id, c.operator_id, c.current_version, c.create_time, "
+                         "c.update_time, v.form, v.create_time, v.author_organisation, "
+                         "v.author_actor FROM cases c JOIN case_versions v "
+                         "ON v.case_id = c.case_id AND v.version = c.current_version "
+                         "WHERE c.erased_time IS NULL AND c.case_id",
+                         kInIds));
+  cases->bind(1, ids);
+  while (cases->executeStep()) {
+    const std::string id = cases->getColumn(0).getString();
+    reads.emplace(id, Read{.snapshot = CaseFromRow(*cases, 1, id),
+                           .version = VersionFromRow(*cases, 5, cases->getColumn(2).getInt64(),
+                                                     with_form)});
+  }
+
+  Prepared assignments(db, absl::StrCat("SELECT case_id, municipality_code, decision_date, "
+                                        "takeover_date, assign_time FROM assignments "
+                                        "WHERE case_id",
+                                        kInIds, " ORDER BY case_id, seq DESC"));
+  assignments->bind(1, ids);
+  std::string previous_id;
+  int seen = 0;  // assignments of previous_id so far
+  while (assignments->executeStep()) {
+    const std::string id = assignments->getColumn(0).getString();
+    seen = id == previous_id ? seen + 1 : 1;
+    previous_id = id;
+    auto it = reads.find(id);
+    if (it == reads.end() || seen > 2) continue;
+    if (seen == 1) {
+      AddAssignment(*assignments, 1, &it->second.snapshot);
+    } else {
+      it->second.snapshot.meta.mutable_assignment()->set_previous_municipality_code(
+          assignments->getColumn(1).getString());
+    }
+  }
+
+  Prepared consents(db, absl::StrCat("SELECT case_id, ", kConsentColumns,
+                                     " FROM consents WHERE case_id", kInIds,
+                                     " ORDER BY case_id, record_time, consent_id"));
+  consents->bind(1, ids);
+  while (consents->executeStep()) {
+    const std::string id = consents->getColumn(0).getString();
+    if (auto it = reads.find(id); it != reads.end()) {
+      AddConsent(ConsentFromRow(*consents, 1, id), &it->second.snapshot);
+    }
+  }
+
+  for (auto& [id, read] : reads) {
+    absl::StatusOr<CaseSnapshot>& out = result.at(id);
+    if (absl::Status allowed = authorize(read.snapshot.facts); !allowed.ok()) {
+      out = allowed;
+    } else if (absl::Status s = AddVersion(keys, id, std::move(read.version), with_form,
+                                           &read.snapshot);
+               !s.ok()) {
+      out = s;
+    } else {
+      out = std::move(read.snapshot);
+    }
+  }
+  return result;
 }
 
 absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string& case_id,
@@ -195,7 +341,7 @@ absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string&
   if (!row->executeStep()) {
     return absl::NotFoundError(absl::StrCat(ConsentName(case_id, consent_id), ": no such consent"));
   }
-  return ConsentFromRow(*row, case_id);
+  return ConsentFromRow(*row, 0, case_id);
 }
 
 void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now) {

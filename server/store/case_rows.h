@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,14 @@ absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& c
 absl::StatusOr<CaseSnapshot> ReadSnapshot(SQLite::Database& db, const KeyRing& keys,
                                           const std::string& case_id, int64_t version,
                                           bool with_form, const Authorizer& authorize);
+
+// The current snapshot of each of `case_ids`, as ReadSnapshot(version 0)
+// would give it one by one (NOT_FOUND, authorize's refusal, or the snapshot),
+// read with one statement per table for all of them: a page's worth of cases
+// costs three statements instead of four per case.
+std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
+    SQLite::Database& db, const KeyRing& keys, const std::vector<std::string>& case_ids,
+    bool with_form, const Authorizer& authorize);
 
 // One consent of a case, NOT_FOUND if absent or of another case.
 absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string& case_id,
