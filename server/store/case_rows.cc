@@ -332,6 +332,23 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
   return result;
 }
 
+void InsertVersionRow(SQLite::Database& db, const WriteContext& context,
+                      const std::string& case_id, int64_t version, const std::string& sealed,
+                      const std::string& key_id, int64_t now) {
+  Prepared insert(db,
+                  "INSERT INTO case_versions (case_id, version, form, create_time, "
+                  "author_organisation, author_actor, key_id) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  insert->bind(1, case_id);
+  insert->bind(2, version);
+  insert->bind(3, sealed.data(), static_cast<int>(sealed.size()));
+  insert->bind(4, now);
+  insert->bind(5, context.principal.organisation_id);
+  insert->bind(6, context.actor);
+  insert->bind(7, key_id);
+  insert->exec();
+}
+
 absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string& case_id,
                                         const std::string& consent_id) {
   Prepared row(db, absl::StrCat("SELECT ", kConsentColumns,

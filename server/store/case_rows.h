@@ -51,6 +51,12 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
     SQLite::Database& db, const KeyRing& keys, const std::vector<std::string>& case_ids,
     bool with_form, const Authorizer& authorize);
 
+// Inserts a version whose form is already sealed (for this case and version)
+// under `key_id`, written by `context`'s caller.
+void InsertVersionRow(SQLite::Database& db, const WriteContext& context,
+                      const std::string& case_id, int64_t version, const std::string& sealed,
+                      const std::string& key_id, int64_t now);
+
 // One consent of a case, NOT_FOUND if absent or of another case.
 absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string& case_id,
                                         const std::string& consent_id);

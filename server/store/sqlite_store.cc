@@ -19,7 +19,9 @@
 #include "common/serialize.h"
 #include "server/store/access_log_rows.h"
 #include "server/store/case_rows.h"
+#include "server/store/checkpointer.h"
 #include "server/store/document_rows.h"
+#include "server/store/form_update.h"
 #include "server/store/migrations.h"
 #include "server/store/sqlite_store_tasks.h"
 #include "server/store/statement_cache.h"
@@ -32,20 +34,9 @@ using google::protobuf::util::FieldMaskUtil;
 void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext& context,
                    const std::string& case_id, int64_t version, const v1::HandoverForm& form,
                    int64_t now) {
-  const std::string sealed =
-      keys.Seal(SerializeDeterministic(form), FormAssociatedData(case_id, version));
-  Prepared insert(db,
-                  "INSERT INTO case_versions (case_id, version, form, create_time, "
-                  "author_organisation, author_actor, key_id) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
-  insert->bind(1, case_id);
-  insert->bind(2, version);
-  insert->bind(3, sealed.data(), static_cast<int>(sealed.size()));
-  insert->bind(4, now);
-  insert->bind(5, context.principal.organisation_id);
-  insert->bind(6, context.actor);
-  insert->bind(7, keys.current_key_id());
-  insert->exec();
+  InsertVersionRow(db, context, case_id, version,
+                   keys.Seal(SerializeDeterministic(form), FormAssociatedData(case_id, version)),
+                   keys.current_key_id(), now);
 }
 
 // Deletes a case's personal data and leaves the skeleton, in the caller's
@@ -143,22 +134,26 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     Migrate(*db);
     LabelKeyIds(*db);
     if (absl::Status s = ResetStagingDirectory(options.path + ".staging"); !s.ok()) return s;
+    auto checkpointer = std::make_unique<Checkpointer>(options.path, *db);
     auto writer = std::make_unique<GroupCommitWriter>(std::move(db), options.writer);
     auto readers = std::make_unique<ReaderPool>(options.path, options.readers);
-    return std::unique_ptr<SqliteStore>(
-        new SqliteStore(std::move(keys), options, std::move(writer), std::move(readers)));
+    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(keys), options,
+                                                        std::move(checkpointer), std::move(writer),
+                                                        std::move(readers)));
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("database ", options.path, ": ", e.what()));
   }
 }
 
 SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreOptions& options,
+                         std::unique_ptr<Checkpointer> checkpointer,
                          std::unique_ptr<GroupCommitWriter> writer,
                          std::unique_ptr<ReaderPool> readers)
     : keys_(std::move(keys)),
       signer_(options.signer),
       staging_directory_(options.path + ".staging"),
       document_chunk_bytes_(options.document_chunk_bytes),
+      checkpointer_(std::move(checkpointer)),
       writer_(std::move(writer)),
       readers_(std::move(readers)) {
   writer_->SetCommitHook([this](SQLite::Database& db) { OnCommit(db); });
@@ -187,6 +182,7 @@ SqliteStore::~SqliteStore() {
   // comes after its side closed gets UNAVAILABLE.
   writer_.reset();
   readers_.reset();
+  checkpointer_.reset();  // last: the writer connection's WAL hook pointed at it
 }
 
 void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
@@ -239,59 +235,40 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
 
 void SqliteStore::UpdateForm(const WriteContext& context, UpdateFormCommand command,
                              Authorizer authorize, Done<CaseSnapshot> done) {
+  // Worked out on a reader, committed by the writer (server/store/form_update.h).
+  auto shared = std::make_shared<const UpdateFormCommand>(std::move(command));
+  Read<PreparedUpdate>(
+      [this, shared, authorize](SQLite::Database& db) {
+        SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
+        return PrepareUpdate(db, *keys(), *shared, authorize);
+      },
+      [this, context, shared, authorize, done](absl::StatusOr<PreparedUpdate> prepared) {
+        // A refusal here is repeated, and recorded, by the writer.
+        auto ready = std::make_shared<std::optional<PreparedUpdate>>();
+        if (prepared.ok()) *ready = *std::move(prepared);
+        CommitUpdateForm(context, shared, authorize, ready, done);
+      });
+}
+
+void SqliteStore::CommitUpdateForm(const WriteContext& context,
+                                   std::shared_ptr<const UpdateFormCommand> command,
+                                   Authorizer authorize,
+                                   std::shared_ptr<std::optional<PreparedUpdate>> prepared,
+                                   Done<CaseSnapshot> done) {
   const std::vector<std::string> fingerprint = Fingerprint(*keys(), *context.request);
   Write<CaseSnapshot>(
-      [this, context, command = std::move(command), authorize = std::move(authorize),
+      [this, context, command, authorize, prepared,
        fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
         auto prior = FindPriorRequest(db, context, fingerprint);
         if (!prior.ok()) return prior.status();
         if (*prior) {
           return ReadSnapshot(db, *keys(), (*prior)->case_id, (*prior)->version, true, authorize);
         }
-        auto current = ReadSnapshot(db, *keys(), command.case_id, 0, true, authorize);
-        if (!current.ok()) return current.status();
-        if (!command.etag.empty() && command.etag != current->meta.etag()) {
-          return absl::AbortedError(absl::StrCat(
-              "etag: the case has changed since it was read; it is now at ", current->meta.etag()));
-        }
-        v1::HandoverForm merged;
-        if (command.update_mask.paths().empty()) {
-          merged = command.form;
-        } else {
-          merged = *current->form;
-          FieldMaskUtil::MergeOptions options;
-          options.set_replace_message_fields(true);
-          options.set_replace_repeated_fields(true);
-          FieldMaskUtil::MergeMessageTo(command.form, command.update_mask, options, &merged);
-        }
-        if (absl::Status valid = command.validate(merged); !valid.ok()) return valid;
-
-        const int64_t current_version = current->meta.version();
-        if (SerializeDeterministic(merged) == SerializeDeterministic(*current->form)) {
-          RecordRequest(db, context, fingerprint, {command.case_id, current_version, ""});
-          return current;
-        }
-        const int64_t version = current_version + 1;
-        const int64_t now = NowMicros();
-        InsertVersion(db, *keys(), context, command.case_id, version, merged, now);
-        const std::string person_hash = PersonHash(*keys(), merged.identity().person_identifier());
-        Prepared update(db,
-                        "UPDATE cases SET current_version = ?, person_hash = ?, "
-                        "update_time = ? WHERE case_id = ?");
-        update->bind(1, version);
-        update->bind(2, person_hash.data(), static_cast<int>(person_hash.size()));
-        update->bind(3, now);
-        update->bind(4, command.case_id);
-        update->exec();
-        AppendEvent(db,
-                    {.case_id = command.case_id,
-                     .kind = v1::EVENT_KIND_FORM_UPDATED,
-                     .version = version,
-                     .operator_id = current->facts.operator_id,
-                     .municipality_code = current->facts.municipality_code},
-                    now);
-        RecordRequest(db, context, fingerprint, {command.case_id, version, ""});
-        return ReadSnapshot(db, *keys(), command.case_id, version, true, authorize);
+        auto updated =
+            CommitUpdate(db, *keys(), context, *command, authorize, std::move(*prepared));
+        if (!updated.ok()) return updated.status();
+        RecordRequest(db, context, fingerprint, {command->case_id, updated->meta.version(), ""});
+        return updated;
       },
       std::move(done), context.audit);
 }

@@ -19,6 +19,9 @@
 
 namespace handover::store {
 
+class Checkpointer;     // server/store/checkpointer.h
+struct PreparedUpdate;  // server/store/form_update.h
+
 struct SqliteStoreOptions {
   // The database file; created if missing.
   std::string path;
@@ -96,6 +99,7 @@ class SqliteStore final : public CaseStore {
 
  private:
   SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreOptions& options,
+              std::unique_ptr<Checkpointer> checkpointer,
               std::unique_ptr<GroupCommitWriter> writer, std::unique_ptr<ReaderPool> readers);
 
   // Runs `apply(db) -> StatusOr<T>` in the writer's group transaction, with
@@ -107,6 +111,12 @@ class SqliteStore final : public CaseStore {
   void OnCommit(SQLite::Database& db);
   template <typename T, typename Fn>
   void Read(Fn read, Done<T> done);
+  // UpdateForm's second step, on the writer: `prepared` (possibly empty or
+  // stale) is what a reader worked out.
+  void CommitUpdateForm(const WriteContext& context,
+                        std::shared_ptr<const UpdateFormCommand> command, Authorizer authorize,
+                        std::shared_ptr<std::optional<PreparedUpdate>> prepared,
+                        Done<CaseSnapshot> done);
 
   std::shared_ptr<const KeyRing> keys() const;
 
@@ -123,6 +133,7 @@ class SqliteStore final : public CaseStore {
   // Set by an erasure: truncate the WAL after the commit, so no image of the
   // erased pages survives there.
   std::atomic<bool> truncate_wal_{false};
+  std::unique_ptr<Checkpointer> checkpointer_;  // destroyed after the writer
   std::unique_ptr<GroupCommitWriter> writer_;
   std::unique_ptr<ReaderPool> readers_;  // destroyed before the writer
 };

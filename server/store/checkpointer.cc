@@ -1,0 +1,54 @@
+#include "server/store/checkpointer.h"
+
+#include <sqlite3.h>
+
+namespace handover::store {
+
+Checkpointer::Checkpointer(const std::string& path, SQLite::Database& writer,
+                           int threshold_pages)
+    : threshold_pages_(threshold_pages),
+      db_(std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX)),
+      thread_([this] { Run(); }) {
+  db_->exec("PRAGMA synchronous = FULL");
+  sqlite3_wal_hook(writer.getHandle(), &Checkpointer::OnCommit, this);
+}
+
+Checkpointer::~Checkpointer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+int Checkpointer::OnCommit(void* self, sqlite3*, const char*, int wal_pages) {
+  auto* checkpointer = static_cast<Checkpointer*>(self);
+  if (wal_pages >= checkpointer->threshold_pages_) {
+    {
+      std::lock_guard lock(checkpointer->mu_);
+      checkpointer->pending_ = true;
+    }
+    checkpointer->wake_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void Checkpointer::Run() {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || pending_; });
+      if (stopping_) return;
+      pending_ = false;
+    }
+    // PASSIVE: copies what no reader still needs, never waits for anyone.
+    // A failure (e.g. busy) is retried at the next commit past the threshold.
+    int wal_pages = 0, copied = 0;
+    sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
+                              &copied);
+    ++checkpoints_;
+  }
+}
+
+}  // namespace handover::store
