@@ -39,7 +39,10 @@ absl::StatusOr<PreparedUpdate> PrepareUpdate(SQLite::Database& db, const KeyRing
     const int64_t version = current->meta.version() + 1;
     prepared.sealed = keys.Seal(plain, FormAssociatedData(command.case_id, version));
     prepared.key_id = keys.current_key_id();
-    prepared.person_hash = PersonHash(keys, prepared.merged.identity().person_identifier());
+    const std::string& person = prepared.merged.identity().person_identifier();
+    if (person != current->form->identity().person_identifier()) {
+      prepared.person_hash = PersonHash(keys, person);
+    }
   }
   prepared.current = *std::move(current);
   return prepared;
@@ -83,14 +86,23 @@ absl::StatusOr<CaseSnapshot> CommitUpdate(SQLite::Database& db, const KeyRing& k
   const int64_t timestamp = NowMicros();
   InsertVersionRow(db, context, command.case_id, version, prepared->sealed, prepared->key_id,
                    timestamp);
-  Prepared update(db,
-                  "UPDATE cases SET current_version = ?, person_hash = ?, "
-                  "update_time = ? WHERE case_id = ?");
-  update->bind(1, version);
-  update->bind(2, prepared->person_hash.data(), static_cast<int>(prepared->person_hash.size()));
-  update->bind(3, timestamp);
-  update->bind(4, command.case_id);
-  update->exec();
+  if (prepared->person_hash.empty()) {
+    // The index on person_hash is left alone: one page less to write.
+    Prepared update(db, "UPDATE cases SET current_version = ?, update_time = ? WHERE case_id = ?");
+    update->bind(1, version);
+    update->bind(2, timestamp);
+    update->bind(3, command.case_id);
+    update->exec();
+  } else {
+    Prepared update(db,
+                    "UPDATE cases SET current_version = ?, person_hash = ?, update_time = ? "
+                    "WHERE case_id = ?");
+    update->bind(1, version);
+    update->bind(2, prepared->person_hash.data(), static_cast<int>(prepared->person_hash.size()));
+    update->bind(3, timestamp);
+    update->bind(4, command.case_id);
+    update->exec();
+  }
   AppendEvent(db,
               {.case_id = command.case_id,
                .kind = v1::EVENT_KIND_FORM_UPDATED,

@@ -204,6 +204,29 @@ TEST_F(ExchangeTest, ListingPagesFindsByPersonAndScopesToTheCaller) {
   auto not_theirs = other_operator_->ListCases(find);
   ASSERT_TRUE(not_theirs.ok());
   EXPECT_EQ(not_theirs->cases_size(), 0);
+
+  // A corrected identifier is found under the new one only; an update that
+  // leaves it alone keeps it findable.
+  v1::UpdateFormRequest correct;
+  correct.set_name(found->cases(0).name());
+  correct.mutable_form()->mutable_identity()->set_person_identifier("99200013");
+  correct.mutable_update_mask()->add_paths("identity.person_identifier");
+  correct.set_request_id("correct-identifier");
+  ASSERT_TRUE(operator_->UpdateForm(correct).ok());
+  v1::UpdateFormRequest other_field;
+  other_field.set_name(found->cases(0).name());
+  other_field.mutable_form()->mutable_wishes_and_plans()->set_expectations("Fictional update");
+  other_field.mutable_update_mask()->add_paths("wishes_and_plans.expectations");
+  other_field.set_request_id("other-field");
+  ASSERT_TRUE(operator_->UpdateForm(other_field).ok());
+  auto by_old = uds_->ListCases(find);
+  ASSERT_TRUE(by_old.ok());
+  EXPECT_EQ(by_old->cases_size(), 0);
+  find.set_person_identifier("99200013");
+  auto by_new = uds_->ListCases(find);
+  ASSERT_TRUE(by_new.ok());
+  ASSERT_EQ(by_new->cases_size(), 1);
+  EXPECT_EQ(by_new->cases(0).name(), found->cases(0).name());
 }
 
 TEST_F(ExchangeTest, AcknowledgedWritesSurviveAServerRestart) {
