@@ -39,10 +39,7 @@ absl::StatusOr<PreparedUpdate> PrepareUpdate(SQLite::Database& db, const KeyRing
     const int64_t version = current->meta.version() + 1;
     prepared.sealed = keys.Seal(plain, FormAssociatedData(command.case_id, version));
     prepared.key_id = keys.current_key_id();
-    const std::string& person = prepared.merged.identity().person_identifier();
-    if (person != current->form->identity().person_identifier()) {
-      prepared.person_hash = PersonHash(keys, person);
-    }
+    prepared.person_hash = PersonHash(keys, prepared.merged.identity().person_identifier());
   }
   prepared.current = *std::move(current);
   return prepared;
@@ -86,23 +83,18 @@ absl::StatusOr<CaseSnapshot> CommitUpdate(SQLite::Database& db, const KeyRing& k
   const int64_t timestamp = NowMicros();
   InsertVersionRow(db, context, command.case_id, version, prepared->sealed, prepared->key_id,
                    timestamp);
-  if (prepared->person_hash.empty()) {
-    // The index on person_hash is left alone: one page less to write.
-    Prepared update(db, "UPDATE cases SET current_version = ?, update_time = ? WHERE case_id = ?");
-    update->bind(1, version);
-    update->bind(2, timestamp);
-    update->bind(3, command.case_id);
-    update->exec();
-  } else {
-    Prepared update(db,
-                    "UPDATE cases SET current_version = ?, person_hash = ?, update_time = ? "
-                    "WHERE case_id = ?");
-    update->bind(1, version);
-    update->bind(2, prepared->person_hash.data(), static_cast<int>(prepared->person_hash.size()));
-    update->bind(3, timestamp);
-    update->bind(4, command.case_id);
-    update->exec();
-  }
+  Prepared update(db, "UPDATE cases SET current_version = ?, update_time = ? WHERE case_id = ?");
+  update->bind(1, version);
+  update->bind(2, timestamp);
+  update->bind(3, command.case_id);
+  update->exec();
+  // The person hash (new identifier, or a key rotated since it was written)
+  // only if it differs: rewriting it would rewrite its index page too.
+  Prepared rehash(db,
+                  "UPDATE cases SET person_hash = ?1 WHERE case_id = ?2 AND person_hash IS NOT ?1");
+  rehash->bind(1, prepared->person_hash.data(), static_cast<int>(prepared->person_hash.size()));
+  rehash->bind(2, command.case_id);
+  rehash->exec();
   AppendEvent(db,
               {.case_id = command.case_id,
                .kind = v1::EVENT_KIND_FORM_UPDATED,

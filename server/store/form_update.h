@@ -28,8 +28,8 @@ struct PreparedUpdate {
   // The form after the update; the same as current's form if `unchanged`.
   v1::HandoverForm merged;
   bool unchanged = false;
-  // The next version (current's + 1) sealed under `key_id` (empty if
-  // unchanged), and the new person hash if the person identifier changed.
+  // The next version (current's + 1) sealed under `key_id`, and the person
+  // hash under that key; both empty if unchanged.
   std::string sealed;
   std::string key_id;
   std::string person_hash;
