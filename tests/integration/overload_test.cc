@@ -1,7 +1,14 @@
 // Overload: a client connection gets at most `max-concurrent-streams` calls
 // in flight; its further calls wait on the client (HTTP/2 flow control), not
-// in the server, and go through as soon as one of the first ends.
+// in the server, and go through as soon as one of the first ends. Reads
+// beyond the read queue are refused at once with RESOURCE_EXHAUSTED.
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <thread>
+#include <vector>
 
 #include "tests/testing/test_server.h"
 
@@ -53,6 +60,50 @@ TEST(OverloadTest, AConnectionHasAtMostMaxConcurrentStreamsCallsInFlight) {
   EXPECT_TRUE(client->ListCases({}).ok());
   second->Cancel();
   second->Finish().IgnoreError();
+}
+
+TEST(OverloadTest, ReadsBeyondTheQueueAreRefusedAtOnce) {
+  ServerOptions options = testing::TestServerOptions(testing::NewTempDir());
+  options.readers.threads = 1;
+  options.readers.max_queue = 1;
+  testing::TestServer server(options);
+  ASSERT_NE(server.server(), nullptr);
+  auto redcross = server.ClientFor("operator-redcross");
+  auto created = redcross->CreateCase(testing::SampleForm("99000077"), "overload-case");
+  ASSERT_TRUE(created.ok()) << created.status();
+
+  // 48 reads at once over 4 connections, against one reader with room for one
+  // more waiting.
+  std::vector<std::unique_ptr<client::HandoverClient>> clients;
+  for (int c = 0; c < 4; ++c) clients.push_back(server.ClientFor("operator-redcross"));
+  std::atomic<bool> go{false};
+  std::mutex mu;
+  std::map<absl::StatusCode, int> codes;
+  std::vector<double> refused_ms;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 48; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go) std::this_thread::yield();
+      const auto start = std::chrono::steady_clock::now();
+      auto read = clients[i % clients.size()]->GetCase(created->name());
+      const double ms = std::chrono::duration<double, std::milli>(
+                            std::chrono::steady_clock::now() - start).count();
+      std::lock_guard lock(mu);
+      ++codes[read.status().code()];
+      if (read.status().code() == absl::StatusCode::kResourceExhausted) {
+        refused_ms.push_back(ms);
+        EXPECT_NE(read.status().message().find("read queue is full"), std::string::npos)
+            << read.status();
+      }
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  EXPECT_GT(codes[absl::StatusCode::kOk], 0);
+  EXPECT_GT(codes[absl::StatusCode::kResourceExhausted], 0);
+  EXPECT_EQ(codes[absl::StatusCode::kOk] + codes[absl::StatusCode::kResourceExhausted], 48)
+      << "no other outcome";
+  for (double ms : refused_ms) EXPECT_LT(ms, 2000) << "refused at once, not after waiting";
 }
 
 }  // namespace
