@@ -37,6 +37,7 @@ Watcher::Watcher(grpc::CallbackServerContext* context, store::CaseStore* store,
 
 void Watcher::Pump() {
   bool write = false;
+  bool more_queued = false;  // more events right behind this one
   bool read = false;
   store::FeedQuery query;
   {
@@ -46,6 +47,7 @@ void Watcher::Pump() {
       if (!pending_.empty()) {
         in_flight_ = std::move(pending_.front());
         pending_.pop_front();
+        more_queued = !pending_.empty();
         write = true;
       } else if (progress_due_ && !reading_ && !more_to_read_) {
         in_flight_.Clear();
@@ -68,7 +70,11 @@ void Watcher::Pump() {
       read = true;
     }
   }
-  if (write) StartWrite(&in_flight_);
+  // With more events right behind, let the transport hold this one and send
+  // them together (one TLS record and one system call for several events);
+  // the last of a run is written without the hint, which sends them.
+  if (write) StartWrite(&in_flight_, more_queued ? grpc::WriteOptions().set_buffer_hint()
+                                                 : grpc::WriteOptions());
   if (!read) return;
   // Caught-up watchers without case content read the hub's in-memory tail.
   store::FeedPage page;
