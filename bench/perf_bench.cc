@@ -398,11 +398,16 @@ int Main(int argc, char** argv) {
   if (wanted("sync")) SyncRows(bench, row);
 
   const std::string table = absl::StrFormat(
-      "perf_bench: %d channels, %.0f s per measurement; seeded %s cases in %.0f s, %s in %.0f s\n"
+      "perf_bench: %d channels, %.0f s per measurement; seeded %s cases in %.0f s, %s in %.0f s "
+      "(0 s: not needed)\n"
       "| what | handoverd | baseline | ratio | target | |\n|---|---|---|---|---|---|\n%s",
       flags.channels, flags.seconds, Thousands(flags.small_cases), seed_small,
       Thousands(flags.large_cases), seed_large, rows);
-  WriteTable(table, std::string(HANDOVER_SOURCE_DIR) + "/bench/results/perf.txt");
+  if (flags.only.empty()) {
+    WriteTable(table, std::string(HANDOVER_SOURCE_DIR) + "/bench/results/perf.txt");
+  } else {
+    std::cout << table;  // a partial run does not replace the full table
+  }
   return 0;
 }
 
