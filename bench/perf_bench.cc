@@ -343,7 +343,7 @@ int Main(int argc, char** argv) {
                      const std::string& baseline, const std::string& ratio,
                      const std::string& target, bool met) {
     absl::StrAppend(&rows, "| ", what, " | ", measured, " | ", baseline, " | ", ratio, " | ",
-                    target, " | ", Verdict(met), " |\n");
+                    target, " | ", target == "-" ? "-" : Verdict(met), " |\n");
     std::cerr << "perf_bench: " << what << ": " << measured << " vs " << baseline << "\n";
   };
   LoadOptions closed{.concurrency = flags.concurrency, .seconds = flags.seconds};
@@ -398,11 +398,11 @@ int Main(int argc, char** argv) {
   if (wanted("sync")) SyncRows(bench, row);
 
   const std::string table = absl::StrFormat(
-      "perf_bench: %d channels, %.0f s per measurement; seeded %s cases in %.0f s, %s in %.0f s "
-      "(0 s: not needed)\n"
+      "perf_bench: %d channels, %.0f s per measurement; seeded %s cases in %.0f s, %s in %.0f s%s\n"
       "| what | handoverd | baseline | ratio | target | |\n|---|---|---|---|---|---|\n%s",
       flags.channels, flags.seconds, Thousands(flags.small_cases), seed_small,
-      Thousands(flags.large_cases), seed_large, rows);
+      Thousands(flags.large_cases), seed_large,
+      flags.only.empty() ? "" : " (0 s: not needed by --only)", rows);
   if (flags.only.empty()) {
     WriteTable(table, std::string(HANDOVER_SOURCE_DIR) + "/bench/results/perf.txt");
   } else {
