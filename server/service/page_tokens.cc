@@ -53,7 +53,7 @@ absl::StatusOr<int64_t> DecodeVersionToken(const std::string& token) {
 
 absl::StatusOr<int> EffectivePageSize(int requested, int default_size, int max) {
   if (requested < 0) return FieldError("page_size", "must not be negative");
-  if (requested == 0) return default_size;
+  if (requested == 0) return default_size > max ? max : default_size;
   return requested > max ? max : requested;
 }
 

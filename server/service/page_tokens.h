@@ -18,7 +18,7 @@ std::string EncodeVersionToken(int64_t before_version);
 absl::StatusOr<int64_t> DecodeVersionToken(const std::string& token);
 
 // The page size to use: `requested` if 1..max, `default_size` if 0, `max` if
-// above it; INVALID_ARGUMENT "page_size: ..." if negative.
+// either is above it; INVALID_ARGUMENT "page_size: ..." if negative.
 absl::StatusOr<int> EffectivePageSize(int requested, int default_size, int max);
 
 }  // namespace handover::service

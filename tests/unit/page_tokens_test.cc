@@ -76,6 +76,7 @@ TEST(VersionTokenTest, RejectsGarbageAndVersionsBelowOne) {
 
 TEST(EffectivePageSizeTest, ZeroMeansTheDefault) {
   EXPECT_EQ(EffectivePageSize(0, 50, 1000).value_or(-1), 50);
+  EXPECT_EQ(EffectivePageSize(0, 100, 20).value_or(-1), 20) << "a maximum below the default caps it";
 }
 
 TEST(EffectivePageSizeTest, KeepsASizeWithinRange) {
