@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/json.h"
+#include "common/resource_names.h"
 
 namespace handover::client {
 namespace {
@@ -63,11 +64,13 @@ absl::Status WriteAtomically(const fs::path& path, const std::string& content) {
   return absl::OkStatus();
 }
 
-std::string CaseId(const std::string& case_name) {
-  return case_name.substr(case_name.find('/') + 1);
-}
-
 }  // namespace
+
+absl::StatusOr<std::string> CaseFileName(const std::string& case_name) {
+  auto id = ParseCaseName(case_name, "case name from the server");
+  if (!id.ok()) return absl::DataLossError(id.status().message());
+  return *id + ".json";
+}
 
 SyncAgent::SyncAgent(HandoverClient* client, std::string directory)
     : client_(client), directory_(std::move(directory)) {}
@@ -96,7 +99,9 @@ absl::Status SyncAgent::SaveCursor() {
 }
 
 absl::Status SyncAgent::Apply(const v1::ChangeEvent& event) {
-  const fs::path file = fs::path(directory_) / "cases" / (CaseId(event.case_name()) + ".json");
+  auto name = CaseFileName(event.case_name());
+  if (!name.ok()) return name.status();
+  const fs::path file = fs::path(directory_) / "cases" / *name;
   ++stats_.events;
   if (event.has_case_()) {
     if (absl::Status s = WriteAtomically(file, ToJson(event.case_())); !s.ok()) return s;
@@ -120,10 +125,10 @@ absl::Status SyncAgent::Snapshot() {
     if (!page.ok()) return page.status();
     if (revision < 0) revision = page->revision();
     for (const v1::Case& c : page->cases()) {
-      const std::string id = CaseId(c.name());
-      listed.insert(id + ".json");
-      if (absl::Status s = WriteAtomically(fs::path(directory_) / "cases" / (id + ".json"),
-                                           ToJson(c));
+      auto name = CaseFileName(c.name());
+      if (!name.ok()) return name.status();
+      listed.insert(*name);
+      if (absl::Status s = WriteAtomically(fs::path(directory_) / "cases" / *name, ToJson(c));
           !s.ok()) {
         return s;
       }

@@ -28,6 +28,11 @@
 
 namespace handover::client {
 
+// The file a case is mirrored to, "<case id>.json", from the case name the
+// server sent; DATA_LOSS if that is not a well-formed case name, so nothing is
+// ever written outside the directory.
+absl::StatusOr<std::string> CaseFileName(const std::string& case_name);
+
 struct SyncStats {
   int64_t events = 0;
   int64_t files_written = 0;
