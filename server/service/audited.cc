@@ -41,14 +41,31 @@ void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record) {
   for (const auto* field : fields) AddSection(field->name(), record);
 }
 
+namespace {
+
+// What a view disclosed besides its name.
+void AddViewSections(const v1::Case& view, v1::AccessRecord* record) {
+  AddSection("case", record);
+  if (view.consents_size() > 0) AddSection("consents", record);
+  if (view.has_form()) AddSections(view.form(), record);
+}
+
+}  // namespace
+
 void AddSections(const v1::Case& view, v1::AccessRecord* record) {
   if (std::find(record->case_names().begin(), record->case_names().end(), view.name()) ==
       record->case_names().end()) {
     record->add_case_names(view.name());
   }
-  AddSection("case", record);
-  if (view.consents_size() > 0) AddSection("consents", record);
-  if (view.has_form()) AddSections(view.form(), record);
+  AddViewSections(view, record);
+}
+
+DisclosedCases::DisclosedCases(v1::AccessRecord* record)
+    : record_(record), named_(record->case_names().begin(), record->case_names().end()) {}
+
+void DisclosedCases::Add(const v1::Case& view) {
+  if (named_.insert(view.name()).second) record_->add_case_names(view.name());
+  AddViewSections(view, record_);
 }
 
 void RecordThen(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status,

@@ -7,6 +7,7 @@
 #include <grpcpp/support/server_callback.h>
 
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "common/grpc_status.h"
@@ -28,6 +29,19 @@ void AddSection(const std::string& section, v1::AccessRecord* record);
 // top-level sections present.
 void AddSections(const v1::Case& view, v1::AccessRecord* record);
 void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record);
+
+// AddSections for a page of case views: each case named once, without
+// rescanning the names so far for every case (a page of 500 did 125,000
+// string comparisons).
+class DisclosedCases {
+ public:
+  explicit DisclosedCases(v1::AccessRecord* record);
+  void Add(const v1::Case& view);
+
+ private:
+  v1::AccessRecord* record_;
+  std::unordered_set<std::string> named_;
+};
 
 // Records `record` with `status` as outcome in `store`, then calls `then`
 // with `status`, or with UNAVAILABLE if the record could not be written (then

@@ -167,9 +167,10 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
                         reactor, read_log(), audit,
                         [response, principal = caller->principal](store::CasePage& page,
                                                                   v1::AccessRecord* record) {
+                      DisclosedCases disclosed(record);
                       for (auto& snapshot : page.cases) {
                         *response->add_cases() = CaseView(principal, snapshot);
-                        AddSections(response->cases(response->cases_size() - 1), record);
+                        disclosed.Add(response->cases(response->cases_size() - 1));
                       }
                       if (!page.last_case_id.empty()) {
                         response->set_next_page_token(EncodeCaseToken(page.last_case_id));
@@ -383,10 +384,11 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
                        reactor, read_log(), audit,
                        [response, principal = caller->principal](store::FeedPage& page,
                                                                  v1::AccessRecord* record) {
+                     DisclosedCases disclosed(record);
                      for (auto& event : page.events) {
                        *response->add_events() = EventView(principal, event);
                        const v1::ChangeEvent& view = response->events(response->events_size() - 1);
-                       if (view.has_case_()) AddSections(view.case_(), record);
+                       if (view.has_case_()) disclosed.Add(view.case_());
                      }
                      if (record->sections().empty() && !page.events.empty()) {
                        record->add_sections("events");

@@ -99,10 +99,11 @@ void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
   }
   std::deque<v1::WatchResponse> batch;
   v1::AccessRecord record = audit_;
+  DisclosedCases disclosed(&record);
   for (store::FeedEvent& event : page->events) {
     v1::WatchResponse response;
     *response.mutable_event() = EventView(caller_.principal, event);
-    if (response.event().has_case_()) AddSections(response.event().case_(), &record);
+    if (response.event().has_case_()) disclosed.Add(response.event().case_());
     batch.push_back(std::move(response));
   }
   if (record.case_names().empty()) {
