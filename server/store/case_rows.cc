@@ -101,10 +101,6 @@ v1::Consent ConsentFromRow(SQLite::Statement& row, int first, const std::string&
 constexpr char kConsentColumns[] =
     "consent_id, purpose, recipient_municipality_code, given_date, record_time, withdraw_time";
 
-}  // namespace
-
-namespace {
-
 // A case's metadata from "operator_id, current_version, create_time,
 // update_time" at `first`; its state and assignment come later.
 CaseSnapshot CaseFromRow(SQLite::Statement& row, int first, const std::string& case_id) {

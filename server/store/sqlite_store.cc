@@ -1,15 +1,13 @@
 #include "server/store/sqlite_store.h"
 
-#include <sqlite3.h>
-#include <mutex>
-
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
-#include <google/protobuf/util/field_mask_util.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <exception>
 #include <future>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -28,8 +26,6 @@
 
 namespace handover::store {
 namespace {
-
-using google::protobuf::util::FieldMaskUtil;
 
 void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext& context,
                    const std::string& case_id, int64_t version, const v1::HandoverForm& form,
