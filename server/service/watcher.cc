@@ -47,7 +47,9 @@ void Watcher::Pump() {
       if (!pending_.empty()) {
         in_flight_ = std::move(pending_.front());
         pending_.pop_front();
-        more_queued = !pending_.empty();
+        // gRPC never completes a hinted write that carries the stream's
+        // headers (the first one): only later writes may be held.
+        more_queued = !pending_.empty() && headers_sent_;
         write = true;
       } else if (progress_due_ && !reading_ && !more_to_read_) {
         in_flight_.Clear();
@@ -143,6 +145,7 @@ void Watcher::OnWriteDone(bool ok) {
   {
     std::lock_guard lock(mu_);
     writing_ = false;
+    headers_sent_ = true;
     if (finish_pending_) {
       finish_pending_ = false;
       finish = true;

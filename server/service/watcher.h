@@ -85,6 +85,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   std::deque<v1::WatchResponse> pending_;  // read, not yet written
   v1::WatchResponse in_flight_;     // the message being written
   bool writing_ = false;
+  bool headers_sent_ = false;  // the first write (which carries them) completed
   bool reading_ = false;
   bool more_to_read_ = true;        // a commit or a full batch since the last read
   bool sent_since_tick_ = true;

@@ -9,6 +9,8 @@
 #include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -166,6 +168,27 @@ TEST_F(FeedTest, ConcurrentWritersAndResumingWatchersSeeExactlyTheirEvents) {
   EXPECT_EQ(watched[3].revisions,
             CommittedFor(server_, "operator_id = 'redcross' AND municipality_only = 0"));
   EXPECT_FALSE(watched[0].revisions.empty());
+}
+
+// A new watcher whose backlog is waiting gets it at once: its first message
+// goes out with the stream's headers. (gRPC never completes a first write
+// that carries a buffer hint, so the watcher must not give it one.)
+TEST_F(FeedTest, ANewWatcherWithABacklogGetsItAtOnce) {
+  for (int i = 0; i < 40; ++i) CreateCase(*redcross_, std::to_string(99450000 + i));
+  const int64_t head = Head(server_);
+  for (int round = 0; round < 5; ++round) {
+    auto fresh = server_.ClientFor("operator-redcross");  // its own connection
+    auto stream = fresh->Watch({});
+    auto events = std::async(std::launch::async, [&] { return UntilProgress(*stream, head); });
+    if (events.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      stream->Cancel();
+      ADD_FAILURE() << "round " << round << ": the backlog did not arrive within 10 s";
+      events.wait();
+      return;
+    }
+    EXPECT_EQ(events.get().size(), 40u) << "round " << round;
+    stream->Cancel();
+  }
 }
 
 TEST_F(FeedTest, SyncPagesThroughTheSameSequence) {

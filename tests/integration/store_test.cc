@@ -10,6 +10,7 @@
 
 #include "common/crypto.h"
 #include "handover/v1/handover_service.pb.h"
+#include "server/store/migrations.h"
 #include "server/store/sqlite_store.h"
 #include "tests/testing/test_server.h"
 
@@ -81,6 +82,58 @@ class StoreTest : public ::testing::Test {
   std::shared_ptr<const KeyRing> keys_;
   std::unique_ptr<SqliteStore> store_;
 };
+
+// Migration 6 turns case_versions from a WITHOUT ROWID table into a rowid
+// table. A database in the schema-5 shape, with real sealed versions, opens,
+// migrates, and reads the same; the rows stay immutable.
+TEST_F(StoreTest, Schema5VersionsSurviveMigration6) {
+  auto created = Create("m6-create", SampleForm("99000061"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  v1::HandoverForm changed = SampleForm("99000061");
+  changed.mutable_wishes_and_plans()->set_expectations("Fictional second version");
+  ASSERT_TRUE(Update(CaseId(*created), changed, "", "m6-update").ok());
+  store_.reset();
+  {
+    // Back to schema 5's table, as an older server left it.
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+    db.exec(R"sql(
+      BEGIN;
+      CREATE TABLE old_versions (
+        case_id TEXT NOT NULL REFERENCES cases (case_id), version INTEGER NOT NULL,
+        form BLOB NOT NULL, create_time INTEGER NOT NULL, author_organisation TEXT NOT NULL,
+        author_actor TEXT NOT NULL, key_id TEXT, PRIMARY KEY (case_id, version)) WITHOUT ROWID;
+      INSERT INTO old_versions SELECT case_id, version, form, create_time, author_organisation,
+        author_actor, key_id FROM case_versions;
+      DROP TABLE case_versions;
+      ALTER TABLE old_versions RENAME TO case_versions;
+      CREATE INDEX case_versions_by_key ON case_versions (key_id);
+      PRAGMA user_version = 5;
+      COMMIT;)sql");
+    ASSERT_NE(db.execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'case_versions'")
+                  .getString()
+                  .find("WITHOUT ROWID"),
+              std::string::npos);
+  }
+  Open();
+
+  SQLite::Database db(path_, SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), LatestSchemaVersion());
+  EXPECT_EQ(db.execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'case_versions'")
+                .getString()
+                .find("WITHOUT ROWID"),
+            std::string::npos);
+  EXPECT_EQ(CountVersions(), 2);
+  auto first = Get(CaseId(*created), 1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->form->identity().person_identifier(), "99000061");
+  auto second = Get(CaseId(*created));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->meta.version(), 2);
+  EXPECT_EQ(second->form->wishes_and_plans().expectations(), "Fictional second version");
+  SQLite::Database writable(path_, SQLite::OPEN_READWRITE);
+  EXPECT_THROW(writable.exec("UPDATE case_versions SET version = 9"), SQLite::Exception)
+      << "still immutable";
+}
 
 TEST_F(StoreTest, VersionsAreImmutable) {
   auto created = Create("r1", SampleForm());
