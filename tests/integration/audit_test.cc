@@ -145,6 +145,36 @@ TEST_F(AuditTest, EveryCallLeavesExactlyOneRecordWithItsSections) {
   }
 }
 
+// A Sync page with several events of one case (and of another) names each
+// case once in its record.
+TEST_F(AuditTest, ASyncPageNamesEachCaseOnce) {
+  std::vector<std::string> names;
+  for (const char* person : {"99000071", "99000072"}) {
+    auto created = operator_->CreateCase(SampleForm(person), std::string("create-") + person);
+    ASSERT_TRUE(created.ok());
+    names.push_back(created->name());
+    Assign(created->name(), "760");
+    for (int i = 0; i < 2; ++i) {
+      v1::UpdateFormRequest update;
+      update.set_name(created->name());
+      update.mutable_form()->mutable_wishes_and_plans()->set_expectations(
+          "Fictional update " + std::to_string(i));
+      update.mutable_update_mask()->add_paths("wishes_and_plans.expectations");
+      update.set_request_id(std::string("update-") + person + "-" + std::to_string(i));
+      ASSERT_TRUE(operator_->UpdateForm(update).ok());
+    }
+  }
+  v1::SyncRequest sync;
+  sync.set_include_cases(true);
+  auto page = m760_->Sync(sync);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->events_size(), 6) << "an assignment and two updates for each case";
+  const std::vector<v1::AccessRecord> records = Records();
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().operation(), "Sync");
+  EXPECT_EQ(List(records.back().case_names()), names);
+}
+
 TEST_F(AuditTest, TheOtherCallsAreRecordedOnceEachToo) {
   auto created = operator_->CreateCase(SampleForm(), "create-1");
   ASSERT_TRUE(created.ok());
