@@ -1,18 +1,15 @@
 #include "bench/bench_support.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <mutex>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-
-#include <spdlog/spdlog.h>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "common/dates.h"
@@ -72,19 +69,20 @@ std::unique_ptr<client::HandoverClient> BenchClient(const std::string& pki, int 
 std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki,
                                                 const std::string& identity, int port,
                                                 int index) {
-  auto read = [](const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = read(pki + "/ca.pem");
-  tls.pem_cert_chain = read(pki + "/" + identity + ".pem");
-  tls.pem_private_key = read(pki + "/" + identity + ".key");
+  client::ClientOptions options;
+  options.server = absl::StrCat("localhost:", port);
+  options.certificate_file = pki + "/" + identity + ".pem";
+  options.private_key_file = pki + "/" + identity + ".key";
+  options.ca_file = pki + "/ca.pem";
   grpc::ChannelArguments arguments;
   arguments.SetInt("handover.bench.channel", index);
   arguments.SetMaxReceiveMessageSize(64 * 1024 * 1024);
-  return grpc::CreateCustomChannel(absl::StrCat("localhost:", port), grpc::SslCredentials(tls),
-                                   arguments);
+  auto channel = client::MutualTlsChannel(options, arguments);
+  if (!channel.ok()) {
+    std::cerr << "bench: " << channel.status() << "\n";
+    std::exit(1);
+  }
+  return *std::move(channel);
 }
 
 std::vector<std::string> CreateAssignedCases(const BenchServer& server, int count) {

@@ -33,9 +33,9 @@ class BenchServer {
 std::unique_ptr<client::HandoverClient> BenchClient(const std::string& pki, int port,
                                                     const std::string& identity);
 
-// A channel to 127.0.0.1:`port` with `identity`'s certificate from `pki`
-// (for the baseline servers).
-// Channels with different `index` never share a connection.
+// A channel to localhost:`port` with `identity`'s certificate from `pki`, for
+// calls the HandoverClient does not make (baseline E, raw async stubs).
+// Channels with different `index` never share a connection. Exits on failure.
 std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki,
                                                 const std::string& identity, int port,
                                                 int index = 0);

@@ -132,11 +132,13 @@ int Main(int argc, char** argv) {
   });
 
   std::string table = absl::StrFormat(
-      "document_bench: a %d MiB document over mutual TLS, best of %d (uploads in 64 KiB messages, downloads in 256 KiB)\n"
+      "document_bench: a %d MiB document over mutual TLS, best of %d (uploads in %d KiB "
+      "messages, downloads in %d KiB)\n"
       "%-10s %14s %18s %8s\n"
       "%-10s %14.1f %18.1f %7.2fx\n"
       "%-10s %14.1f %18.1f %7.2fx\n",
-      mib, rounds, "transfer", "handoverd MiB/s", "baseline E MiB/s", "ratio", "upload", upload,
+      mib, rounds, static_cast<int>(kChunk / 1024), static_cast<int>(kDownloadChunk / 1024),
+      "transfer", "handoverd MiB/s", "baseline E MiB/s", "ratio", "upload", upload,
       swallow, upload / swallow, "download", download, emit, download / emit);
   WriteTable(table, std::string(HANDOVER_SOURCE_DIR) + "/bench/results/document.txt");
   return 0;

@@ -83,19 +83,23 @@ LoadResult RunLoad(const LoadOptions& options, const StartCall& start) {
   const auto end = begin + std::chrono::duration_cast<Clock::duration>(
                                std::chrono::duration<double>(options.seconds));
 
-  // Closed loop: each slot starts its next call when the previous ends. (It
-  // lives until every call has ended.)
+  // Starts the next call; when it ends, records it and runs `then`. (These
+  // live until every call has ended.)
+  auto start_one = [&](const std::function<void()>& then) {
+    const int64_t i = next++;
+    const auto t0 = Clock::now();
+    in_flight.Begin();
+    start(i, [&, t0](const grpc::Status& status) {
+      outcomes.Add(status.error_code(), MillisSince(t0));
+      then();
+      in_flight.End();
+    });
+  };
+  // Closed loop: each slot starts its next call when the previous ends.
   std::function<void()> launch = [&] {
-      if (Clock::now() >= end) return;
-      const int64_t i = next++;
-      const auto t0 = Clock::now();
-      in_flight.Begin();
-      start(i, [&, t0](const grpc::Status& status) {
-        outcomes.Add(status.error_code(), MillisSince(t0));
-        launch();
-        in_flight.End();
-      });
-    };
+    if (Clock::now() < end) start_one(launch);
+  };
+  const std::function<void()> nothing = [] {};
   if (options.rate <= 0) {
     for (int s = 0; s < options.concurrency; ++s) launch();
   } else {
@@ -109,13 +113,7 @@ LoadResult RunLoad(const LoadOptions& options, const StartCall& start) {
         ++result.skipped;
         continue;
       }
-      const int64_t i = next++;
-      const auto t0 = Clock::now();
-      in_flight.Begin();
-      start(i, [&, t0](const grpc::Status& status) {
-        outcomes.Add(status.error_code(), MillisSince(t0));
-        in_flight.End();
-      });
+      start_one(nothing);
     }
   }
   // Measure until the deadline; then let the stragglers finish unmeasured.

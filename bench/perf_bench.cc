@@ -6,8 +6,8 @@
 //   R  SQLite alone reading, decrypting and serialising the rows a sync sends
 //
 // Prints a table of figures, ratios and targets and writes it to
-// bench/results/perf.txt. Sizes are flags; the defaults take a few minutes on
-// 2 cores.
+// bench/results/perf.txt (a run with --only just prints its part). Sizes are
+// flags; the defaults take a few minutes on 2 cores.
 #include <CLI/CLI.hpp>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -126,16 +126,17 @@ class Bench {
     });
   }
 
-  // Durable form updates by the operator, each on a different case.
+  // Durable form updates by the operator, spread over the seeded cases.
   LoadResult UpdateLoad(const LoadOptions& options) {
-    return RunLoad(options, [this](int64_t i, auto done) {
+    const int64_t run = ++update_runs_;  // request ids unique across runs
+    return RunLoad(options, [this, run](int64_t i, auto done) {
       auto* call = new Call<v1::UpdateFormRequest, v1::UpdateFormResponse>();
       call->context.AddMetadata(kActorMetadataKey, "bench");
       call->request.set_name(case_names_[Pick(i)]);
       call->request.mutable_form()->mutable_wishes_and_plans()->set_expectations(
           absl::StrCat("bench update ", i));
       call->request.mutable_update_mask()->add_paths("wishes_and_plans.expectations");
-      call->request.set_request_id(absl::StrCat("perf-update-", i, "-", run_++));
+      call->request.set_request_id(absl::StrCat("perf-update-", run, "-", i));
       operator_stubs_[i % operator_stubs_.size()]->async()->UpdateForm(
           &call->context, &call->request, &call->response, [call, done](grpc::Status s) {
             done(s);
@@ -149,33 +150,29 @@ class Bench {
   // case order), then Sync from the first page's revision until caught up.
   // Returns distinct cases received per second.
   double SnapshotSync(int64_t* cases) {
-    auto client = ClientFor("municipality-760");
-    const auto start = Clock::now();
-    std::set<std::string> received;
-    v1::ListCasesRequest list;
-    list.set_page_size(500);
-    list.set_view(v1::CASE_VIEW_FULL);
-    int64_t revision = -1;
-    do {
-      auto page = client->ListCases(list);
-      if (!page.ok()) Fail("list", page.status());
-      if (revision < 0) revision = page->revision();
-      for (const auto& c : page->cases()) received.insert(c.name());
-      list.set_page_token(page->next_page_token());
-    } while (!list.page_token().empty());
-    FeedFrom(*client, revision, &received);
-    *cases = static_cast<int64_t>(received.size());
-    return *cases / std::chrono::duration<double>(Clock::now() - start).count();
+    return DistinctCasesPerSecond(cases, [](client::HandoverClient& client,
+                                            std::set<std::string>* received) {
+      v1::ListCasesRequest list;
+      list.set_page_size(500);
+      list.set_view(v1::CASE_VIEW_FULL);
+      int64_t revision = -1;
+      do {
+        auto page = client.ListCases(list);
+        if (!page.ok()) Fail("list", page.status());
+        if (revision < 0) revision = page->revision();
+        for (const auto& c : page->cases()) received->insert(c.name());
+        list.set_page_token(page->next_page_token());
+      } while (!list.page_token().empty());
+      FeedFrom(client, revision, received);
+    });
   }
 
   // The same by replaying the whole feed: Sync from revision 0 with the cases.
   double FeedSync(int64_t* cases) {
-    auto client = ClientFor("municipality-760");
-    const auto start = Clock::now();
-    std::set<std::string> received;
-    FeedFrom(*client, 0, &received);
-    *cases = static_cast<int64_t>(received.size());
-    return *cases / std::chrono::duration<double>(Clock::now() - start).count();
+    return DistinctCasesPerSecond(cases, [](client::HandoverClient& client,
+                                            std::set<std::string>* received) {
+      FeedFrom(client, 0, received);
+    });
   }
 
   int GetCaseResponseBytes() {
@@ -185,6 +182,18 @@ class Bench {
   }
 
  private:
+  // Runs `sync(client, &received)` as municipality 760; sets `*cases` to the
+  // distinct cases received and returns them per second.
+  template <typename Sync>
+  double DistinctCasesPerSecond(int64_t* cases, Sync sync) {
+    auto client = ClientFor("municipality-760");
+    const auto start = Clock::now();
+    std::set<std::string> received;
+    sync(*client, &received);
+    *cases = static_cast<int64_t>(received.size());
+    return *cases / std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
   [[noreturn]] static void Fail(const char* what, const absl::Status& status) {
     std::cerr << "perf_bench: " << what << ": " << status << "\n";
     std::exit(1);
@@ -238,14 +247,8 @@ class Bench {
   std::vector<std::unique_ptr<Echo::Stub>> echo_stubs_;
   std::vector<std::string> case_names_;
   int64_t seeded_ = 0;
-  int64_t run_ = 0;
+  int64_t update_runs_ = 0;
 };
-
-}  // namespace
-}  // namespace handover::bench
-
-namespace handover::bench {
-namespace {
 
 std::string Verdict(bool met) { return met ? "met" : "MISSED"; }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark against its baselines, in one go, and writes the tables
-# with the machine they ran on to bench/results/all.txt. Takes about five
+# with the machine they ran on to bench/results/all.txt. Takes two to five
 # minutes on 2 cores with the defaults. Build first (./test.sh or cmake).
 #
 #   bench/run-all.sh [BUILD_DIR [perf_bench flags, e.g. --large-cases 500000]]

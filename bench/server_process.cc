@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/bench_support.h"
+#include "common/identity.h"
 #include "handover/v1/handover_service.grpc.pb.h"
 
 extern char** environ;
@@ -67,7 +68,7 @@ ServerProcess::ServerProcess(const std::string& handoverd, const std::string& pk
   auto stub = v1::HandoverService::NewStub(MutualTlsChannel(pki, "operator-redcross", port_));
   for (int i = 0; i < 200; ++i) {
     grpc::ClientContext context;
-    context.AddMetadata("x-handover-actor", "bench");
+    context.AddMetadata(kActorMetadataKey, "bench");
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
     v1::ListCasesRequest request;
     request.set_page_size(1);

@@ -25,8 +25,8 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* option)
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<HandoverClient>> HandoverClient::Connect(
-    const ClientOptions& options) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MutualTlsChannel(const ClientOptions& options,
+                                                                grpc::ChannelArguments arguments) {
   grpc::SslCredentialsOptions tls;
   auto ca = ReadPem(options.ca_file, "ca");
   if (!ca.ok()) return ca.status();
@@ -34,17 +34,23 @@ absl::StatusOr<std::unique_ptr<HandoverClient>> HandoverClient::Connect(
   if (!cert.ok()) return cert.status();
   auto key = ReadPem(options.private_key_file, "key");
   if (!key.ok()) return key.status();
-  if (absl::Status actor = ValidateActor(options.actor); !actor.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("actor: ", actor.message()));
-  }
   tls.pem_root_certs = *ca;
   tls.pem_cert_chain = *cert;
   tls.pem_private_key = *key;
+  return grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), arguments);
+}
+
+absl::StatusOr<std::unique_ptr<HandoverClient>> HandoverClient::Connect(
+    const ClientOptions& options) {
   grpc::ChannelArguments arguments;
   // Reconnect soon after the server comes back, not after minutes of back-off.
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  auto channel = grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), arguments);
-  return std::unique_ptr<HandoverClient>(new HandoverClient(std::move(channel), options));
+  auto channel = MutualTlsChannel(options, arguments);
+  if (!channel.ok()) return channel.status();
+  if (absl::Status actor = ValidateActor(options.actor); !actor.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("actor: ", actor.message()));
+  }
+  return std::unique_ptr<HandoverClient>(new HandoverClient(*std::move(channel), options));
 }
 
 std::string HandoverClient::NewRequestId() { return HexEncode(RandomBytes(16)); }

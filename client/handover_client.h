@@ -10,7 +10,9 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/sync_stream.h>
 
 #include "absl/status/statusor.h"
@@ -52,6 +54,12 @@ class WatchStream {
   std::unique_ptr<grpc::ClientContext> context_;
   std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader_;
 };
+
+// A channel to options.server over mutual TLS with the PEM files in
+// `options`, with `arguments` added. INVALID_ARGUMENT naming the option for a
+// missing file.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MutualTlsChannel(
+    const ClientOptions& options, grpc::ChannelArguments arguments = {});
 
 class HandoverClient {
  public:

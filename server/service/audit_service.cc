@@ -100,7 +100,6 @@ class LogExporter final : public grpc::ServerWriteReactor<v1::ExportAccessLogRes
   int64_t after_ = 0;
 };
 
-
 }  // namespace
 
 AuditService::AuditService(store::CaseStore* store, std::string public_key_pem,

@@ -41,23 +41,8 @@ void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record) {
   for (const auto* field : fields) AddSection(field->name(), record);
 }
 
-namespace {
-
-// What a view disclosed besides its name.
-void AddViewSections(const v1::Case& view, v1::AccessRecord* record) {
-  AddSection("case", record);
-  if (view.consents_size() > 0) AddSection("consents", record);
-  if (view.has_form()) AddSections(view.form(), record);
-}
-
-}  // namespace
-
 void AddSections(const v1::Case& view, v1::AccessRecord* record) {
-  if (std::find(record->case_names().begin(), record->case_names().end(), view.name()) ==
-      record->case_names().end()) {
-    record->add_case_names(view.name());
-  }
-  AddViewSections(view, record);
+  DisclosedCases(record).Add(view);
 }
 
 DisclosedCases::DisclosedCases(v1::AccessRecord* record)
@@ -65,7 +50,9 @@ DisclosedCases::DisclosedCases(v1::AccessRecord* record)
 
 void DisclosedCases::Add(const v1::Case& view) {
   if (named_.insert(view.name()).second) record_->add_case_names(view.name());
-  AddViewSections(view, record_);
+  AddSection("case", record_);
+  if (view.consents_size() > 0) AddSection("consents", record_);
+  if (view.has_form()) AddSections(view.form(), record_);
 }
 
 void RecordThen(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status,

@@ -19,7 +19,6 @@ struct Caller {
   std::string purpose;
 };
 
-
 // UNAUTHENTICATED if the peer has no certificate with exactly one SPIFFE URI
 // SAN in `trust_domain` naming a known role; INVALID_ARGUMENT for a missing or
 // malformed actor or purpose (1 to 64 of [a-z0-9._:-]).

@@ -139,8 +139,8 @@ std::vector<v1::AccessRecord> RecordsForCases(SQLite::Database& db,
   Prepared select(
       db, absl::StrCat("SELECT DISTINCT l.sequence, l.record FROM access_log l JOIN "
                        "access_log_cases c ON c.sequence = l.sequence WHERE c.case_id",
-                       InMarks(case_ids.size()), " ORDER BY l.sequence"));
-  for (size_t i = 0; i < case_ids.size(); ++i) select->bind(static_cast<int>(i + 1), case_ids[i]);
+                       kInIdList, " ORDER BY l.sequence"));
+  select->bind(1, IdList(case_ids));
   while (select->executeStep()) {
     v1::AccessRecord record;
     record.ParseFromString(Blob(select->getColumn(1)));

@@ -77,6 +77,26 @@ void BindBlobs(SQLite::Statement& statement, int first, const std::vector<std::s
   }
 }
 
+const char kInIdList[] = " IN (SELECT value FROM json_each(?))";
+
+std::string IdList(const std::vector<std::string>& ids) {
+  std::string json = "[";
+  for (const std::string& id : ids) {
+    if (json.size() > 1) json += ',';
+    json += '"';
+    for (char c : id) {
+      if (c == '"' || c == '\\') json += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) {
+        absl::StrAppend(&json, "\\u00", absl::Hex(c, absl::kZeroPad2));
+      } else {
+        json += c;
+      }
+    }
+    json += '"';
+  }
+  return json + "]";
+}
+
 std::string Blob(const SQLite::Column& column) {
   return std::string(static_cast<const char*>(column.getBlob()),
                      static_cast<size_t>(column.getBytes()));
@@ -174,26 +194,6 @@ absl::Status AddVersion(const KeyRing& keys, const std::string& case_id, Version
   return absl::OkStatus();
 }
 
-// ["id", ...] for json_each(): the ids as one bound parameter.
-std::string JsonArray(const std::vector<std::string>& ids) {
-  std::string json = "[";
-  for (const std::string& id : ids) {
-    if (json.size() > 1) json += ',';
-    json += '"';
-    for (char c : id) {
-      if (c == '"' || c == '\\') json += '\\';
-      if (static_cast<unsigned char>(c) < 0x20) {
-        absl::StrAppend(&json, "\\u00", absl::Hex(c, absl::kZeroPad2));
-      } else {
-        json += c;
-      }
-    }
-    json += '"';
-  }
-  return json + "]";
-}
-
-constexpr char kInIds[] = " IN (SELECT value FROM json_each(?))";
 
 }  // namespace
 
@@ -258,7 +258,7 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
   std::map<std::string, absl::StatusOr<CaseSnapshot>> result;
   for (const std::string& id : case_ids) result.emplace(id, CaseNotFound(CaseName(id)));
   if (case_ids.empty()) return result;
-  const std::string ids = JsonArray(case_ids);
+  const std::string ids = IdList(case_ids);
 
   // Each case's rows, until its facts are complete and authorised.
   struct Read {
@@ -272,7 +272,7 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
                          "v.author_actor FROM cases c JOIN case_versions v "
                          "ON v.case_id = c.case_id AND v.version = c.current_version "
                          "WHERE c.erased_time IS NULL AND c.case_id",
-                         kInIds));
+                         kInIdList));
   cases->bind(1, ids);
   while (cases->executeStep()) {
     const std::string id = cases->getColumn(0).getString();
@@ -284,7 +284,7 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
   Prepared assignments(db, absl::StrCat("SELECT case_id, municipality_code, decision_date, "
                                         "takeover_date, assign_time FROM assignments "
                                         "WHERE case_id",
-                                        kInIds, " ORDER BY case_id, seq DESC"));
+                                        kInIdList, " ORDER BY case_id, seq DESC"));
   assignments->bind(1, ids);
   std::string previous_id;
   int seen = 0;  // assignments of previous_id so far
@@ -303,7 +303,7 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
   }
 
   Prepared consents(db, absl::StrCat("SELECT case_id, ", kConsentColumns,
-                                     " FROM consents WHERE case_id", kInIds,
+                                     " FROM consents WHERE case_id", kInIdList,
                                      " ORDER BY case_id, record_time, consent_id"));
   consents->bind(1, ids);
   while (consents->executeStep()) {

@@ -33,6 +33,11 @@ std::vector<std::string> PersonHashes(const KeyRing& keys, const std::string& pe
 // " IN (?, ?, ...)" with one mark per hash, and binding them from `first`.
 std::string InMarks(size_t count);
 void BindBlobs(SQLite::Statement& statement, int first, const std::vector<std::string>& blobs);
+// " IN (SELECT value FROM json_each(?))", bound to IdList(ids): a list as one
+// parameter, so the statement's text (and its cached statement) is the same
+// whatever the number of ids.
+extern const char kInIdList[];
+std::string IdList(const std::vector<std::string>& ids);
 
 // The case's metadata and policy facts (no version data), NOT_FOUND if absent.
 absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& case_id);

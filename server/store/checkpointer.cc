@@ -47,7 +47,6 @@ void Checkpointer::Run() {
     int wal_pages = 0, copied = 0;
     sqlite3_wal_checkpoint_v2(db_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages,
                               &copied);
-    ++checkpoints_;
   }
 }
 

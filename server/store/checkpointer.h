@@ -13,9 +13,7 @@
 
 #include <SQLiteCpp/Database.h>
 
-#include <atomic>
 #include <condition_variable>
-#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,9 +32,6 @@ class Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
-  // Checkpoints run so far.
-  uint64_t checkpoints() const { return checkpoints_; }
-
  private:
   static int OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages);
   void Run();
@@ -47,7 +42,6 @@ class Checkpointer {
   std::condition_variable wake_;
   bool pending_ = false;   // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
-  std::atomic<uint64_t> checkpoints_{0};
   std::thread thread_;
 };
 

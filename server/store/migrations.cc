@@ -2,7 +2,6 @@
 
 #include <SQLiteCpp/Transaction.h>
 
-#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -200,7 +199,7 @@ ALTER TABLE requests ADD COLUMN document_id TEXT NOT NULL DEFAULT '';
     // 6: case_versions as a rowid table. As a WITHOUT ROWID table its rows
     // (a 2.3 KiB sealed form each) were the b-tree's keys, copied into its
     // interior pages and spilling to overflow pages there, so finding one
-    // version read about 20 overflow pages on the way down; now the key
+    // version read some 14 overflow pages on the way down; now the key
     // (case_id, version) is a small unique index and the row is reached by
     // rowid. Same columns; the rows are copied, the old pages zeroed
     // (secure_delete) and left free in the file.
@@ -237,13 +236,13 @@ constexpr int kCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 int LatestSchemaVersion() { return kCount; }
 
-void Migrate(SQLite::Database& db, int up_to) {
+void Migrate(SQLite::Database& db) {
   const int current = db.execAndGet("PRAGMA user_version").getInt();
   if (current > kCount) {
     throw std::runtime_error("database schema version " + std::to_string(current) +
                              " is newer than this server (" + std::to_string(kCount) + ")");
   }
-  for (int v = current + 1; v <= std::min(up_to, kCount); ++v) {
+  for (int v = current + 1; v <= kCount; ++v) {
     SQLite::Transaction txn(db);
     db.exec(kMigrations[v - 1]);
     db.exec("PRAGMA user_version = " + std::to_string(v));

@@ -10,9 +10,8 @@ namespace handover::store {
 // The newest schema version this binary knows.
 int LatestSchemaVersion();
 
-// Brings the schema up to the newest version (or `up_to`, for tests of a
-// migration). Throws SQLite::Exception on failure; a database newer than this
-// binary is an error too.
-void Migrate(SQLite::Database& db, int up_to = LatestSchemaVersion());
+// Brings the schema up to the newest version. Throws SQLite::Exception on
+// failure; a database newer than this binary is an error too.
+void Migrate(SQLite::Database& db);
 
 }  // namespace handover::store
