@@ -73,7 +73,7 @@ void Watcher::Pump() {
     }
   }
   // With more events right behind, let the transport hold this one and send
-  // them together (one TLS record and one system call for several events);
+  // them together (one write to the socket for several events);
   // the last of a run is written without the hint, which sends them.
   if (write) StartWrite(&in_flight_, more_queued ? grpc::WriteOptions().set_buffer_hint()
                                                  : grpc::WriteOptions());
