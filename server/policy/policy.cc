@@ -129,6 +129,9 @@ std::vector<std::string> FieldsCoveredBy(v1::ConsentPurpose purpose) {
 
 void ProjectForm(const Principal& caller, const CaseFacts& facts, v1::HandoverForm* form,
                  std::vector<std::string>* withheld) {
+  // Whatever the schema does not name never leaves, whoever asks (a version
+  // stored before unknown fields were refused may hold some).
+  form->DiscardUnknownFields();
   auto withhold_documents = [&](v1::DocumentType type) {
     auto* documents = form->mutable_documents();
     const auto before = documents->size();

@@ -91,9 +91,12 @@ std::vector<std::string> FieldsCoveredBy(v1::ConsentPurpose purpose);
 
 // Reduces `form` to what `caller` may see of this case and lists the removed
 // field paths in `withheld` (relative to the form). Operators see all; the
-// Immigration Service sees no medical record reference and no documents; the
-// assigned municipality sees health details and sensitive documents only
-// under an active consent for that purpose. Call only after Authorize.
+// Immigration Service sees no medical record reference and no documents (it
+// does see the special-needs description: it weighs special needs in the
+// assignment decision); the assigned municipality sees health details and
+// sensitive documents only under an active consent for that purpose. Fields
+// the schema does not name (unknown fields) are dropped for everyone. Call
+// only after Authorize.
 void ProjectForm(const Principal& caller, const CaseFacts& facts, v1::HandoverForm* form,
                  std::vector<std::string>* withheld);
 

@@ -1,6 +1,7 @@
 // Walks the whole policy table: every operation x calling organisation x case
 // state x consent state, against the rules written out independently below,
 // and checks the view each allowed reader gets.
+#include <google/protobuf/unknown_field_set.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -176,6 +177,37 @@ TEST(PolicyTable, OperatorViewIsTheWholeForm) {
   ProjectForm({Role::kOperator, "redcross"}, facts, &form, &withheld);
   EXPECT_TRUE(withheld.empty());
   EXPECT_EQ(form.SerializeAsString(), FormWithEverything().SerializeAsString());
+}
+
+// The Immigration Service weighs special needs in its assignment decision: it
+// sees the description (and the proto, README and this test say so), never
+// the medical record reference.
+TEST(PolicyTable, ImmigrationServiceSeesTheSpecialNeedsDescription) {
+  const CaseFacts facts = FactsFor(CaseState::kUnassigned, ConsentState::kNone);
+  v1::HandoverForm form = FormWithEverything();
+  std::vector<std::string> withheld;
+  ProjectForm({Role::kImmigrationService, "uds"}, facts, &form, &withheld);
+  EXPECT_EQ(form.health().special_needs_description(), "fictional need");
+  EXPECT_FALSE(form.health().has_medical_record_reference());
+}
+
+// A field the schema does not name (stored before such fields were refused)
+// never leaves, for any role, at the top level or nested in health.
+TEST(PolicyTable, UnknownFieldsNeverLeave) {
+  for (const NamedCaller& caller : kCallers) {
+    for (ConsentState consent : {ConsentState::kNone, ConsentState::kActive}) {
+      const CaseFacts facts = FactsFor(CaseState::kAssignedToMe, consent);
+      v1::HandoverForm form = FormWithEverything();
+      form.GetReflection()->MutableUnknownFields(&form)->AddLengthDelimited(999, "probe");
+      form.mutable_health()->GetReflection()->MutableUnknownFields(form.mutable_health())
+          ->AddVarint(77, 1);
+      std::vector<std::string> withheld;
+      ProjectForm(caller.principal, facts, &form, &withheld);
+      EXPECT_TRUE(form.GetReflection()->GetUnknownFields(form).empty()) << caller.name;
+      EXPECT_TRUE(form.health().GetReflection()->GetUnknownFields(form.health()).empty())
+          << caller.name;
+    }
+  }
 }
 
 TEST(PolicyTable, RefusalsNeverNameTheCaseState) {
