@@ -1,5 +1,6 @@
 #include "common/errors.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "handover/v1/feed.pb.h"
 
@@ -11,6 +12,17 @@ absl::Status FieldError(absl::string_view field_path, absl::string_view rule) {
 
 absl::Status CaseNotFound(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat(name, ": no such case visible to the caller"));
+}
+
+absl::Status RequestTooLargeError(size_t size, size_t max_bytes) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "request: ", size, " bytes is over the server's limit of ", max_bytes,
+      " (max-message-bytes); a retry cannot succeed"));
+}
+
+bool IsRequestTooLarge(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kResourceExhausted &&
+         absl::StartsWith(status.message(), "request: ");
 }
 
 namespace {

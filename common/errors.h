@@ -7,6 +7,7 @@
 
 #include "absl/strings/string_view.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
@@ -17,6 +18,12 @@ namespace handover {
 // INVALID_ARGUMENT "<field_path>: <rule>", e.g.
 // "form.identity.date_of_birth: must not be in the future".
 absl::Status FieldError(absl::string_view field_path, absl::string_view rule);
+
+// RESOURCE_EXHAUSTED "request: N bytes is over the server's limit of M
+// (max-message-bytes)". Unlike load shedding (also RESOURCE_EXHAUSTED), a
+// retry cannot succeed, and the refusal is recorded.
+absl::Status RequestTooLargeError(size_t size, size_t max_bytes);
+bool IsRequestTooLarge(const absl::Status& status);
 
 // NOT_FOUND that says nothing about whether the resource exists.
 absl::Status CaseNotFound(absl::string_view name);

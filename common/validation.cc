@@ -221,6 +221,35 @@ absl::Status CheckDocuments(const v1::HandoverForm& form, const std::string& pat
 
 }  // namespace
 
+absl::Status RejectUnknownFields(const Message& message, absl::string_view path) {
+  const auto* reflection = message.GetReflection();
+  if (const auto& unknown = reflection->GetUnknownFields(message); !unknown.empty()) {
+    return FieldError(path.empty() ? "request" : path,
+                      absl::StrCat("unknown field number ", unknown.field(0).number(),
+                                   " is not in the schema"));
+  }
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string field_path =
+        path.empty() ? std::string(field->name()) : Child(path, field->name());
+    if (field->is_repeated()) {
+      for (int i = 0, n = reflection->FieldSize(message, field); i < n; ++i) {
+        absl::Status s =
+            RejectUnknownFields(reflection->GetRepeatedMessage(message, field, i),
+                                field->is_map() ? field_path : Index(field_path, i));
+        if (!s.ok()) return s;
+      }
+    } else if (absl::Status s =
+                   RejectUnknownFields(reflection->GetMessage(message, field), field_path);
+               !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field) {
   if (request_id.empty()) return FieldError(field, "required");
   if (request_id.size() > 128) return FieldError(field, "at most 128 characters");

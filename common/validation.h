@@ -35,6 +35,14 @@ absl::Status ValidateForm(const v1::HandoverForm& form, const FormLimits& limits
 absl::Status CheckDocumentType(v1::DocumentType type, const v1::HandoverForm& form,
                                absl::string_view field);
 
+// Refuses a message carrying fields the schema does not name (a newer
+// client's, or a probe's): INVALID_ARGUMENT "<path>: unknown field number N
+// is not in the schema", with `path` the message's path from the request
+// ("form.health"; "" for the request itself). Looks through every nested
+// message, repeated and map fields included.
+absl::Status RejectUnknownFields(const google::protobuf::Message& message,
+                                 absl::string_view path = "");
+
 // A request id: 1 to 128 characters of [A-Za-z0-9._:-]. `field` names it.
 absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field);
 

@@ -9,6 +9,7 @@
 #include "common/errors.h"
 #include "common/resource_names.h"
 #include "common/validation.h"
+#include "server/service/handler_steps.h"
 #include "server/policy/policy.h"
 #include "server/service/audited.h"
 #include "server/service/page_tokens.h"
@@ -118,6 +119,7 @@ grpc::ServerUnaryReactor* AuditService::QueryAccessLog(grpc::CallbackServerConte
     return reactor;
   };
   if (absl::Status s = CheckAuditor(caller); !s.ok()) return refuse(s);
+  if (absl::Status s = CheckRequest(*request, options_.max_request_bytes); !s.ok()) return refuse(s);
   store::AccessQuery query;
   if (!request->case_name().empty()) {
     auto case_id = ParseCaseName(request->case_name(), "case_name");
@@ -151,11 +153,13 @@ grpc::ServerUnaryReactor* AuditService::QueryAccessLog(grpc::CallbackServerConte
 }
 
 grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAccessLog(
-    grpc::CallbackServerContext* context, const v1::ExportAccessLogRequest*) {
+    grpc::CallbackServerContext* context, const v1::ExportAccessLogRequest* request) {
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "ExportAccessLog");
   audit.add_sections("access-log");
-  if (absl::Status s = CheckAuditor(caller); !s.ok()) {
+  absl::Status s = CheckAuditor(caller);
+  if (s.ok()) s = CheckRequest(*request, options_.max_request_bytes);
+  if (!s.ok()) {
     return new RefusedStream<v1::ExportAccessLogResponse>(store_, std::move(audit), s);
   }
   audit.set_outcome("OK");
@@ -170,6 +174,7 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
   audit.add_sections("access-log");
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status status = CheckAuditor(caller);
+  if (status.ok()) status = CheckRequest(*request, options_.max_request_bytes);
   if (status.ok()) {
     status = ValidatePersonIdentifier(request->person_identifier(), "person_identifier");
   }

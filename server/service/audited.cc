@@ -5,7 +5,21 @@
 
 #include <algorithm>
 
+#include "common/errors.h"
+
 namespace handover::service {
+
+namespace {
+
+// "ipv4:127.0.0.1:5000" -> "127.0.0.1", "ipv6:[::1]:5000" -> "::1".
+std::string PeerAddress(const std::string& uri) {
+  std::string address = uri.substr(uri.find(':') + 1);
+  address = address.substr(0, address.rfind(':'));
+  if (address.size() >= 2 && address.front() == '[') address = address.substr(1, address.size() - 2);
+  return address;
+}
+
+}  // namespace
 
 v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
                                 const absl::StatusOr<Caller>& caller, const char* operation) {
@@ -19,6 +33,7 @@ v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
     return record;
   }
   // Refused before identification: keep what is safe to keep.
+  record.set_peer(PeerAddress(context.peer()));
   const auto& metadata = context.client_metadata();
   if (auto it = metadata.find(kActorMetadataKey); it != metadata.end()) {
     std::string actor(it->second.data(), std::min<size_t>(it->second.size(), 128));
@@ -69,8 +84,10 @@ void RecordThen(store::CaseStore* store, v1::AccessRecord record, const absl::St
 void FinishAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,
                    v1::AccessRecord record, const absl::Status& status) {
   // Shed load at once: nothing was disclosed, and a record would make the
-  // overload worse (the writer's queue is what is full).
-  if (store == nullptr || status.code() == absl::StatusCode::kResourceExhausted) {
+  // overload worse (the writer's queue is what is full). A request over the
+  // size limit is refused like any other request, with its record.
+  if (store == nullptr ||
+      (status.code() == absl::StatusCode::kResourceExhausted && !IsRequestTooLarge(status))) {
     reactor->Finish(ToGrpcStatus(status));
     return;
   }

@@ -50,8 +50,8 @@ void RecordThen(store::CaseStore* store, v1::AccessRecord record, const absl::St
                 std::function<void(absl::Status)> then);
 // Records `record` with `status` as outcome in `store`, then finishes the
 // call; at once, unrecorded, if `store` is null (reads unrecorded, for
-// benchmarks only) or the status is RESOURCE_EXHAUSTED (load shed before
-// anything was disclosed).
+// benchmarks only) or the status is RESOURCE_EXHAUSTED from load shedding
+// (nothing was disclosed; a request over the size limit is recorded).
 void FinishAudited(grpc::ServerUnaryReactor* reactor, store::CaseStore* store,
                    v1::AccessRecord record, const absl::Status& status);
 

@@ -100,6 +100,10 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
       }
       return;
     }
+    if (absl::Status s = CheckRequest(request_, options_.max_request_bytes); !s.ok()) {
+      Fail(s);
+      return;
+    }
     if (!staged_) {
       OnMetadata();
       return;
@@ -139,6 +143,10 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
     upload_.set_sha256(absl::AsciiStrToLower(upload_.sha256()));
     audit_ = AboutCase(audit_, upload_.parent(), DocumentSection(upload_.type()).c_str());
     if (absl::Status s = ValidateUpload(upload_, options_.documents); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    if (absl::Status s = store_->AdmitWrite(); !s.ok()) {
       Fail(s);
       return;
     }
@@ -249,6 +257,10 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocume
     }
     principal_ = caller->principal;
     if (absl::Status s = CheckRole(principal_, Operation::kReadDocuments); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    if (absl::Status s = CheckRequest(request, options.max_request_bytes); !s.ok()) {
       Fail(s);
       return;
     }
@@ -367,6 +379,7 @@ grpc::ServerUnaryReactor* DocumentService::ListDocuments(grpc::CallbackServerCon
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status valid = caller.status();
   if (valid.ok()) valid = CheckRole(caller->principal, Operation::kReadDocuments);
+  if (valid.ok()) valid = CheckRequest(*request, options_.max_request_bytes);
   absl::StatusOr<std::string> case_id = ParseCaseName(request->parent(), "parent");
   if (valid.ok()) valid = case_id.status();
   if (!valid.ok()) {

@@ -1,6 +1,16 @@
 #include "server/service/handler_steps.h"
 
+#include "common/errors.h"
+#include "common/validation.h"
+
 namespace handover::service {
+
+absl::Status CheckRequest(const google::protobuf::Message& request, size_t max_bytes) {
+  if (const size_t size = request.ByteSizeLong(); size > max_bytes) {
+    return RequestTooLargeError(size, max_bytes);
+  }
+  return RejectUnknownFields(request);
+}
 
 v1::AccessRecord AboutCase(v1::AccessRecord record, const std::string& case_name,
                            const char* section) {

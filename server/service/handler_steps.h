@@ -25,6 +25,12 @@ store::Authorizer AuthorizerFor(const Principal& principal, policy::Operation op
 // otherwise), before anything about a case is looked at.
 absl::Status CheckRole(const Principal& principal, policy::Operation operation);
 
+// The request as the schema and the limits allow it: RESOURCE_EXHAUSTED
+// (RequestTooLargeError) over `max_bytes`, INVALID_ARGUMENT naming the path
+// for a field the schema does not name. Called on every request message of
+// every service, after identification and the role check.
+absl::Status CheckRequest(const google::protobuf::Message& request, size_t max_bytes);
+
 // A write by `caller`; `request` must outlive the store call.
 store::WriteContext WriteContextOf(const Caller& caller, const std::string& request_id,
                                    const google::protobuf::Message& request,

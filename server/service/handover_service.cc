@@ -10,6 +10,7 @@
 #include "common/grpc_status.h"
 #include "common/resource_names.h"
 #include "common/standard_codes.h"
+#include "common/validation.h"
 #include "server/policy/policy.h"
 #include "server/service/audited.h"
 #include "server/service/caller.h"
@@ -91,6 +92,7 @@ grpc::ServerUnaryReactor* HandoverService::CreateCase(grpc::CallbackServerContex
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "CreateCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kCreateCase));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
   if (!request->has_form()) return Refuse(context, store_, audit, FieldError("form", "required"));
   RETURN_REFUSED_IF_ERROR(ValidateForm(request->form(), options_.form_limits));
@@ -112,6 +114,7 @@ grpc::ServerUnaryReactor* HandoverService::GetCase(grpc::CallbackServerContext* 
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "GetCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kGetCase));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());
   if (!v1::CaseView_IsValid(request->view())) {
@@ -140,6 +143,7 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListCases");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kListCases));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto page_size = EffectivePageSize(request->page_size(), options_.default_page_size,
                                      options_.max_page_size);
   RETURN_REFUSED_IF_ERROR(page_size.status());
@@ -187,6 +191,7 @@ grpc::ServerUnaryReactor* HandoverService::UpdateForm(grpc::CallbackServerContex
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "UpdateForm");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kUpdateForm));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());
   RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
@@ -226,6 +231,7 @@ grpc::ServerUnaryReactor* HandoverService::ListVersions(grpc::CallbackServerCont
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListVersions");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kListVersions));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->parent(), "parent");
   RETURN_REFUSED_IF_ERROR(case_id.status());
   auto page_size = EffectivePageSize(request->page_size(), options_.default_page_size,
@@ -256,6 +262,7 @@ grpc::ServerUnaryReactor* HandoverService::GetVersion(grpc::CallbackServerContex
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "GetVersion");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kGetVersion));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto ref = ParseVersionName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(ref.status());
 
@@ -285,6 +292,7 @@ grpc::ServerUnaryReactor* HandoverService::AssignCase(grpc::CallbackServerContex
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "AssignCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kAssignCase));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());
   RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
@@ -317,6 +325,7 @@ grpc::ServerUnaryReactor* HandoverService::RecordConsent(grpc::CallbackServerCon
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "RecordConsent");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kRecordConsent));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->parent(), "parent");
   RETURN_REFUSED_IF_ERROR(case_id.status());
   RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
@@ -341,6 +350,7 @@ grpc::ServerUnaryReactor* HandoverService::WithdrawConsent(
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "WithdrawConsent");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kWithdrawConsent));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto ref = ParseConsentName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(ref.status());
   RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
@@ -363,6 +373,7 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "Sync");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kReadFeed));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   if (request->after_revision() < 0) {
     return Refuse(context, store_, audit, FieldError("after_revision", "must not be negative"));
   }
@@ -407,6 +418,9 @@ grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
   if (absl::Status role = CheckRole(caller->principal, Operation::kReadFeed); !role.ok()) {
     return new RefusedStream<v1::WatchResponse>(store_, audit, role);
   }
+  if (absl::Status unknown = CheckRequest(*request, options_.max_request_bytes); !unknown.ok()) {
+    return new RefusedStream<v1::WatchResponse>(store_, audit, unknown);
+  }
   if (request->after_revision() < 0) {
     return new RefusedStream<v1::WatchResponse>(
         store_, audit, FieldError("after_revision", "must not be negative"));
@@ -428,6 +442,7 @@ grpc::ServerUnaryReactor* HandoverService::EraseCase(grpc::CallbackServerContext
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "EraseCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kEraseCase));
+  RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());
   RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));

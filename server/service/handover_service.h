@@ -35,6 +35,9 @@ struct ServiceOptions {
   int default_page_size = 50;
   // Larger page sizes are reduced to this. Default 500.
   int max_page_size = 500;
+  // Largest request message accepted: larger ones are refused with
+  // RESOURCE_EXHAUSTED and recorded (ServerOptions::max_receive_message_bytes).
+  size_t max_request_bytes = 4 * 1024 * 1024;
   FormLimits form_limits;
   DocumentLimits documents;
   // Sync page size when the request gives none. Default 100.

@@ -5,7 +5,10 @@
 #include <atomic>
 #include <filesystem>
 
+#include <grpcpp/generic/generic_stub.h>
+
 #include "absl/strings/str_cat.h"
+#include "common/identity.h"
 #include "common/dates.h"
 
 namespace handover::testing {
@@ -71,6 +74,48 @@ std::unique_ptr<client::HandoverClient> TestServer::ClientFor(const std::string&
   auto client = client::HandoverClient::Connect(options);
   EXPECT_TRUE(client.ok()) << client.status();
   return client.ok() ? *std::move(client) : nullptr;
+}
+
+grpc::Status SendRawRequest(const std::string& address, const std::string& method,
+                            const std::string& request, const std::string& identity,
+                            std::string* response) {
+  client::ClientOptions options;
+  options.server = address;
+  options.certificate_file = PkiFile(identity + ".pem");
+  options.private_key_file = PkiFile(identity + ".key");
+  options.ca_file = PkiFile("ca.pem");
+  auto channel = client::MutualTlsChannel(options);
+  if (!channel.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "no channel");
+  grpc::GenericStub stub(*channel);
+  grpc::ClientContext context;
+  context.AddMetadata(std::string(kActorMetadataKey), "probe-1");
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Slice slice(request);
+  grpc::ByteBuffer sent(&slice, 1), received;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &sent, &received,
+                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  grpc::Status status = done.get_future().get();
+  if (response != nullptr && status.ok()) {
+    std::vector<grpc::Slice> slices;
+    (void)received.Dump(&slices);
+    response->clear();
+    for (const auto& piece : slices) response->append(piece.begin(), piece.end());
+  }
+  return status;
+}
+
+int HealthStatus(const std::string& address, const std::string& service, grpc::Status* failure) {
+  // HealthCheckRequest: field 1, the service name; the response's field 1 is
+  // the status.
+  std::string request;
+  if (!service.empty()) request = std::string(1, '\x0a') + char(service.size()) + service;
+  std::string response;
+  grpc::Status status = SendRawRequest(address, "/grpc.health.v1.Health/Check", request,
+                                       "municipality-760", &response);
+  if (failure != nullptr) *failure = status;
+  if (!status.ok()) return -1;
+  return response.size() == 2 && response[0] == '\x08' ? response[1] : 0;
 }
 
 v1::HandoverForm SampleForm(const std::string& person_identifier) {

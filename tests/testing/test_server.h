@@ -48,6 +48,19 @@ class TestServer {
   int port_ = 0;
 };
 
+// Sends `request` (serialised bytes) as the request of `method`
+// ("/package.Service/Method") on a mutual-TLS channel with the certificate of
+// `identity` and an actor header, as a client from another schema (or a
+// fuzzer) would; the response's bytes go to `response` if given.
+grpc::Status SendRawRequest(const std::string& address, const std::string& method,
+                            const std::string& request, const std::string& identity,
+                            std::string* response = nullptr);
+
+// grpc.health.v1 Check for `service` ("" for the server): 1 SERVING,
+// 2 NOT_SERVING; -1 with the call's failure (NOT_FOUND for an unknown name).
+int HealthStatus(const std::string& address, const std::string& service,
+                 grpc::Status* failure = nullptr);
+
 // Calls an asynchronous store method (`call(done)`) and waits for its result.
 template <typename T, typename Call>
 absl::StatusOr<T> Await(Call call) {
