@@ -111,6 +111,34 @@ int main(int argc, char** argv) {
   app.add_option("--max-concurrent-streams", options.max_concurrent_streams,
                  "Most calls in flight per client connection; more wait on the client")
       ->capture_default_str();
+  app.add_option("--max-connections", options.connections.max_connections,
+                 "Most client connections open at once; more are closed at once")
+      ->capture_default_str();
+  app.add_option("--max-connections-per-peer", options.connections.max_connections_per_peer,
+                 "Most client connections open at once from one IP address")
+      ->capture_default_str();
+  app.add_option_function<int64_t>("--handshake-timeout-ms", millis(&options.handshake_timeout),
+                                   "Close a connection that has not finished TLS by then "
+                                   "(default 10000)");
+  app.add_option_function<int64_t>("--keepalive-ms", millis(&options.keepalive_time),
+                                   "Ping a connection idle this long (default 60000)");
+  app.add_option_function<int64_t>("--keepalive-timeout-ms", millis(&options.keepalive_timeout),
+                                   "Close it if the ping is not answered by then (default 20000)");
+  app.add_option_function<int64_t>("--min-client-ping-ms",
+                                   millis(&options.min_client_ping_interval),
+                                   "Clients pinging more often are disconnected (default 30000)");
+  app.add_option_function<int64_t>("--max-connection-idle-ms",
+                                   millis(&options.max_connection_idle),
+                                   "Close a connection without calls this long (default 300000)");
+  app.add_option_function<int64_t>("--max-connection-age-ms", millis(&options.max_connection_age),
+                                   "Close every connection after this long (default 3600000)");
+  app.add_option_function<int64_t>("--max-connection-age-grace-ms",
+                                   millis(&options.max_connection_age_grace),
+                                   "Calls in flight then get this long to finish (default 300000)");
+  app.add_option_function<uint64_t>(
+      "--disk-reserve-mb",
+      [&options](uint64_t mb) { options.disk_reserve_bytes = mb * 1024 * 1024; },
+      "Free space kept on the database's disk; below it writes are refused (default 256; 0 off)");
   auto* backup = app.add_subcommand(
       "backup", "Copy the database online (while handoverd serves) and check the copy");
   std::string backup_out;
@@ -145,6 +173,9 @@ int main(int argc, char** argv) {
   }
   spdlog::info("handoverd listening on port {} (mutual TLS, trust domain {})",
                (*server)->port(), options.service.trust_domain);
+  if ((*server)->metrics_port() != 0) {
+    spdlog::info("metrics on port {} (GET /metrics)", (*server)->metrics_port());
+  }
   std::thread waiter(ShutdownOnSignal, server->get());
   (*server)->Wait();
   waiter.join();

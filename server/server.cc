@@ -5,9 +5,9 @@
 #include <grpcpp/server_builder.h>
 
 #include <filesystem>
-#include <thread>
 #include <future>
 #include <map>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -17,6 +17,7 @@
 #include "common/media_types.h"
 #include "common/signing.h"
 #include "server/metrics/server_gauges.h"
+#include "server/service/undelivered_requests.h"
 #include "server/tls_credentials.h"
 #include "server/store/case_rows.h"
 
@@ -160,6 +161,17 @@ absl::Status ValidateOptions(const ServerOptions& o) {
   for (absl::Status s : {
            Range("max-message-bytes", o.max_receive_message_bytes, 64 * 1024, 1 << 30),
            Range("max-concurrent-streams", o.max_concurrent_streams, 1, 100000),
+           Range("max-connections", o.connections.max_connections, 1, 1000000),
+           Range("disk-reserve-mb", static_cast<int64_t>(o.disk_reserve_bytes >> 20), 0, 1 << 20),
+           Range("max-connections-per-peer", o.connections.max_connections_per_peer, 1,
+                 1000000),
+           Range("handshake-timeout-ms", o.handshake_timeout.count(), 100, 600000),
+           Range("keepalive-ms", o.keepalive_time.count(), 1000, day_ms),
+           Range("keepalive-timeout-ms", o.keepalive_timeout.count(), 100, 600000),
+           Range("min-client-ping-ms", o.min_client_ping_interval.count(), 1000, day_ms),
+           Range("max-connection-idle-ms", o.max_connection_idle.count(), 1000, day_ms),
+           Range("max-connection-age-ms", o.max_connection_age.count(), 1000, 7 * day_ms),
+           Range("max-connection-age-grace-ms", o.max_connection_age_grace.count(), 0, day_ms),
            Range("max-page-size", o.service.max_page_size, 1, 10000),
            Range("max-text-bytes", static_cast<int64_t>(o.service.form_limits.max_text_bytes), 16,
                  1 << 20),
@@ -217,9 +229,15 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   const std::string public_key_pem = signer->public_key_pem();
 
   std::unique_ptr<HandoverServer> server(new HandoverServer());
+  server->disk_ = std::make_unique<store::DiskSpace>(
+      std::filesystem::absolute(options.database_path).parent_path().string(),
+      options.disk_reserve_bytes, [raw = server.get()](bool low) {
+        if (raw->server_ && !raw->shutting_down_) raw->SetHealth(true, !low);
+      });
   store::SqliteStoreOptions store_options{options.database_path, options.writer,
                                           options.readers,
                                           std::make_shared<const Signer>(*std::move(signer))};
+  store_options.disk = server->disk_.get();
   auto ring = std::make_shared<const KeyRing>(*std::move(keys));
   auto store = store::SqliteStore::Open(store_options, ring);
   if (!store.ok()) return store.status();
@@ -231,19 +249,31 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   store::SqliteStore* raw_store = server->store_.get();
   // The hub's ticker drives progress events and stall checks at the progress
   // interval, and the periodic jobs when they are due.
-  server->hub_ = std::make_unique<feed::FeedHub>(options.service.watch.progress_interval,
-                                                 MaintenanceJobs(raw_store, options));
+  server->hub_ = std::make_unique<feed::FeedHub>(
+      options.service.watch.progress_interval,
+      [jobs = MaintenanceJobs(raw_store, options), disk = server->disk_.get()] {
+        disk->Low();  // notices space freed or used up while no write asked
+        jobs();
+      });
   raw_store->SetCommitListener([hub = server->hub_.get()](
                                    std::vector<store::CommittedEvent> events,
                                    int64_t compacted_through) {
     hub->NotifyCommit(std::move(events), compacted_through);
   });
+  service::ServiceOptions service_options = options.service;
+  service_options.max_request_bytes = static_cast<size_t>(options.max_receive_message_bytes);
   server->service_ = std::make_unique<service::HandoverService>(
-      server->store_.get(), server->hub_.get(), options.service);
+      server->store_.get(), server->hub_.get(), service_options);
   server->audit_service_ = std::make_unique<service::AuditService>(
-      server->store_.get(), public_key_pem, options.service);
+      server->store_.get(), public_key_pem, service_options);
   server->document_service_ =
-      std::make_unique<service::DocumentService>(server->store_.get(), options.service);
+      std::make_unique<service::DocumentService>(server->store_.get(), service_options);
+
+  if (absl::Status s = net::EnsureDescriptorLimit(options.connections); !s.ok()) return s;
+  auto listener = net::ConnectionListener::Bind(options.listen_address, options.connections);
+  if (!listener.ok()) return listener.status();
+  server->listener_ = *std::move(listener);
+  server->port_ = server->listener_->port();
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -251,27 +281,47 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   grpc::ServerBuilder builder;
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(server->rpc_metrics_->InterceptorFactory());
+  interceptors.push_back(service::UndeliveredRequestInterceptorFactory(
+      server->store_.get(), options.service.trust_domain));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.AddListeningPort(
-      options.listen_address,
+  // Connections come only through the listener, which caps them.
+  auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
+      grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       MutualTlsCredentials(options.certificate_file, options.private_key_file,
-                           options.client_ca_file, options.tls_refresh_seconds),
-      &server->port_);
-  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+                           options.client_ca_file, options.tls_refresh_seconds));
+  // The service refuses requests over max-message-bytes itself, with an
+  // access record; gRPC's core refuses only those over twice that, before any
+  // code of ours sees them (unrecorded: the core drops the call unseen).
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<int64_t>(2LL * options.max_receive_message_bytes, INT32_MAX)));
   // Bound what one stream may send ahead of the handler (an upload whose
   // handler is slow): a fixed 4 MiB HTTP/2 window instead of one that grows
   // with the measured bandwidth-delay product.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 * 1024 * 1024);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  // How long a connection may live, idle or not, and how it is kept alive.
+  const auto ms = [](std::chrono::milliseconds d) { return static_cast<int>(d.count()); };
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, ms(options.handshake_timeout));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, ms(options.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ms(options.keepalive_timeout));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             ms(options.min_client_ping_interval));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, ms(options.max_connection_idle));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, ms(options.max_connection_age));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             ms(options.max_connection_age_grace));
   builder.RegisterService(server->service_.get());
   builder.RegisterService(server->audit_service_.get());
   builder.RegisterService(server->document_service_.get());
   server->server_ = builder.BuildAndStart();
-  if (!server->server_ || server->port_ == 0) {
+  if (!server->server_) {
     return absl::UnavailableError(
-        absl::StrCat("listen: cannot listen on ", options.listen_address));
+        absl::StrCat("listen: cannot serve on ", options.listen_address));
   }
+  server->listener_->Run(std::move(acceptor));
   server->database_path_ = options.database_path;
   if (!options.metrics_listen_address.empty()) {
     auto endpoint = metrics::MetricsEndpoint::Start(
@@ -280,8 +330,16 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
     server->metrics_endpoint_ = *std::move(endpoint);
   }
   server->drain_delay_ = options.drain_delay;
-  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  server->SetHealth(true, !server->disk_->Low());
   return server;
+}
+
+void HandoverServer::SetHealth(bool serving, bool writes_ok) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus("", serving && writes_ok);
+  health->SetServingStatus(v1::HandoverService::service_full_name(), serving && writes_ok);
+  health->SetServingStatus(v1::DocumentService::service_full_name(), serving && writes_ok);
+  health->SetServingStatus(v1::AuditService::service_full_name(), serving);
 }
 
 int HandoverServer::metrics_port() const {
@@ -293,7 +351,10 @@ std::string HandoverServer::RenderMetrics() const {
   rpc_metrics_->AppendPrometheus(&text);
   metrics::AppendServerGauges({.writer = store_->writer_stats(),
                                .watchers = hub_->watcher_count(),
-                               .database_bytes = metrics::DatabaseBytes(database_path_)},
+                               .database_bytes = metrics::DatabaseBytes(database_path_),
+                               .connections = listener_->Stats(),
+                               .disk_free_bytes = disk_->free_bytes(),
+                               .disk_low = disk_->Low()},
                               &text);
   return text;
 }
@@ -317,11 +378,13 @@ void HandoverServer::Wait() {
 void HandoverServer::Shutdown(std::chrono::milliseconds deadline) {
   if (!server_) return;
   std::call_once(shutdown_once_, [&] {
-    server_->GetHealthCheckService()->SetServingStatus(false);
+    shutting_down_ = true;
+    SetHealth(false, false);
     std::this_thread::sleep_for(drain_delay_);
     // Watch streams never end by themselves: end them first, so the drain
     // waits only for unary calls.
     if (hub_) hub_->CloseAll();
+    listener_->Stop();
     server_->Shutdown(std::chrono::system_clock::now() + deadline);
   });
 }

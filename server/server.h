@@ -5,6 +5,7 @@
 
 #include <grpcpp/server.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -14,9 +15,11 @@
 #include "server/feed/feed_hub.h"
 #include "server/metrics/metrics_endpoint.h"
 #include "server/metrics/rpc_metrics.h"
+#include "server/net/connection_listener.h"
 #include "server/service/audit_service.h"
 #include "server/service/document_service.h"
 #include "server/service/handover_service.h"
+#include "server/store/disk_space.h"
 #include "server/store/sqlite_store.h"
 
 namespace handover {
@@ -40,14 +43,38 @@ struct ServerOptions {
   // On shutdown, health reports NOT_SERVING for this long while calls are
   // still served, so load balancers move away first. Default 2 s.
   std::chrono::milliseconds drain_delay{2000};
-  // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED.
-  // Default 4 MiB.
+  // Largest request message accepted; larger ones get RESOURCE_EXHAUSTED,
+  // recorded in the access log (up to twice this size; beyond that gRPC's
+  // core drops the call before the service sees it). Default 4 MiB.
   int max_receive_message_bytes = 4 * 1024 * 1024;
   // Most calls in flight on one client connection (HTTP/2
   // SETTINGS_MAX_CONCURRENT_STREAMS); a client's further calls wait on its
   // side until one ends, so an overloading client cannot make the server
   // buffer its calls. Default 100 (RFC 9113 asks for no fewer).
   int max_concurrent_streams = 100;
+  // Connections open at once, in all and per peer address (see
+  // server/net/connection_listener.h). The process's file limit is raised to
+  // fit, or the server refuses to start.
+  net::ConnectionLimits connections;
+  // A connection that has not finished its TLS handshake by then is closed.
+  // Default 10 s.
+  std::chrono::milliseconds handshake_timeout{10000};
+  // The server pings a connection idle this long, and closes it if the ping
+  // is not answered within keepalive_timeout. Defaults 60 s and 20 s.
+  std::chrono::milliseconds keepalive_time{60000};
+  std::chrono::milliseconds keepalive_timeout{20000};
+  // Clients may ping at most this often (more often twice, and the server
+  // closes the connection with GOAWAY "too_many_pings"). Default 30 s.
+  std::chrono::milliseconds min_client_ping_interval{30000};
+  // A connection without calls for this long is closed (the client reconnects
+  // when it next calls). Default 5 minutes.
+  std::chrono::milliseconds max_connection_idle{300000};
+  // Every connection is closed after this long, calls in flight given
+  // max_connection_age_grace to finish (Watch streams end with UNAVAILABLE and
+  // resume): a certificate's revocation or an organisation's removal reaches
+  // an open connection within age + grace. Defaults 1 hour and 5 minutes.
+  std::chrono::milliseconds max_connection_age{3600000};
+  std::chrono::milliseconds max_connection_age_grace{300000};
   service::ServiceOptions service;
   // Feed events older than this are compacted away (clients then re-sync from
   // a snapshot). Default 30 days.
@@ -66,6 +93,10 @@ struct ServerOptions {
   std::chrono::seconds retention_interval{3600};
   store::WriterOptions writer;
   store::ReaderOptions readers;
+  // Free space kept on the database's filesystem: below it client writes get
+  // UNAVAILABLE, health reports NOT_SERVING, reads go on (server/store/
+  // disk_space.h). 0 turns it off. Default 256 MiB.
+  uint64_t disk_reserve_bytes = 256ull * 1024 * 1024;
   // host:port of the plain-HTTP Prometheus endpoint (GET /metrics); empty
   // turns it off. Default off.
   std::string metrics_listen_address;
@@ -85,6 +116,8 @@ class HandoverServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // Connections open and refused so far.
+  net::ConnectionStats connection_stats() const { return listener_->Stats(); }
   // The metrics endpoint's port; 0 when it is off.
   int metrics_port() const;
   // Everything GET /metrics serves.
@@ -103,18 +136,25 @@ class HandoverServer {
  private:
   HandoverServer() = default;
 
+  // Health of the server ("") and of each service by name; writes_ok false
+  // (disk below its reserve) reports the writing services NOT_SERVING.
+  void SetHealth(bool serving, bool writes_ok);
+
   std::unique_ptr<metrics::RpcMetrics> rpc_metrics_;  // outlives server_
+  std::unique_ptr<store::DiskSpace> disk_;            // outlives store_
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<feed::FeedHub> hub_;
   std::unique_ptr<service::HandoverService> service_;
   std::unique_ptr<service::AuditService> audit_service_;
   std::unique_ptr<service::DocumentService> document_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<net::ConnectionListener> listener_;  // stopped before server_
   std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint_;
   std::string database_path_;
   int port_ = 0;
   std::chrono::milliseconds drain_delay_{0};
   std::once_flag shutdown_once_;
+  std::atomic<bool> shutting_down_{false};
 };
 
 }  // namespace handover

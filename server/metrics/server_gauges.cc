@@ -42,6 +42,26 @@ void AppendServerGauges(const ServerGauges& g, std::string* out) {
   AppendSample(out, "handover_database_bytes", "gauge",
                "Size of the database file and its write-ahead log.",
                static_cast<uint64_t>(g.database_bytes));
+  AppendSample(out, "handover_disk_free_bytes", "gauge",
+               "Free space on the database's filesystem.", g.disk_free_bytes);
+  AppendSample(out, "handover_disk_low", "gauge",
+               "1 while free space is below disk-reserve-mb: client writes are refused.",
+               g.disk_low ? 1 : 0);
+  const net::ConnectionStats& c = g.connections;
+  AppendSample(out, "handover_connections_open", "gauge", "Client connections open now.",
+               static_cast<uint64_t>(c.open));
+  AppendSample(out, "handover_connections_accepted_total", "counter",
+               "Client connections admitted.", static_cast<uint64_t>(c.accepted_total));
+  absl::StrAppend(out,
+                  "# HELP handover_connections_refused_total Connections closed at once: over "
+                  "max-connections (cap), over max-connections-per-peer (peer), or no file "
+                  "descriptor left (descriptors).\n"
+                  "# TYPE handover_connections_refused_total counter\n",
+                  "handover_connections_refused_total{reason=\"cap\"} ", c.refused_at_cap_total,
+                  "\nhandover_connections_refused_total{reason=\"peer\"} ",
+                  c.refused_per_peer_total,
+                  "\nhandover_connections_refused_total{reason=\"descriptors\"} ",
+                  c.descriptors_exhausted_total, "\n");
 }
 
 int64_t DatabaseBytes(const std::string& path) {

@@ -202,6 +202,11 @@ class CaseStore {
  public:
   virtual ~CaseStore() = default;
 
+  // OK if a client write may start now; UNAVAILABLE (naming the rule) while
+  // the disk is below its free-space reserve. Every write checks it again
+  // when it commits; this is for work before that (an upload's staging).
+  virtual absl::Status AdmitWrite() { return absl::OkStatus(); }
+
   // A new case at version 1 owned by the calling operator. `form` must be valid.
   virtual void CreateCase(const WriteContext& context, v1::HandoverForm form,
                           Done<CaseSnapshot> done) = 0;

@@ -18,6 +18,7 @@
 #include "server/store/access_log_rows.h"
 #include "server/store/case_rows.h"
 #include "server/store/checkpointer.h"
+#include "server/store/disk_space.h"
 #include "server/store/document_rows.h"
 #include "server/store/form_update.h"
 #include "server/store/migrations.h"
@@ -149,10 +150,15 @@ SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreO
       signer_(options.signer),
       staging_directory_(options.path + ".staging"),
       document_chunk_bytes_(options.document_chunk_bytes),
+      disk_(options.disk),
       checkpointer_(std::move(checkpointer)),
       writer_(std::move(writer)),
       readers_(std::move(readers)) {
   writer_->SetCommitHook([this](SQLite::Database& db) { OnCommit(db); });
+}
+
+absl::Status SqliteStore::AdmitWrite() {
+  return disk_ ? disk_->AdmitWrite() : absl::OkStatus();
 }
 
 void SqliteStore::OnCommit(SQLite::Database& db) {

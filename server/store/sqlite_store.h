@@ -20,6 +20,7 @@
 namespace handover::store {
 
 class Checkpointer;     // server/store/checkpointer.h
+class DiskSpace;        // server/store/disk_space.h
 struct PreparedUpdate;  // server/store/form_update.h
 
 struct SqliteStoreOptions {
@@ -33,6 +34,9 @@ struct SqliteStoreOptions {
   // chunks mean fewer store round trips per download (64 KiB gave 0.6x the
   // download rate in bench/document_bench). Default 256 KiB.
   size_t document_chunk_bytes = 256 * 1024;
+  // The disk's free-space reserve; below it writes that carry an access
+  // record (client writes) are refused. Not owned; may be null (no reserve).
+  DiskSpace* disk = nullptr;
 };
 
 class SqliteStore final : public CaseStore {
@@ -44,6 +48,7 @@ class SqliteStore final : public CaseStore {
   // Completes queued work, then closes every connection.
   ~SqliteStore() override;
 
+  absl::Status AdmitWrite() override;
   void CreateCase(const WriteContext& context, v1::HandoverForm form,
                   Done<CaseSnapshot> done) override;
   void UpdateForm(const WriteContext& context, UpdateFormCommand command, Authorizer authorize,
@@ -126,6 +131,7 @@ class SqliteStore final : public CaseStore {
   // Uploads in progress: "<database>.staging/" (emptied at open).
   std::string staging_directory_;
   size_t document_chunk_bytes_;
+  DiskSpace* disk_ = nullptr;
   std::mutex listener_mu_;
   CommitListener listener_;          // guarded by listener_mu_
   int64_t published_revision_ = 0;   // writer thread only: events handed to the listener

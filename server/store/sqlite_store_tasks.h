@@ -79,8 +79,13 @@ void SqliteStore::Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> 
     };
   }
   writer_->Submit(
-      [apply = std::move(apply), result, audit](SQLite::Database& db) -> absl::Status {
+      [this, apply = std::move(apply), result, audit](SQLite::Database& db) -> absl::Status {
         try {
+          // A client write (it carries a record) waits for disk space.
+          if (absl::Status room = audit ? AdmitWrite() : absl::OkStatus(); !room.ok()) {
+            *result = room;
+            return room;
+          }
           *result = apply(db);
           if (result->ok() && audit) {
             v1::AccessRecord record = *audit;
