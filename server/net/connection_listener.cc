@@ -91,7 +91,7 @@ absl::StatusOr<std::unique_ptr<ConnectionListener>> ConnectionListener::Bind(
   if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
       rc != 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("listen: cannot resolve ", host, ": ", gai_strerror(rc)));
+        absl::StrCat("listen: cannot listen on ", address, ": ", gai_strerror(rc)));
   }
   std::vector<int> fds;
   std::string last_error;
@@ -141,7 +141,6 @@ ConnectionListener::ConnectionListener(std::vector<int> listen_fds, int port,
 
 ConnectionListener::~ConnectionListener() {
   Stop();
-  for (int fd : listen_fds_) close(fd);
   for (int fd : wake_fds_) {
     if (fd >= 0) close(fd);
   }
@@ -161,6 +160,8 @@ void ConnectionListener::Stop() {
     [[maybe_unused]] ssize_t n = write(wake_fds_[1], &byte, 1);
   }
   if (thread_.joinable()) thread_.join();
+  // New connections are refused from now on, not left waiting in the backlog.
+  for (int fd : listen_fds_) close(fd);
 }
 
 ConnectionStats ConnectionListener::Stats() const {

@@ -65,7 +65,7 @@ class ConnectionListener {
   // every address the host resolves to). Accepting starts with Run.
   static absl::StatusOr<std::unique_ptr<ConnectionListener>> Bind(const std::string& address,
                                                                    ConnectionLimits limits);
-  // Stops the accept thread and closes the listening sockets.
+  // Stop, then closes the rest.
   ~ConnectionListener();
 
   int port() const { return port_; }
@@ -74,7 +74,8 @@ class ConnectionListener {
   // must outlive the listener's Stop). Call once, after the gRPC server has
   // started.
   void Run(std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor);
-  // Stops accepting (connections already handed over are gRPC's). Call before
+  // Stops accepting and closes the listening sockets, so new connections are
+  // refused (connections already handed over are gRPC's). Call before
   // shutting the gRPC server down. Idempotent.
   void Stop();
 

@@ -25,7 +25,12 @@ class UndeliveredRequestInterceptor : public grpc::experimental::Interceptor {
       : info_(info), store_(store), trust_domain_(trust_domain) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+    // Only calls whose one request arrives before the handler runs: a
+    // client stream's reads end with no message (the client half-closed).
+    const auto type = info_->type();
+    if ((type == grpc::experimental::ServerRpcInfo::Type::UNARY ||
+         type == grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING) &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() == nullptr) {
       undelivered_ = true;
     }

@@ -32,6 +32,15 @@ refused "max-page-size: must be from 1 to 10000" "${good[@]}" --max-page-size -5
 refused "Could not convert: --max-page-size = abc" "${good[@]}" --max-page-size abc
 refused "trust-domain: required" "${good[@]}" --trust-domain ""
 refused "listen: cannot listen on" "${good[@]/127.0.0.1:0/256.1.1.1:1}"
+refused "max-connections-per-peer: must be from 1 to 1000000" "${good[@]}" --max-connections-per-peer 0
+refused "handshake-timeout-ms: must be from 100 to 600000" "${good[@]}" --handshake-timeout-ms 5
+refused "disk-reserve-mb: must be from 0 to 1048576" "${good[@]}" --disk-reserve-mb 2000000
+# A connection cap the file limit cannot hold is refused, naming both.
+if prlimit --nofile=1024:1024 timeout 10 "$handoverd" "${good[@]}" --max-connections 4096 \
+    > "$work/out" 2>&1 || true; ! grep -qF "max-connections: 4096 needs a file limit of at least 4608" "$work/out"; then
+  echo "a cap over the file limit was not refused:" >&2; cat "$work/out" >&2; exit 1
+fi
+passed=$((passed + 1))
 refused "cert: no such file" "${good[@]/$pki\/server.pem//nonexistent.pem}"
 cp "$pki/handover.key" "$work/open.key"
 chmod 644 "$work/open.key"
