@@ -229,8 +229,10 @@ class CaseStore {
   virtual void ListVersions(std::string case_id, int64_t before_version, int page_size,
                             Authorizer authorize, Done<VersionPage> done) = 0;
 
-  // Events after query.after_revision in revision order. OUT_OF_RANGE
-  // (FeedCompactedError) if that revision was compacted away.
+  // Events after query.after_revision in revision order; after_revision 0
+  // means from the oldest retained revision (the compacted-through one).
+  // OUT_OF_RANGE (FeedCompactedError) if a non-zero after_revision was
+  // compacted away; OUT_OF_RANGE (FeedAheadError) if it is beyond the head.
   virtual void ReadFeed(FeedQuery query, Done<FeedPage> done) = 0;
   // Drops events committed before `before_micros`; returns the new
   // compacted-through revision.

@@ -511,9 +511,11 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
       [this, query = std::move(query)](SQLite::Database& db) -> absl::StatusOr<FeedPage> {
         SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
         const int64_t compacted = CompactedThrough(db);
-        if (query.after_revision < compacted) return FeedCompactedError(compacted);
+        // 0: from the oldest retained revision, whatever was compacted.
+        const int64_t after = query.after_revision == 0 ? compacted : query.after_revision;
+        if (after < compacted) return FeedCompactedError(compacted);
         const int64_t head = HeadRevision(db);
-        if (query.after_revision > head) return FeedAheadError(head, compacted);
+        if (after > head) return FeedAheadError(head, compacted);
 
         std::string sql =
             absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE revision > ?");
@@ -527,7 +529,7 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
         sql += " ORDER BY revision LIMIT ?";
         Prepared select(db, sql);
         int at = 1;
-        select->bind(at++, query.after_revision);
+        select->bind(at++, after);
         if (query.scope != CaseQuery::Scope::kAll) select->bind(at++, query.organisation_id);
         select->bind(at, query.page_size);
 
