@@ -147,7 +147,7 @@ absl::Status SyncAgent::Snapshot() {
 
 absl::Status SyncAgent::CatchUpOnce() {
   if (absl::Status s = LoadCursor(); !s.ok()) return s;
-  if (!cursor_found_) {
+  if (!cursor_found_ || cursor_ == 0) {
     if (absl::Status s = Snapshot(); !s.ok()) return s;
     cursor_found_ = true;
   }

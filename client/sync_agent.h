@@ -11,7 +11,9 @@
 // withdrawn fields. A fresh directory (no cursor yet) starts from a snapshot
 // (ListCases with the forms, each case once, in case order) and continues
 // from its revision: far cheaper than replaying every event since the start.
-// So does a cursor older than the server's retained history.
+// So does a cursor older than the server's retained history, and a cursor of
+// 0 (the feed was empty: a Sync from 0 would skip whatever was compacted
+// since).
 //
 // Thread safety: Stop may be called from any thread; the rest from one.
 #pragma once

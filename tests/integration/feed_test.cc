@@ -388,6 +388,28 @@ TEST_F(FeedTest, RevisionZeroReadsFromTheOldestRetainedAfterCompaction) {
   EXPECT_EQ(resumed->events_size(), 2);
 }
 
+// An agent whose cursor is 0 (it synced an empty feed) takes a snapshot rather
+// than Sync from 0, which now serves only the retained history: cases whose
+// events were compacted meanwhile are still mirrored.
+TEST_F(FeedTest, ASyncAgentAtRevisionZeroStartsFromASnapshot) {
+  const std::string dir = testing::NewTempDir();
+  client::SyncAgent agent(m760_.get(), dir);
+  ASSERT_TRUE(agent.CatchUp().ok());
+  ASSERT_EQ(agent.cursor(), 0) << "an empty feed";
+  const std::string name = CreateCase(*redcross_, "99920001");
+  ASSERT_TRUE(Assign(name, "760").ok());
+  auto through = testing::Await<int64_t>([&](auto done) {
+    server_.server()->store()->CompactFeed(store::NowMicros() + 1, done);
+  });
+  ASSERT_TRUE(through.ok()) << through.status();
+  ASSERT_EQ(*through, Head(server_));
+
+  ASSERT_TRUE(agent.CatchUp().ok());
+  EXPECT_EQ(agent.cursor(), *through);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/cases/" + name.substr(6) + ".json"))
+      << "the case assigned in the compacted history is mirrored";
+}
+
 TEST(SlowWatcherTest, AClientThatStopsReadingIsCutOffAndResumes) {
   ServerOptions options = FastFeed();
   options.service.watch.stall_timeout = std::chrono::milliseconds(300);
