@@ -234,6 +234,11 @@ class CaseStore {
   // OUT_OF_RANGE (FeedCompactedError) if a non-zero after_revision was
   // compacted away; OUT_OF_RANGE (FeedAheadError) if it is beyond the head.
   virtual void ReadFeed(FeedQuery query, Done<FeedPage> done) = 0;
+  // The feed epoch: an opaque identifier of the history the revisions belong
+  // to, the same for every read of an open store (a database is restored
+  // from a backup only while no server holds it, and the restore gives it a
+  // new epoch). Sent with every Sync, Watch and ListCases response.
+  virtual const std::string& feed_epoch() const = 0;
   // Drops events committed before `before_micros`; returns the new
   // compacted-through revision.
   virtual void CompactFeed(int64_t before_micros, Done<int64_t> done) = 0;

@@ -129,24 +129,26 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     db->exec("PRAGMA foreign_keys = ON");
     Migrate(*db);
     LabelKeyIds(*db);
+    std::string feed_epoch = FeedEpoch(*db);
     if (absl::Status s = ResetStagingDirectory(options.path + ".staging"); !s.ok()) return s;
     auto checkpointer = std::make_unique<Checkpointer>(options.path, *db);
     auto writer = std::make_unique<GroupCommitWriter>(std::move(db), options.writer);
     auto readers = std::make_unique<ReaderPool>(options.path, options.readers);
-    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(keys), options,
-                                                        std::move(checkpointer), std::move(writer),
-                                                        std::move(readers)));
+    return std::unique_ptr<SqliteStore>(
+        new SqliteStore(std::move(keys), options, std::move(feed_epoch), std::move(checkpointer),
+                        std::move(writer), std::move(readers)));
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("database ", options.path, ": ", e.what()));
   }
 }
 
 SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreOptions& options,
-                         std::unique_ptr<Checkpointer> checkpointer,
+                         std::string feed_epoch, std::unique_ptr<Checkpointer> checkpointer,
                          std::unique_ptr<GroupCommitWriter> writer,
                          std::unique_ptr<ReaderPool> readers)
     : keys_(std::move(keys)),
       signer_(options.signer),
+      feed_epoch_(std::move(feed_epoch)),
       staging_directory_(options.path + ".staging"),
       document_chunk_bytes_(options.document_chunk_bytes),
       checkpointer_(std::move(checkpointer)),
