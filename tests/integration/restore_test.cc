@@ -1,16 +1,26 @@
-// The feed epoch: every feed response names the history its revisions belong
-// to; a restart keeps it, an upgraded database gets one.
+// Restoring a backup (store::RestoreDatabase, run by `handoverd restore`)
+// never hands a feed revision out twice: the revision counter moves past
+// every revision handed out before, older history counts as compacted and the
+// feed gets a new epoch, so a synced copy whose cursor came from before the
+// restore is refused (and re-syncs from a snapshot), never silently resumed
+// past the events it missed. The epoch is on every feed response.
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "server/store/backup.h"
+#include "server/store/case_rows.h"
 #include "tests/testing/test_server.h"
 
 namespace handover {
 namespace {
 
+namespace fs = std::filesystem;
 using client::HandoverClient;
 using testing::SampleForm;
 using testing::TestServer;
@@ -51,6 +61,21 @@ Synced SyncAll(HandoverClient& client, int64_t after) {
     request.set_after_revision(page->next_after_revision());
     if (page->caught_up()) return synced;
   }
+}
+
+// Watch from `after`: the status the stream ends with if it sends nothing
+// first (a refused cursor), else OK once a message arrived.
+absl::Status WatchRefusal(HandoverClient& client, int64_t after) {
+  v1::WatchRequest request;
+  request.set_after_revision(after);
+  auto stream = client.Watch(request);
+  v1::WatchResponse item;
+  if (stream->Next(&item)) {
+    stream->Cancel();
+    (void)stream->Finish();
+    return absl::OkStatus();
+  }
+  return stream->Finish();
 }
 
 // Every Sync, Watch and ListCases response names the feed epoch; a restart
@@ -102,6 +127,146 @@ TEST(FeedEpochTest, EveryFeedResponseCarriesTheEpochAndARestartKeepsIt) {
   EXPECT_EQ(SyncAll(*server.ClientFor("municipality-760"), 0).revisions,
             (std::vector<int64_t>{2, 4}))
       << "the feed itself is as it was";
+}
+
+TEST(RestoreTest, OldCursorsAreRefusedNeverResumedAndRevisionsAreNeverReused) {
+  TestServer server;
+  const std::string database = server.options().database_path;
+  for (int i = 0; i < 3; ++i) CreateAndAssign(server, std::to_string(99060000 + i));
+  const std::string backup = testing::NewTempDir() + "/backup.db";
+  ASSERT_TRUE(store::BackupDatabase(database, backup).ok());
+  const int64_t backup_head = server.server()->hub()->head_revision();
+  ASSERT_EQ(backup_head, 6);
+  // The tail the restore loses: its events were seen by 760 and the operator.
+  for (int i = 0; i < 4; ++i) CreateAndAssign(server, std::to_string(99060100 + i));
+  const int64_t head = server.server()->hub()->head_revision();
+  ASSERT_EQ(head, 14);
+  auto m760 = server.ClientFor("municipality-760");
+  auto redcross = server.ClientFor("operator-redcross");
+  const Synced municipality_before = SyncAll(*m760, 0);
+  const Synced operator_before = SyncAll(*redcross, 0);
+  ASSERT_TRUE(municipality_before.status.ok()) << municipality_before.status;
+  ASSERT_EQ(municipality_before.cursor, head);
+  ASSERT_EQ(operator_before.cursor, head);
+  ASSERT_FALSE(municipality_before.epoch.empty());
+
+  // Refused while the server holds the database, which stays as it was.
+  auto busy = store::RestoreDatabase(database, backup);
+  EXPECT_EQ(busy.status().code(), absl::StatusCode::kFailedPrecondition) << busy.status();
+  EXPECT_EQ(SyncAll(*m760, 0).cursor, head);
+  EXPECT_FALSE(fs::exists(database + ".restoring"));
+
+  server.Stop();
+  auto restored = store::RestoreDatabase(database, backup);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  const int64_t base = head + store::kDefaultRevisionBump;
+  EXPECT_EQ(restored->backup_head, backup_head);
+  EXPECT_EQ(restored->replaced_head, head);
+  EXPECT_EQ(restored->base_revision, base);
+  EXPECT_NE(restored->feed_epoch, municipality_before.epoch);
+  // The replaced database is kept, whole (its lost tail and access records);
+  // nothing of it is left beside the restored one.
+  ASSERT_FALSE(restored->replaced_path.empty());
+  {
+    SQLite::Database replaced(restored->replaced_path, SQLite::OPEN_READONLY);
+    EXPECT_EQ(store::HeadRevision(replaced), head);
+  }
+  EXPECT_FALSE(fs::exists(database + "-wal"));
+  EXPECT_FALSE(fs::exists(database + "-shm"));
+  EXPECT_FALSE(fs::exists(database + ".restoring"));
+
+  server.Restart();
+  ASSERT_NE(server.server(), nullptr);
+  m760 = server.ClientFor("municipality-760");
+  redcross = server.ClientFor("operator-redcross");
+  // New writes, past the old head: they take revisions after the base.
+  for (int i = 0; i < 5; ++i) CreateAndAssign(server, std::to_string(99060200 + i));
+  EXPECT_EQ(server.server()->hub()->head_revision(), base + 10);
+
+  for (HandoverClient* client : {m760.get(), redcross.get()}) {
+    for (int64_t cursor : {head, backup_head, int64_t{1}}) {
+      const Synced resumed = SyncAll(*client, cursor);
+      EXPECT_EQ(resumed.status.code(), absl::StatusCode::kOutOfRange)
+          << "cursor " << cursor << " resumed past the events it missed";
+      EXPECT_EQ(FeedCompactedRevision(resumed.status), base) << resumed.status;
+      EXPECT_EQ(FeedCompactedRevision(WatchRefusal(*client, cursor)), base) << cursor;
+    }
+  }
+  // From 0 (the oldest retained) and from a snapshot: only the new history.
+  const Synced fresh = SyncAll(*m760, 0);
+  ASSERT_TRUE(fresh.status.ok()) << fresh.status;
+  EXPECT_EQ(fresh.epoch, restored->feed_epoch);
+  ASSERT_EQ(fresh.revisions.size(), 5u);
+  for (int64_t revision : fresh.revisions) EXPECT_GT(revision, base);
+  v1::ListCasesRequest list;
+  list.set_view(v1::CASE_VIEW_FULL);
+  auto snapshot = m760->ListCases(list);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_EQ(snapshot->cases_size(), 3 + 5) << "the backup's cases and the new ones";
+  EXPECT_EQ(snapshot->revision(), base + 10);
+  EXPECT_EQ(snapshot->feed_epoch(), restored->feed_epoch);
+  EXPECT_TRUE(SyncAll(*m760, snapshot->revision()).status.ok());
+}
+
+TEST(RestoreTest, WithTheDatabaseLostTheBumpAloneMovesPastTheBackup) {
+  TestServer server;
+  const std::string database = server.options().database_path;
+  for (int i = 0; i < 2; ++i) CreateAndAssign(server, std::to_string(99070000 + i));
+  const std::string backup = testing::NewTempDir() + "/backup.db";
+  ASSERT_TRUE(store::BackupDatabase(database, backup).ok());
+  const int64_t backup_head = server.server()->hub()->head_revision();
+  CreateAndAssign(server, "99070100");
+  server.Stop();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(database + suffix);
+
+  constexpr int64_t kBump = 1000;
+  auto restored = store::RestoreDatabase(database, backup, kBump);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->backup_head, backup_head);
+  EXPECT_FALSE(restored->replaced_head.has_value());
+  EXPECT_EQ(restored->base_revision, backup_head + kBump);
+  EXPECT_TRUE(restored->replaced_path.empty());
+
+  server.Restart();
+  ASSERT_NE(server.server(), nullptr);
+  auto m760 = server.ClientFor("municipality-760");
+  CreateAndAssign(server, "99070200");
+  for (int64_t cursor : {backup_head, backup_head + 2}) {
+    EXPECT_EQ(FeedCompactedRevision(SyncAll(*m760, cursor).status), restored->base_revision)
+        << cursor;
+  }
+  const Synced fresh = SyncAll(*m760, 0);
+  ASSERT_TRUE(fresh.status.ok()) << fresh.status;
+  EXPECT_EQ(fresh.revisions, (std::vector<int64_t>{restored->base_revision + 2}))
+      << "the new case's assignment; its creation is not 760's";
+}
+
+TEST(RestoreTest, ABadBackupOrBumpLeavesTheDatabaseAsItWas) {
+  TestServer server;
+  const std::string database = server.options().database_path;
+  CreateAndAssign(server, "99080000");
+  const std::string epoch = server.server()->store()->feed_epoch();
+  server.Stop();
+  const std::string dir = testing::NewTempDir();
+  std::ofstream(dir + "/garbage.db") << "not a database, not even close to one";
+  EXPECT_FALSE(store::RestoreDatabase(database, dir + "/garbage.db").ok());
+  EXPECT_EQ(store::RestoreDatabase(database, dir + "/missing.db").status().code(),
+            absl::StatusCode::kNotFound);
+  const std::string backup = dir + "/backup.db";
+  ASSERT_TRUE(store::BackupDatabase(database, backup).ok());
+  EXPECT_EQ(store::RestoreDatabase(database, backup, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  for (const auto& entry : fs::directory_iterator(fs::path(database).parent_path())) {
+    EXPECT_EQ(entry.path().string().find(".replaced-"), std::string::npos) << entry.path();
+    EXPECT_EQ(entry.path().string().find(".restoring"), std::string::npos) << entry.path();
+  }
+
+  server.Restart();
+  ASSERT_NE(server.server(), nullptr);
+  EXPECT_EQ(server.server()->store()->feed_epoch(), epoch);
+  const Synced synced = SyncAll(*server.ClientFor("municipality-760"), 0);
+  ASSERT_TRUE(synced.status.ok()) << synced.status;
+  EXPECT_EQ(synced.revisions, (std::vector<int64_t>{2}));
 }
 
 }  // namespace
