@@ -10,8 +10,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "client/sync_agent.h"
 #include "common/errors.h"
 #include "server/store/backup.h"
 #include "server/store/case_rows.h"
@@ -239,6 +241,82 @@ TEST(RestoreTest, WithTheDatabaseLostTheBumpAloneMovesPastTheBackup) {
   ASSERT_TRUE(fresh.status.ok()) << fresh.status;
   EXPECT_EQ(fresh.revisions, (std::vector<int64_t>{restored->base_revision + 2}))
       << "the new case's assignment; its creation is not 760's";
+}
+
+// The files a sync agent holds, by name.
+std::set<std::string> CaseFiles(const std::string& dir) {
+  std::set<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir + "/cases")) {
+    files.insert(entry.path().filename().string());
+  }
+  return files;
+}
+
+// What a sync agent of 760 must hold: a file per case 760 may see now.
+std::set<std::string> ServerCases(HandoverClient& client) {
+  std::set<std::string> files;
+  v1::ListCasesRequest request;
+  do {
+    auto page = client.ListCases(request);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    for (const auto& c : page->cases()) files.insert(c.name().substr(6) + ".json");
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+  return files;
+}
+
+// The epoch is what catches a cursor the revisions cannot: the database lost
+// and a bump too small for the tail it had, so the agent's cursor (in the lost
+// tail) is inside the restored feed's range once new writes pass it. The
+// agent sees the new epoch and starts again from a snapshot instead of
+// skipping the new events before its cursor.
+TEST(RestoreTest, TheSyncAgentStartsAgainFromASnapshotInANewEpoch) {
+  TestServer server;
+  const std::string database = server.options().database_path;
+  CreateAndAssign(server, "99090000");
+  const std::string backup = testing::NewTempDir() + "/backup.db";
+  ASSERT_TRUE(store::BackupDatabase(database, backup).ok());
+  for (int i = 0; i < 3; ++i) CreateAndAssign(server, std::to_string(99090100 + i));
+  const std::string dir = testing::NewTempDir();
+  auto m760 = server.ClientFor("municipality-760");
+  int64_t cursor = 0;
+  {
+    client::SyncAgent agent(m760.get(), dir);
+    ASSERT_TRUE(agent.CatchUp().ok());
+    cursor = agent.cursor();
+  }
+  ASSERT_EQ(cursor, 8);
+  ASSERT_EQ(CaseFiles(dir).size(), 4u);
+  {
+    std::ifstream in(dir + "/cursor");
+    std::string revision, epoch;
+    std::getline(in, revision);
+    std::getline(in, epoch);
+    EXPECT_EQ(revision, "8");
+    EXPECT_EQ(epoch, server.server()->store()->feed_epoch()) << "stored beside the cursor";
+  }
+  server.Stop();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(database + suffix);
+  auto restored = store::RestoreDatabase(database, backup, 1);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  ASSERT_EQ(restored->base_revision, 3);
+  server.Restart();
+  ASSERT_NE(server.server(), nullptr);
+  m760 = server.ClientFor("municipality-760");
+  for (int i = 0; i < 4; ++i) CreateAndAssign(server, std::to_string(99090200 + i));
+  ASSERT_EQ(server.server()->hub()->head_revision(), 11);
+  v1::SyncRequest at_cursor;
+  at_cursor.set_after_revision(cursor);
+  ASSERT_TRUE(m760->Sync(at_cursor).ok()) << "the revisions alone cannot tell";
+
+  client::SyncAgent agent(m760.get(), dir);
+  ASSERT_TRUE(agent.CatchUp().ok());
+  EXPECT_EQ(agent.stats().snapshots, 1) << "a new epoch: start again from a snapshot";
+  EXPECT_EQ(agent.cursor(), 11);
+  EXPECT_EQ(CaseFiles(dir), ServerCases(*m760))
+      << "the lost tail's cases gone, every new case there (also those before the old cursor)";
+  EXPECT_EQ(CaseFiles(dir).size(), 1u + 4u);
 }
 
 TEST(RestoreTest, ABadBackupOrBumpLeavesTheDatabaseAsItWas) {
