@@ -39,6 +39,14 @@ bool RemoveCaseFile(const fs::path& file) {
   return removed;
 }
 
+// A feed epoch as the agent stores it: on one line of the cursor file.
+bool IsWellFormedEpoch(const std::string& epoch) {
+  return !epoch.empty() && epoch.size() <= 64 &&
+         epoch.find_first_not_of(
+             "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") ==
+             std::string::npos;
+}
+
 // Writes `content` to `path` so that a reader sees the old or the new file,
 // never a partial one, and the new one survives a crash once this returns.
 absl::Status WriteAtomically(const fs::path& path, const std::string& content) {
@@ -90,12 +98,25 @@ absl::Status SyncAgent::LoadCursor() {
   if (cursor_found_ && !absl::SimpleAtoi(text, &cursor_)) {
     return absl::DataLossError(absl::StrCat(directory_, "/cursor: not a revision"));
   }
+  if (cursor_found_ && std::getline(in, epoch_) && !IsWellFormedEpoch(epoch_)) {
+    return absl::DataLossError(absl::StrCat(directory_, "/cursor: not a feed epoch"));
+  }
   cursor_loaded_ = true;
   return absl::OkStatus();
 }
 
 absl::Status SyncAgent::SaveCursor() {
-  return WriteAtomically(fs::path(directory_) / "cursor", absl::StrCat(cursor_, "\n"));
+  return WriteAtomically(fs::path(directory_) / "cursor",
+                         absl::StrCat(cursor_, "\n", epoch_, epoch_.empty() ? "" : "\n"));
+}
+
+absl::StatusOr<bool> SyncAgent::SameHistory(const std::string& server_epoch) {
+  if (server_epoch.empty()) return true;
+  if (!IsWellFormedEpoch(server_epoch)) {
+    return absl::DataLossError("feed_epoch from the server: not a well-formed epoch");
+  }
+  if (epoch_.empty()) epoch_ = server_epoch;
+  return epoch_ == server_epoch;
 }
 
 absl::Status SyncAgent::Apply(const v1::ChangeEvent& event) {
@@ -119,11 +140,24 @@ absl::Status SyncAgent::Snapshot() {
   v1::ListCasesRequest request;
   request.set_view(v1::CASE_VIEW_FULL);
   int64_t revision = -1;
+  std::string epoch;
   std::set<std::string> listed;
-  do {
+  for (bool more = true; more;) {
     auto page = client_->ListCases(request);
     if (!page.ok()) return page.status();
-    if (revision < 0) revision = page->revision();
+    if (revision < 0) {
+      revision = page->revision();
+      epoch = page->feed_epoch();
+      if (!epoch.empty() && !IsWellFormedEpoch(epoch)) {
+        return absl::DataLossError("feed_epoch from the server: not a well-formed epoch");
+      }
+    } else if (page->feed_epoch() != epoch) {
+      // The server was restored between two pages: list again from the start.
+      request.clear_page_token();
+      revision = -1;
+      listed.clear();
+      continue;
+    }
     for (const v1::Case& c : page->cases()) {
       auto name = CaseFileName(c.name());
       if (!name.ok()) return name.status();
@@ -135,19 +169,22 @@ absl::Status SyncAgent::Snapshot() {
       ++stats_.files_written;
     }
     request.set_page_token(page->next_page_token());
-  } while (!request.page_token().empty());
+    more = !request.page_token().empty();
+  }
   for (const auto& entry : fs::directory_iterator(fs::path(directory_) / "cases")) {
     if (!listed.contains(entry.path().filename().string()) && RemoveCaseFile(entry.path())) {
       ++stats_.files_deleted;
     }
   }
   cursor_ = revision;
+  epoch_ = epoch;
+  resnapshot_ = false;
   return SaveCursor();
 }
 
 absl::Status SyncAgent::CatchUpOnce() {
   if (absl::Status s = LoadCursor(); !s.ok()) return s;
-  if (!cursor_found_) {
+  if (!cursor_found_ || cursor_ == 0 || resnapshot_) {
     if (absl::Status s = Snapshot(); !s.ok()) return s;
     cursor_found_ = true;
   }
@@ -161,6 +198,12 @@ absl::Status SyncAgent::CatchUpOnce() {
       continue;
     }
     if (!page.ok()) return page.status();
+    auto same = SameHistory(page->feed_epoch());
+    if (!same.ok()) return same.status();
+    if (!*same) {
+      if (absl::Status s = Snapshot(); !s.ok()) return s;
+      continue;
+    }
     for (const v1::ChangeEvent& event : page->events()) {
       if (absl::Status s = Apply(event); !s.ok()) return s;
     }
@@ -186,6 +229,16 @@ absl::Status SyncAgent::WatchOnce() {
   int64_t unsaved = 0;
   absl::Status status;
   while (stream->Next(&item)) {
+    auto same = SameHistory(item.feed_epoch());
+    if (!same.ok()) {
+      status = same.status();
+      break;
+    }
+    if (!*same) {  // the server was restored from a backup
+      resnapshot_ = true;
+      status = absl::AbortedError("watch: the feed epoch changed; starting again from a snapshot");
+      break;
+    }
     if (item.has_event()) {
       status = Apply(item.event());
       if (!status.ok()) break;
@@ -218,7 +271,8 @@ absl::Status SyncAgent::Follow() {
     absl::Status status = CatchUpOnce();
     if (status.ok() && !stopping_) status = WatchOnce();
     if (stopping_) break;
-    if (FeedCompactedRevision(status)) continue;  // CatchUpOnce takes the snapshot
+    // CatchUpOnce takes the snapshot.
+    if (FeedCompactedRevision(status) || resnapshot_) continue;
     if (status.code() == absl::StatusCode::kPermissionDenied ||
         status.code() == absl::StatusCode::kUnauthenticated ||
         status.code() == absl::StatusCode::kInvalidArgument ||

@@ -2,7 +2,9 @@
 // directory and keeps it current from the change feed.
 //
 //   DIR/cases/<case id>.json   one file per case, the caller's view, as JSON
-//   DIR/cursor                 the revision everything up to is applied
+//   DIR/cursor                 the revision everything up to is applied, and
+//                              on a second line the server's feed epoch it
+//                              belongs to
 //
 // Files are written atomically (temporary file, fsync, rename). Applying an
 // event is idempotent, so the cursor may lag the files: after a crash the
@@ -11,7 +13,11 @@
 // withdrawn fields. A fresh directory (no cursor yet) starts from a snapshot
 // (ListCases with the forms, each case once, in case order) and continues
 // from its revision: far cheaper than replaying every event since the start.
-// So does a cursor older than the server's retained history.
+// So does a cursor older than the server's retained history, a cursor of 0
+// (the feed was empty: a Sync from 0 would skip whatever was compacted since),
+// and a cursor from another feed epoch (the server was restored from a
+// backup: the copy belongs to a history that is gone). A cursor file without
+// an epoch (written before epochs) takes the server's.
 //
 // Thread safety: Stop may be called from any thread; the rest from one.
 #pragma once
@@ -63,6 +69,10 @@ class SyncAgent {
   absl::Status SaveCursor();
   absl::Status Apply(const v1::ChangeEvent& event);
   absl::Status Snapshot();
+  // Whether the server's feed epoch (empty: a server without epochs) is the
+  // one stored with the cursor; an agent with none stored takes it. DATA_LOSS
+  // if it is not a well-formed epoch.
+  absl::StatusOr<bool> SameHistory(const std::string& server_epoch);
   // CatchUp once; OUT_OF_RANGE (compacted) is handled by a snapshot.
   absl::Status CatchUpOnce();
   absl::Status WatchOnce();
@@ -70,6 +80,8 @@ class SyncAgent {
   HandoverClient* const client_;
   const std::string directory_;
   int64_t cursor_ = 0;
+  std::string epoch_;  // the feed epoch of cursor_; empty if not known yet
+  bool resnapshot_ = false;  // the epoch changed under a Watch: snapshot next
   bool cursor_loaded_ = false;
   bool cursor_found_ = false;  // the directory had a cursor file
   SyncStats stats_;

@@ -143,6 +143,17 @@ int main(int argc, char** argv) {
       "backup", "Copy the database online (while handoverd serves) and check the copy");
   std::string backup_out;
   backup->add_option("--out", backup_out, "The copy to write (must not exist)")->required();
+  auto* restore = app.add_subcommand(
+      "restore",
+      "Replace the database with a backup (handoverd must be stopped): revisions move past "
+      "every one handed out, older history counts as compacted, the feed gets a new epoch");
+  std::string restore_from;
+  int64_t bump_revisions = handover::store::kDefaultRevisionBump;
+  restore->add_option("--from", restore_from, "The backup to restore (from `backup --out`)")
+      ->required();
+  restore->add_option("--bump-revisions", bump_revisions,
+                      "Move the revision counter this far past the newest revision seen")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (absl::Status s = handover::ConfigureLogging(log_format); !s.ok()) {
     std::cerr << s.message() << "\n";
@@ -156,6 +167,25 @@ int main(int argc, char** argv) {
       return 1;
     }
     spdlog::info("backup written to {} and checked", backup_out);
+    return 0;
+  }
+  if (restore->parsed()) {
+    auto restored =
+        handover::store::RestoreDatabase(options.database_path, restore_from, bump_revisions);
+    if (!restored.ok()) {
+      spdlog::error("restore: {}", restored.status().ToString());
+      return 1;
+    }
+    spdlog::info(
+        "restored {} from {}: backup head revision {}, replaced database's head {}; new events "
+        "follow revision {}, older cursors get OUT_OF_RANGE and re-sync from a snapshot; feed "
+        "epoch {}",
+        options.database_path, restore_from, restored->backup_head,
+        restored->replaced_head ? std::to_string(*restored->replaced_head) : "unknown",
+        restored->base_revision, restored->feed_epoch);
+    if (!restored->replaced_path.empty()) {
+      spdlog::info("the replaced database is kept as {}", restored->replaced_path);
+    }
     return 0;
   }
 

@@ -169,8 +169,9 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
   store_->ListCases(std::move(query),
                     RespondAudited<store::CasePage>(
                         reactor, read_log(), audit,
-                        [response, principal = caller->principal](store::CasePage& page,
-                                                                  v1::AccessRecord* record) {
+                        [response, principal = caller->principal,
+                         epoch = store_->feed_epoch()](store::CasePage& page,
+                                                       v1::AccessRecord* record) {
                       DisclosedCases disclosed(record);
                       for (auto& snapshot : page.cases) {
                         *response->add_cases() = CaseView(principal, snapshot);
@@ -180,6 +181,7 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
                         response->set_next_page_token(EncodeCaseToken(page.last_case_id));
                       }
                       response->set_revision(page.revision);
+                      response->set_feed_epoch(epoch);
                     }));
   return reactor;
 }
@@ -393,8 +395,9 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
   store_->ReadFeed(std::move(query),
                    RespondAudited<store::FeedPage>(
                        reactor, read_log(), audit,
-                       [response, principal = caller->principal](store::FeedPage& page,
-                                                                 v1::AccessRecord* record) {
+                       [response, principal = caller->principal,
+                        epoch = store_->feed_epoch()](store::FeedPage& page,
+                                                      v1::AccessRecord* record) {
                      DisclosedCases disclosed(record);
                      for (auto& event : page.events) {
                        *response->add_events() = EventView(principal, event);
@@ -406,6 +409,7 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
                      }
                      response->set_next_after_revision(page.scanned_through);
                      response->set_caught_up(page.caught_up);
+                     response->set_feed_epoch(epoch);
                    }));
   return reactor;
 }

@@ -54,6 +54,7 @@ void Watcher::Pump() {
       } else if (progress_due_ && !reading_ && !more_to_read_) {
         in_flight_.Clear();
         in_flight_.set_progress_revision(cursor_);
+        in_flight_.set_feed_epoch(store_->feed_epoch());
         progress_due_ = false;
         write = true;
       }
@@ -105,6 +106,7 @@ void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
   for (store::FeedEvent& event : page->events) {
     v1::WatchResponse response;
     *response.mutable_event() = EventView(caller_.principal, event);
+    response.set_feed_epoch(store_->feed_epoch());
     if (response.event().has_case_()) disclosed.Add(response.event().case_());
     batch.push_back(std::move(response));
   }

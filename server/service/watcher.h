@@ -10,7 +10,7 @@
 // whose client has not taken a message for `stall_timeout` with
 // RESOURCE_EXHAUSTED (resume from the last revision received); if the client
 // still takes nothing for 10 s more (or stall_timeout, if longer), the call is
-// cancelled.
+// cancelled. Every message carries the store's feed epoch.
 #pragma once
 
 #include <grpcpp/support/server_callback.h>

@@ -433,6 +433,12 @@ int64_t CompactedThrough(SQLite::Database& db) {
   return row->getColumn(0).getInt64();
 }
 
+std::string FeedEpoch(SQLite::Database& db) {
+  Prepared row(db, "SELECT feed_epoch FROM feed_state");
+  row->executeStep();
+  return row->getColumn(0).getString();
+}
+
 absl::StatusOr<std::optional<PriorRequest>> FindPriorRequest(
     SQLite::Database& db, const WriteContext& context,
     const std::vector<std::string>& fingerprints) {

@@ -93,6 +93,9 @@ std::vector<CommittedEvent> EventsAfter(SQLite::Database& db, int64_t after);
 int64_t HeadRevision(SQLite::Database& db);
 // Revisions up to this one have been compacted away.
 int64_t CompactedThrough(SQLite::Database& db);
+// The feed epoch (feed_state.feed_epoch): which history the revisions belong
+// to; a restore from a backup gives a new one.
+std::string FeedEpoch(SQLite::Database& db);
 
 // What an earlier request with the same id produced.
 struct PriorRequest {

@@ -234,9 +234,16 @@ class CaseStore {
   virtual void ListVersions(std::string case_id, int64_t before_version, int page_size,
                             Authorizer authorize, Done<VersionPage> done) = 0;
 
-  // Events after query.after_revision in revision order. OUT_OF_RANGE
-  // (FeedCompactedError) if that revision was compacted away.
+  // Events after query.after_revision in revision order; after_revision 0
+  // means from the oldest retained revision (the compacted-through one).
+  // OUT_OF_RANGE (FeedCompactedError) if a non-zero after_revision was
+  // compacted away; OUT_OF_RANGE (FeedAheadError) if it is beyond the head.
   virtual void ReadFeed(FeedQuery query, Done<FeedPage> done) = 0;
+  // The feed epoch: an opaque identifier of the history the revisions belong
+  // to, the same for every read of an open store (a database is restored
+  // from a backup only while no server holds it, and the restore gives it a
+  // new epoch). Sent with every Sync, Watch and ListCases response.
+  virtual const std::string& feed_epoch() const = 0;
   // Drops events committed before `before_micros`; returns the new
   // compacted-through revision.
   virtual void CompactFeed(int64_t before_micros, Done<int64_t> done) = 0;

@@ -228,6 +228,14 @@ BEGIN
 END;
 CREATE INDEX case_versions_by_key ON case_versions (key_id);
 )sql",
+    // 7: the feed epoch, naming the history the revisions belong to (16
+    // random bytes, hex). A restore from a backup (RestoreDatabase) gives the
+    // database a new one, so clients can tell a restored history from the
+    // one their cursor came from.
+    R"sql(
+ALTER TABLE feed_state ADD COLUMN feed_epoch TEXT NOT NULL DEFAULT '';
+UPDATE feed_state SET feed_epoch = lower(hex(randomblob(16)));
+)sql",
 };
 
 constexpr int kCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

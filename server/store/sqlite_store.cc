@@ -130,24 +130,26 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     db->exec("PRAGMA foreign_keys = ON");
     Migrate(*db);
     LabelKeyIds(*db);
+    std::string feed_epoch = FeedEpoch(*db);
     if (absl::Status s = ResetStagingDirectory(options.path + ".staging"); !s.ok()) return s;
     auto checkpointer = std::make_unique<Checkpointer>(options.path, *db);
     auto writer = std::make_unique<GroupCommitWriter>(std::move(db), options.writer);
     auto readers = std::make_unique<ReaderPool>(options.path, options.readers);
-    return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(keys), options,
-                                                        std::move(checkpointer), std::move(writer),
-                                                        std::move(readers)));
+    return std::unique_ptr<SqliteStore>(
+        new SqliteStore(std::move(keys), options, std::move(feed_epoch), std::move(checkpointer),
+                        std::move(writer), std::move(readers)));
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("database ", options.path, ": ", e.what()));
   }
 }
 
 SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreOptions& options,
-                         std::unique_ptr<Checkpointer> checkpointer,
+                         std::string feed_epoch, std::unique_ptr<Checkpointer> checkpointer,
                          std::unique_ptr<GroupCommitWriter> writer,
                          std::unique_ptr<ReaderPool> readers)
     : keys_(std::move(keys)),
       signer_(options.signer),
+      feed_epoch_(std::move(feed_epoch)),
       staging_directory_(options.path + ".staging"),
       document_chunk_bytes_(options.document_chunk_bytes),
       disk_(options.disk),
@@ -517,9 +519,11 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
       [this, query = std::move(query)](SQLite::Database& db) -> absl::StatusOr<FeedPage> {
         SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
         const int64_t compacted = CompactedThrough(db);
-        if (query.after_revision < compacted) return FeedCompactedError(compacted);
+        // 0: from the oldest retained revision, whatever was compacted.
+        const int64_t after = query.after_revision == 0 ? compacted : query.after_revision;
+        if (after < compacted) return FeedCompactedError(compacted);
         const int64_t head = HeadRevision(db);
-        if (query.after_revision > head) return FeedAheadError(head, compacted);
+        if (after > head) return FeedAheadError(head, compacted);
 
         std::string sql =
             absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE revision > ?");
@@ -533,7 +537,7 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
         sql += " ORDER BY revision LIMIT ?";
         Prepared select(db, sql);
         int at = 1;
-        select->bind(at++, query.after_revision);
+        select->bind(at++, after);
         if (query.scope != CaseQuery::Scope::kAll) select->bind(at++, query.organisation_id);
         select->bind(at, query.page_size);
 

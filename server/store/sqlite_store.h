@@ -65,6 +65,7 @@ class SqliteStore final : public CaseStore {
   void ListVersions(std::string case_id, int64_t before_version, int page_size,
                     Authorizer authorize, Done<VersionPage> done) override;
   void ReadFeed(FeedQuery query, Done<FeedPage> done) override;
+  const std::string& feed_epoch() const override { return feed_epoch_; }
   void CompactFeed(int64_t before_micros, Done<int64_t> done) override;
   void SetCommitListener(CommitListener listener) override;
   void EraseCase(const WriteContext& context, std::string case_id, Authorizer authorize,
@@ -104,7 +105,7 @@ class SqliteStore final : public CaseStore {
 
  private:
   SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreOptions& options,
-              std::unique_ptr<Checkpointer> checkpointer,
+              std::string feed_epoch, std::unique_ptr<Checkpointer> checkpointer,
               std::unique_ptr<GroupCommitWriter> writer, std::unique_ptr<ReaderPool> readers);
 
   // Runs `apply(db) -> StatusOr<T>` in the writer's group transaction, with
@@ -128,6 +129,7 @@ class SqliteStore final : public CaseStore {
   mutable std::mutex keys_mu_;
   std::shared_ptr<const KeyRing> keys_;  // guarded by keys_mu_
   std::shared_ptr<const Signer> signer_;
+  const std::string feed_epoch_;  // read at open
   // Uploads in progress: "<database>.staging/" (emptied at open).
   std::string staging_directory_;
   size_t document_chunk_bytes_;

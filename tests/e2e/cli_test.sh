@@ -33,9 +33,16 @@ tls() {
 [ "$(tls -tls1_1)" = 0 ] || { echo "TLS 1.1 accepted" >&2; exit 1; }
 [ "$(tls -tls1_2 -cipher AES128-SHA)" = 0 ] || { echo "non-AEAD suite accepted" >&2; exit 1; }
 
-# An online backup while the server runs: written and checked.
+# An online backup while the server runs: written and checked. A restore is
+# refused while the server holds the database.
 "$handoverd" --database "$work/handover.db" backup --out "$work/backup.db"
 [ -s "$work/backup.db" ]
+if "$handoverd" --database "$work/handover.db" restore --from "$work/backup.db" \
+    > "$work/restore-busy.err" 2>&1; then
+  echo "a restore ran beside the server" >&2
+  exit 1
+fi
+grep -q 'stop it first' "$work/restore-busy.err"
 
 # The access log: an export verifies offline; a changed record is found.
 "$ctl" --server "$server" --ca "$pki/ca.pem" --cert "$pki/auditor-dpo.pem" \
@@ -49,10 +56,15 @@ if "$ctl" audit verify "$work/tampered.jsonl" --public-key "$pki/audit-signing.p
 fi
 grep -q 'line 3: record 2 does not match its hash (changed)' "$work/verify.err"
 
-# Graceful stop, then a restart on the same database: the case is still there.
+# Graceful stop, then a restore of the backup and a restart: the case is
+# still there, and the replaced database is kept beside it.
 stop
 cp "$work/handoverd.log" "$work/handoverd.json.log"
 grep -q 'stopped' "$work/handoverd.log"
+"$handoverd" --database "$work/handover.db" restore --from "$work/backup.db" \
+  > "$work/restore.log" 2>&1
+grep -q 'older cursors get OUT_OF_RANGE' "$work/restore.log"
+ls "$work"/handover.db.replaced-* > /dev/null
 server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work")
 as760() {
   "$ctl" --server "$server" --ca "$pki/ca.pem" --cert "$pki/municipality-760.pem" \
@@ -69,7 +81,8 @@ for l in lines: json.loads(l)
 ' "$work/handoverd.json.log"
 
 # Personal data never reaches the server log.
-if grep -q -e 'Eksempelsen' -e '99000001' "$work/handoverd.log" "$work/handoverd.json.log"; then
+if grep -q -e 'Eksempelsen' -e '99000001' "$work/handoverd.log" "$work/handoverd.json.log" \
+    "$work/restore.log"; then
   echo "personal data found in the server log" >&2
   exit 1
 fi

@@ -1,6 +1,7 @@
 // The change feed over real mutual TLS: ordered, no gaps, no duplicates,
 // resumable; revocations reach connected watchers and leak nothing after;
-// compaction gives a typed error and the snapshot path recovers; idle
+// compaction gives a typed error (revision 0 still reads from the oldest
+// retained revision) and the snapshot path recovers; idle
 // watchers get progress; a client that stops reading is cut off with a clear
 // status.
 #include <SQLiteCpp/Database.h>
@@ -313,10 +314,14 @@ TEST_F(FeedTest, CompactedHistoryGivesATypedErrorAndTheSnapshotRecovers) {
   ASSERT_TRUE(through.ok());
   ASSERT_EQ(*through, Head(server_));
 
-  auto sync = m760_->Sync({});
+  v1::SyncRequest old_cursor;
+  old_cursor.set_after_revision(1);
+  auto sync = m760_->Sync(old_cursor);
   EXPECT_EQ(sync.status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(FeedCompactedRevision(sync.status()), *through) << sync.status();
-  auto stream = m760_->Watch({});
+  v1::WatchRequest old_watch;
+  old_watch.set_after_revision(1);
+  auto stream = m760_->Watch(old_watch);
   v1::WatchResponse item;
   EXPECT_FALSE(stream->Next(&item));
   EXPECT_EQ(FeedCompactedRevision(stream->Finish()), *through);
@@ -330,6 +335,79 @@ TEST_F(FeedTest, CompactedHistoryGivesATypedErrorAndTheSnapshotRecovers) {
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_NE(text.str().find("Compacted"), std::string::npos);
+}
+
+// after_revision 0 means "from the oldest retained revision" (feed.proto), so
+// Sync and Watch from 0 serve the retained events after a compaction, while
+// every other compacted cursor is still refused with the typed error.
+TEST_F(FeedTest, RevisionZeroReadsFromTheOldestRetainedAfterCompaction) {
+  for (int i = 0; i < 3; ++i) CreateCase(*redcross_, std::to_string(99910000 + i));
+  auto through = testing::Await<int64_t>([&](auto done) {
+    server_.server()->store()->CompactFeed(store::NowMicros() + 1, done);
+  });
+  ASSERT_TRUE(through.ok()) << through.status();
+  ASSERT_EQ(*through, 3);
+  for (int i = 0; i < 2; ++i) CreateCase(*redcross_, std::to_string(99910100 + i));
+  const std::vector<int64_t> retained = CommittedFor(server_, "1");
+  ASSERT_EQ(retained, (std::vector<int64_t>{4, 5}));
+
+  auto sync = redcross_->Sync({});
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  std::vector<int64_t> synced;
+  for (const auto& event : sync->events()) synced.push_back(event.revision());
+  EXPECT_EQ(synced, retained);
+  EXPECT_EQ(sync->next_after_revision(), Head(server_));
+  EXPECT_TRUE(sync->caught_up());
+
+  auto stream = redcross_->Watch({});
+  std::vector<int64_t> watched;
+  for (const auto& event : UntilProgress(*stream, Head(server_))) {
+    watched.push_back(event.revision());
+  }
+  stream->Cancel();
+  (void)stream->Finish();
+  EXPECT_EQ(watched, retained);
+
+  for (int64_t cursor = 1; cursor < *through; ++cursor) {
+    v1::SyncRequest request;
+    request.set_after_revision(cursor);
+    auto refused = redcross_->Sync(request);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kOutOfRange) << cursor;
+    EXPECT_EQ(FeedCompactedRevision(refused.status()), *through) << cursor;
+    v1::WatchRequest watch;
+    watch.set_after_revision(cursor);
+    auto refused_stream = redcross_->Watch(watch);
+    v1::WatchResponse item;
+    EXPECT_FALSE(refused_stream->Next(&item)) << cursor;
+    EXPECT_EQ(FeedCompactedRevision(refused_stream->Finish()), *through) << cursor;
+  }
+  v1::SyncRequest at_oldest;
+  at_oldest.set_after_revision(*through);
+  auto resumed = redcross_->Sync(at_oldest);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->events_size(), 2);
+}
+
+// An agent whose cursor is 0 (it synced an empty feed) takes a snapshot rather
+// than Sync from 0, which now serves only the retained history: cases whose
+// events were compacted meanwhile are still mirrored.
+TEST_F(FeedTest, ASyncAgentAtRevisionZeroStartsFromASnapshot) {
+  const std::string dir = testing::NewTempDir();
+  client::SyncAgent agent(m760_.get(), dir);
+  ASSERT_TRUE(agent.CatchUp().ok());
+  ASSERT_EQ(agent.cursor(), 0) << "an empty feed";
+  const std::string name = CreateCase(*redcross_, "99920001");
+  ASSERT_TRUE(Assign(name, "760").ok());
+  auto through = testing::Await<int64_t>([&](auto done) {
+    server_.server()->store()->CompactFeed(store::NowMicros() + 1, done);
+  });
+  ASSERT_TRUE(through.ok()) << through.status();
+  ASSERT_EQ(*through, Head(server_));
+
+  ASSERT_TRUE(agent.CatchUp().ok());
+  EXPECT_EQ(agent.cursor(), *through);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/cases/" + name.substr(6) + ".json"))
+      << "the case assigned in the compacted history is mirrored";
 }
 
 TEST(SlowWatcherTest, AClientThatStopsReadingIsCutOffAndResumes) {

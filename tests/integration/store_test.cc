@@ -107,6 +107,7 @@ TEST_F(StoreTest, Schema5VersionsSurviveMigration6) {
       DROP TABLE case_versions;
       ALTER TABLE old_versions RENAME TO case_versions;
       CREATE INDEX case_versions_by_key ON case_versions (key_id);
+      ALTER TABLE feed_state DROP COLUMN feed_epoch;
       PRAGMA user_version = 5;
       COMMIT;)sql");
     ASSERT_NE(db.execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'case_versions'")
