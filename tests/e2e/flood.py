@@ -25,7 +25,7 @@ def main():
     for i in range(tcp_count + tls_count):
         source = sources[i % len(sources)]
         try:
-            sock = socket.create_connection(("127.0.0.1", port), timeout=10,
+            sock = socket.create_connection(("127.0.0.1", port), timeout=3,
                                             source_address=(source, 0))
             if i >= tcp_count:
                 sock = context.wrap_socket(sock, server_hostname="localhost")
