@@ -10,7 +10,8 @@
 // whose client has not taken a message for `stall_timeout` with
 // RESOURCE_EXHAUSTED (resume from the last revision received); if the client
 // still takes nothing for 10 s more (or stall_timeout, if longer), the call is
-// cancelled. Every message carries the store's feed epoch.
+// cancelled. The first event and every progress message carry the store's
+// feed epoch.
 #pragma once
 
 #include <grpcpp/support/server_callback.h>
@@ -79,6 +80,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   const store::FeedQuery query_;
   const WatchOptions options_;
   const v1::AccessRecord audit_;
+  bool epoch_sent_ = false;  // OnRead only (one read runs at a time)
 
   std::mutex mu_;
   int64_t cursor_;                  // everything up to it is read
