@@ -30,7 +30,7 @@ constexpr Scope kAccessTable[kOperationCount][kRoleCount] = {
     {Scope::kOwnCases, Scope::kNone, Scope::kNone, Scope::kNone},
     // WithdrawConsent
     {Scope::kOwnCases, Scope::kNone, Scope::kNone, Scope::kNone},
-    // ReadFeed (Sync, Watch): the store filters events to the same scope
+    // ReadFeed (Sync, Watch): MaySeeEvent narrows it to events (revocations)
     {Scope::kOwnCases, Scope::kAllCases, Scope::kAssignedToCaller, Scope::kNone},
     // EraseCase
     {Scope::kOwnCases, Scope::kNone, Scope::kNone, Scope::kNone},
@@ -71,6 +71,34 @@ absl::Status Authorize(const Principal& caller, Operation operation, const CaseF
   if (scope == Scope::kNoCase) return absl::OkStatus();
   if (facts == nullptr || !InScope(scope, caller, *facts)) return CaseNotFound(case_name);
   return absl::OkStatus();
+}
+
+EventFilter EventFilterFor(const Principal& caller) {
+  EventFilter filter;
+  switch (ScopeOf(Operation::kReadFeed, caller.role)) {
+    case Scope::kOwnCases: filter.operator_id = caller.organisation_id; break;
+    case Scope::kAllCases: break;
+    case Scope::kAssignedToCaller:
+      filter.municipality_code = caller.organisation_id;
+      filter.with_municipality_only = true;
+      break;
+    case Scope::kNone:
+    case Scope::kNoCase: filter.none = true; break;
+  }
+  return filter;
+}
+
+bool MatchesEvent(const EventFilter& filter, const EventAudience& audience) {
+  if (filter.none) return false;
+  if (filter.operator_id && audience.operator_id != *filter.operator_id) return false;
+  if (filter.municipality_code && audience.municipality_code != filter.municipality_code) {
+    return false;
+  }
+  return filter.with_municipality_only || !audience.municipality_only;
+}
+
+bool MaySeeEvent(const Principal& caller, const EventAudience& audience) {
+  return MatchesEvent(EventFilterFor(caller), audience);
 }
 
 bool HasActiveConsent(const CaseFacts& facts, v1::ConsentPurpose purpose,

@@ -52,6 +52,45 @@ enum class Scope {
 };
 Scope ScopeOf(Operation operation, Role role);
 
+// Who an event of the change feed is addressed to, recorded with the event
+// when it is written.
+struct EventAudience {
+  // The operator that owns the event's case.
+  std::string operator_id;
+  // The municipality the event is addressed to, if any (the case's
+  // municipality when the event was written).
+  std::optional<std::string> municipality_code;
+  // Only that municipality sees it: a revocation, telling the old recipient to
+  // delete what it holds.
+  bool municipality_only = false;
+};
+
+// The feed-visibility rule, the one place it is decided: whether `caller` may
+// see an event with `audience` in Sync and Watch. It follows the kReadFeed row
+// of the access table: an operator sees its own cases' events, the
+// Immigration Service every event, a municipality the events addressed to it;
+// revocations (municipality_only) only their municipality sees; an auditor
+// sees none.
+bool MaySeeEvent(const Principal& caller, const EventAudience& audience);
+
+// MaySeeEvent for one caller as a conjunction of tests on the audience, for a
+// backend to turn into its query (SqliteStore::ReadFeed) and for the feed
+// hub's in-memory tail. MatchesEvent(EventFilterFor(c), a) == MaySeeEvent(c,
+// a) for every caller and audience (tests/unit/feed_visibility_test.cc runs
+// both, and the store's SQL, over every role x audience).
+struct EventFilter {
+  // Matches no event at all.
+  bool none = false;
+  // If set, only events of this operator's cases.
+  std::optional<std::string> operator_id;
+  // If set, only events addressed to this municipality.
+  std::optional<std::string> municipality_code;
+  // False: events with municipality_only set never match.
+  bool with_municipality_only = false;
+};
+EventFilter EventFilterFor(const Principal& caller);
+bool MatchesEvent(const EventFilter& filter, const EventAudience& audience);
+
 // A consent as the policy sees it.
 struct ConsentFact {
   v1::ConsentPurpose purpose = v1::CONSENT_PURPOSE_UNSPECIFIED;

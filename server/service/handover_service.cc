@@ -31,8 +31,8 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, store::Ca
   return reactor;
 }
 
-// Which cases (or events) a listing walks for the caller; the policy table
-// decides, the store filters.
+// Which cases ListCases walks for the caller; the policy table decides, the
+// store filters. (Which events Sync and Watch see: policy::EventFilterFor.)
 store::CaseQuery::Scope QueryScope(const Principal& principal, Operation operation) {
   switch (policy::ScopeOf(operation, principal.role)) {
     case policy::Scope::kOwnCases: return store::CaseQuery::Scope::kOperator;
@@ -384,8 +384,7 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
   RETURN_REFUSED_IF_ERROR(page_size.status());
 
   store::FeedQuery query;
-  query.scope = QueryScope(caller->principal, Operation::kReadFeed);
-  query.organisation_id = caller->principal.organisation_id;
+  query.filter = policy::EventFilterFor(caller->principal);
   query.after_revision = request->after_revision();
   query.page_size = *page_size;
   query.include_cases = request->include_cases();
@@ -430,8 +429,7 @@ grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
         store_, audit, FieldError("after_revision", "must not be negative"));
   }
   store::FeedQuery query;
-  query.scope = QueryScope(caller->principal, Operation::kReadFeed);
-  query.organisation_id = caller->principal.organisation_id;
+  query.filter = policy::EventFilterFor(caller->principal);
   query.after_revision = request->after_revision();
   query.include_cases = request->include_cases();
   query.authorize = AuthorizerFor(caller->principal, Operation::kGetCase, "case");
