@@ -117,6 +117,10 @@ absl::Status Authorize(const Principal& caller, Operation operation, const CaseF
 bool HasActiveConsent(const CaseFacts& facts, v1::ConsentPurpose purpose,
                       absl::string_view municipality_code);
 
+// Consent-gated content (health details, sensitive documents) is listed once,
+// in kConsentGatedContent (policy.cc): ConsentPurposeFor, FieldsCoveredBy and
+// the municipality's view in ProjectForm all read that table.
+
 // The consent purpose under which a document type may leave for a
 // municipality (medical record, social documents), if it needs one.
 std::optional<v1::ConsentPurpose> ConsentPurposeFor(v1::DocumentType type);
@@ -125,7 +129,8 @@ std::optional<v1::ConsentPurpose> ConsentPurposeFor(v1::DocumentType type);
 absl::Status MayReceiveDocument(const Principal& caller, const CaseFacts& facts,
                                 v1::DocumentType type);
 // The withheld-field paths (as ProjectForm names them) that an active consent
-// for `purpose` opens to a municipality.
+// for `purpose` opens to a municipality: what a withdrawal of it lists in the
+// event's withdrawn_fields.
 std::vector<std::string> FieldsCoveredBy(v1::ConsentPurpose purpose);
 
 // Reduces `form` to what `caller` may see of this case and lists the removed
