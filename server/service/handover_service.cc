@@ -17,6 +17,7 @@
 #include "server/service/handler_steps.h"
 #include "server/service/page_tokens.h"
 #include "server/service/views.h"
+#include "server/store/access_sections.h"
 
 namespace handover::service {
 namespace {
@@ -96,7 +97,7 @@ grpc::ServerUnaryReactor* HandoverService::CreateCase(grpc::CallbackServerContex
   RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
   if (!request->has_form()) return Refuse(context, store_, audit, FieldError("form", "required"));
   RETURN_REFUSED_IF_ERROR(ValidateForm(request->form(), options_.form_limits));
-  AddSections(request->form(), &audit);
+  store::AddFormSections(request->form(), &audit);
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->CreateCase(WriteContextOf(*caller, request->request_id(), *request, audit), request->form(),
@@ -201,10 +202,10 @@ grpc::ServerUnaryReactor* HandoverService::UpdateForm(grpc::CallbackServerContex
   RETURN_REFUSED_IF_ERROR(ValidateUpdateMask(request->update_mask()));
   audit = AboutCase(audit, request->name());
   if (request->update_mask().paths().empty()) {
-    AddSections(request->form(), &audit);
+    store::AddFormSections(request->form(), &audit);
   } else {
     for (const std::string& path : request->update_mask().paths()) {
-      AddSection(path.substr(0, path.find('.')), &audit);
+      store::AddFieldPathSection(path, &audit);
     }
   }
 
