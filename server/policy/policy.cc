@@ -61,13 +61,18 @@ Scope ScopeOf(Operation operation, Role role) {
   return kAccessTable[static_cast<int>(operation)][static_cast<int>(role)];
 }
 
-absl::Status Authorize(const Principal& caller, Operation operation, const CaseFacts* facts,
-                       absl::string_view case_name) {
-  const Scope scope = ScopeOf(operation, caller.role);
-  if (scope == Scope::kNone) {
+absl::Status CheckRole(const Principal& caller, Operation operation) {
+  if (ScopeOf(operation, caller.role) == Scope::kNone) {
     return absl::PermissionDeniedError(
         absl::StrCat("role ", RoleName(caller.role), " may not call this method"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Authorize(const Principal& caller, Operation operation, const CaseFacts* facts,
+                       absl::string_view case_name) {
+  if (absl::Status role = CheckRole(caller, operation); !role.ok()) return role;
+  const Scope scope = ScopeOf(operation, caller.role);
   if (scope == Scope::kNoCase) return absl::OkStatus();
   if (facts == nullptr || !InScope(scope, caller, *facts)) return CaseNotFound(case_name);
   return absl::OkStatus();

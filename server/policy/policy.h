@@ -107,8 +107,14 @@ struct CaseFacts {
   std::vector<ConsentFact> consents;
 };
 
-// OK, PERMISSION_DENIED (the role may never do this; says nothing about the
-// case), or NOT_FOUND (the case is outside the caller's scope; it is not
+// The role check, the one there is: OK if `caller`'s role may call
+// `operation` at all (its scope is not kNone), PERMISSION_DENIED "role <role>
+// may not call this method" otherwise. Every handler of every service runs it
+// before anything about a case is looked at; Authorize starts with it.
+absl::Status CheckRole(const Principal& caller, Operation operation);
+
+// OK, PERMISSION_DENIED (CheckRole: the role may never do this; says nothing
+// about the case), or NOT_FOUND (the case is outside the caller's scope; it is not
 // confirmed to exist). `facts` is null for operations without a case.
 absl::Status Authorize(const Principal& caller, Operation operation, const CaseFacts* facts,
                        absl::string_view case_name = "case");

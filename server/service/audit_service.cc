@@ -20,13 +20,10 @@ namespace {
 
 constexpr int kExportBatch = 500;
 
+// The caller identified and its role checked (policy::CheckRole).
 absl::Status CheckAuditor(const absl::StatusOr<Caller>& caller) {
   if (!caller.ok()) return caller.status();
-  if (policy::ScopeOf(policy::Operation::kReadAccessLog, caller->principal.role) ==
-      policy::Scope::kNone) {
-    return policy::Authorize(caller->principal, policy::Operation::kReadAccessLog, nullptr);
-  }
-  return absl::OkStatus();
+  return policy::CheckRole(caller->principal, policy::Operation::kReadAccessLog);
 }
 
 std::string EncodeSequenceToken(int64_t after) {

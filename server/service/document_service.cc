@@ -79,7 +79,8 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
       return;
     }
     caller_ = *std::move(caller);
-    if (absl::Status s = CheckRole(caller_.principal, Operation::kUploadDocument); !s.ok()) {
+    if (absl::Status s = policy::CheckRole(caller_.principal, Operation::kUploadDocument);
+        !s.ok()) {
       Fail(s);
       return;
     }
@@ -253,7 +254,7 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocume
       return;
     }
     principal_ = caller->principal;
-    if (absl::Status s = CheckRole(principal_, Operation::kReadDocuments); !s.ok()) {
+    if (absl::Status s = policy::CheckRole(principal_, Operation::kReadDocuments); !s.ok()) {
       Fail(s);
       return;
     }
@@ -375,7 +376,7 @@ grpc::ServerUnaryReactor* DocumentService::ListDocuments(grpc::CallbackServerCon
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListDocuments");
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status valid = caller.status();
-  if (valid.ok()) valid = CheckRole(caller->principal, Operation::kReadDocuments);
+  if (valid.ok()) valid = policy::CheckRole(caller->principal, Operation::kReadDocuments);
   if (valid.ok()) valid = CheckRequest(*request, options_.max_request_bytes);
   absl::StatusOr<std::string> case_id = ParseCaseName(request->parent(), "parent");
   if (valid.ok()) valid = case_id.status();

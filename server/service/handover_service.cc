@@ -92,7 +92,7 @@ grpc::ServerUnaryReactor* HandoverService::CreateCase(grpc::CallbackServerContex
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "CreateCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kCreateCase));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kCreateCase));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
   if (!request->has_form()) return Refuse(context, store_, audit, FieldError("form", "required"));
@@ -114,7 +114,7 @@ grpc::ServerUnaryReactor* HandoverService::GetCase(grpc::CallbackServerContext* 
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "GetCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kGetCase));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kGetCase));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());
@@ -143,7 +143,7 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListCases");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kListCases));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kListCases));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto page_size = EffectivePageSize(request->page_size(), options_.default_page_size,
                                      options_.max_page_size);
@@ -193,7 +193,7 @@ grpc::ServerUnaryReactor* HandoverService::UpdateForm(grpc::CallbackServerContex
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "UpdateForm");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kUpdateForm));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kUpdateForm));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());
@@ -233,7 +233,7 @@ grpc::ServerUnaryReactor* HandoverService::ListVersions(grpc::CallbackServerCont
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListVersions");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kListVersions));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kListVersions));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->parent(), "parent");
   RETURN_REFUSED_IF_ERROR(case_id.status());
@@ -264,7 +264,7 @@ grpc::ServerUnaryReactor* HandoverService::GetVersion(grpc::CallbackServerContex
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "GetVersion");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kGetVersion));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kGetVersion));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto ref = ParseVersionName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(ref.status());
@@ -294,7 +294,7 @@ grpc::ServerUnaryReactor* HandoverService::AssignCase(grpc::CallbackServerContex
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "AssignCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kAssignCase));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kAssignCase));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());
@@ -327,7 +327,7 @@ grpc::ServerUnaryReactor* HandoverService::RecordConsent(grpc::CallbackServerCon
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "RecordConsent");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kRecordConsent));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kRecordConsent));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->parent(), "parent");
   RETURN_REFUSED_IF_ERROR(case_id.status());
@@ -352,7 +352,7 @@ grpc::ServerUnaryReactor* HandoverService::WithdrawConsent(
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "WithdrawConsent");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kWithdrawConsent));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kWithdrawConsent));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto ref = ParseConsentName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(ref.status());
@@ -375,7 +375,7 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "Sync");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kReadFeed));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kReadFeed));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   if (request->after_revision() < 0) {
     return Refuse(context, store_, audit, FieldError("after_revision", "must not be negative"));
@@ -419,7 +419,7 @@ grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "Watch");
   if (!caller.ok()) return new RefusedStream<v1::WatchResponse>(store_, audit, caller.status());
-  if (absl::Status role = CheckRole(caller->principal, Operation::kReadFeed); !role.ok()) {
+  if (absl::Status role = policy::CheckRole(caller->principal, Operation::kReadFeed); !role.ok()) {
     return new RefusedStream<v1::WatchResponse>(store_, audit, role);
   }
   if (absl::Status unknown = CheckRequest(*request, options_.max_request_bytes); !unknown.ok()) {
@@ -444,7 +444,7 @@ grpc::ServerUnaryReactor* HandoverService::EraseCase(grpc::CallbackServerContext
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "EraseCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kEraseCase));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kEraseCase));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());

@@ -229,6 +229,21 @@ TEST(PolicyTable, ConsentForOneMunicipalityDoesNotCoverAnother) {
   EXPECT_FALSE(HasActiveConsent(facts, v1::CONSENT_PURPOSE_HEALTH_NEEDS, "147"));
 }
 
+// The one role check: refuses exactly the roles the table gives no scope,
+// with the message Authorize gives them.
+TEST(PolicyTable, CheckRoleIsTheTablesScopeNone) {
+  for (Operation op : kAllOperations) {
+    for (const NamedCaller& caller : kCallers) {
+      const absl::Status role = CheckRole(caller.principal, op);
+      EXPECT_EQ(role.ok(), ScopeOf(op, caller.principal.role) != Scope::kNone) << caller.name;
+      if (!role.ok()) {
+        EXPECT_EQ(role.code(), absl::StatusCode::kPermissionDenied);
+        EXPECT_EQ(role, Authorize(caller.principal, op, nullptr)) << caller.name;
+      }
+    }
+  }
+}
+
 // One table drives both: what a municipality without a consent loses from
 // the form is exactly what a withdrawal of that consent tells it to delete
 // (withdrawn_fields), purpose by purpose, and a document type's consent
