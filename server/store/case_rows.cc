@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
+#include "common/validation.h"
 
 namespace handover::store {
 
@@ -49,11 +50,7 @@ std::string FormAssociatedData(const std::string& case_id, int64_t version) {
 
 namespace {
 std::string PersonHashInput(const std::string& person_identifier) {
-  std::string normalized;
-  for (char c : person_identifier) {
-    if (c != '-') normalized.push_back(c);
-  }
-  return absl::StrCat("person_identifier:", normalized);
+  return absl::StrCat("person_identifier:", CanonicalPersonIdentifier(person_identifier));
 }
 }  // namespace
 
