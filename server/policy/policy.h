@@ -1,9 +1,17 @@
-// The one place that decides who may do what to which case, and which view of
-// the form they get. Pure functions over plain facts: no I/O, no gRPC.
+// The one place that decides who may do what to which case, which view of
+// the form they get, and which feed events they see. Pure functions over
+// plain facts: no I/O, no gRPC, no SQL.
 //
-// The access table (kAccessTable in policy.cc) is the single source of truth;
-// tests/policy_table_test.cc walks every operation x role x case relation x
-// consent state against it.
+// Each rule here has no other home:
+// - the access table (kAccessTable in policy.cc), read through ScopeOf,
+//   CheckRole (the role check every handler runs) and Authorize;
+//   tests/unit/policy_table_test.cc walks every operation x role x case
+//   relation x consent state against it;
+// - feed-event visibility: MaySeeEvent, and EventFilterFor, the same rule in
+//   the form the store's SQL and the feed hub's tail apply;
+//   tests/unit/feed_visibility_test.cc checks both against it;
+// - consent-gated content (kConsentGatedContent in policy.cc), read by
+//   ProjectForm, FieldsCoveredBy (withdrawn_fields) and ConsentPurposeFor.
 #pragma once
 
 #include <optional>
