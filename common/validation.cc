@@ -280,6 +280,14 @@ absl::Status ValidatePersonIdentifier(absl::string_view id, absl::string_view fi
   return absl::OkStatus();
 }
 
+std::string CanonicalPersonIdentifier(absl::string_view id) {
+  std::string canonical;
+  for (char c : id) {
+    if (c != '-') canonical.push_back(c);
+  }
+  return canonical;
+}
+
 absl::Status ValidateForm(const v1::HandoverForm& form, const FormLimits& limits,
                           absl::string_view path_prefix) {
   const std::string path(path_prefix);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
@@ -46,8 +47,13 @@ absl::Status RejectUnknownFields(const google::protobuf::Message& message,
 // A request id: 1 to 128 characters of [A-Za-z0-9._:-]. `field` names it.
 absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field);
 
-// A person identifier (udlændingenummer): 6 to 12 digits, optionally with one
-// hyphen inside.
+// The person identifier (udlændingenummer), its one home: the format is
+// 6 to 12 digits, optionally with one hyphen inside, and the hyphen carries
+// no meaning. ValidatePersonIdentifier checks the format (on a form, in
+// ListCases and in SubjectAccessReport); the store looks identifiers up by a
+// keyed hash of CanonicalPersonIdentifier, so both spellings find one person.
 absl::Status ValidatePersonIdentifier(absl::string_view id, absl::string_view field);
+// The identifier without its hyphen ("1234-5678" -> "12345678").
+std::string CanonicalPersonIdentifier(absl::string_view id);
 
 }  // namespace handover

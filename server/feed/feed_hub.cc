@@ -68,8 +68,8 @@ void FeedHub::NotifyCommit(std::vector<store::CommittedEvent> events, int64_t co
   for (auto& listener : live) listener->OnCommit(head);
 }
 
-bool FeedHub::ReadTail(store::CaseQuery::Scope scope, const std::string& organisation_id,
-                       int64_t after_revision, int limit, store::FeedPage* page) const {
+bool FeedHub::ReadTail(const policy::EventFilter& filter, int64_t after_revision, int limit,
+                       store::FeedPage* page) const {
   std::lock_guard lock(mu_);
   if (tail_after_ < 0 || after_revision < tail_after_ || after_revision > head_revision_) {
     return false;
@@ -79,7 +79,7 @@ bool FeedHub::ReadTail(store::CaseQuery::Scope scope, const std::string& organis
   // is at a known index.
   for (size_t i = static_cast<size_t>(after_revision - tail_after_); i < tail_.size(); ++i) {
     const store::CommittedEvent& committed = tail_[i];
-    if (!store::VisibleTo(committed, scope, organisation_id)) continue;
+    if (!policy::MatchesEvent(filter, committed.audience)) continue;
     page->events.push_back(store::FeedEvent{committed.event, std::nullopt});
     if (static_cast<int>(page->events.size()) == limit) {
       page->scanned_through = committed.event.revision();

@@ -24,6 +24,7 @@
 #include <deque>
 #include <string>
 
+#include "server/policy/policy.h"
 #include "server/store/case_store.h"
 
 namespace handover::feed {
@@ -59,8 +60,9 @@ class FeedHub {
   void NotifyCommit(std::vector<store::CommittedEvent> events, int64_t compacted_through);
   // Reads like CaseStore::ReadFeed (without cases) from the tail. False if the
   // tail does not reach back to `after_revision` (read the database then).
-  bool ReadTail(store::CaseQuery::Scope scope, const std::string& organisation_id,
-                int64_t after_revision, int limit, store::FeedPage* page) const;
+  // `filter` is the caller's (policy::EventFilterFor).
+  bool ReadTail(const policy::EventFilter& filter, int64_t after_revision, int limit,
+                store::FeedPage* page) const;
   // Tells every watcher to end (server shutdown); watchers added later are
   // ended as they arrive.
   void CloseAll();

@@ -1,9 +1,17 @@
-// The one place that decides who may do what to which case, and which view of
-// the form they get. Pure functions over plain facts: no I/O, no gRPC.
+// The one place that decides who may do what to which case, which view of
+// the form they get, and which feed events they see. Pure functions over
+// plain facts: no I/O, no gRPC, no SQL.
 //
-// The access table (kAccessTable in policy.cc) is the single source of truth;
-// tests/policy_table_test.cc walks every operation x role x case relation x
-// consent state against it.
+// Each rule here has no other home:
+// - the access table (kAccessTable in policy.cc), read through ScopeOf,
+//   CheckRole (the role check every handler runs) and Authorize;
+//   tests/unit/policy_table_test.cc walks every operation x role x case
+//   relation x consent state against it;
+// - feed-event visibility: MaySeeEvent, and EventFilterFor, the same rule in
+//   the form the store's SQL and the feed hub's tail apply;
+//   tests/unit/feed_visibility_test.cc checks both against it;
+// - consent-gated content (kConsentGatedContent in policy.cc), read by
+//   ProjectForm, FieldsCoveredBy (withdrawn_fields) and ConsentPurposeFor.
 #pragma once
 
 #include <optional>
@@ -52,6 +60,45 @@ enum class Scope {
 };
 Scope ScopeOf(Operation operation, Role role);
 
+// Who an event of the change feed is addressed to, recorded with the event
+// when it is written.
+struct EventAudience {
+  // The operator that owns the event's case.
+  std::string operator_id;
+  // The municipality the event is addressed to, if any (the case's
+  // municipality when the event was written).
+  std::optional<std::string> municipality_code;
+  // Only that municipality sees it: a revocation, telling the old recipient to
+  // delete what it holds.
+  bool municipality_only = false;
+};
+
+// The feed-visibility rule, the one place it is decided: whether `caller` may
+// see an event with `audience` in Sync and Watch. It follows the kReadFeed row
+// of the access table: an operator sees its own cases' events, the
+// Immigration Service every event, a municipality the events addressed to it;
+// revocations (municipality_only) only their municipality sees; an auditor
+// sees none.
+bool MaySeeEvent(const Principal& caller, const EventAudience& audience);
+
+// MaySeeEvent for one caller as a conjunction of tests on the audience, for a
+// backend to turn into its query (SqliteStore::ReadFeed) and for the feed
+// hub's in-memory tail. MatchesEvent(EventFilterFor(c), a) == MaySeeEvent(c,
+// a) for every caller and audience (tests/unit/feed_visibility_test.cc runs
+// both, and the store's SQL, over every role x audience).
+struct EventFilter {
+  // Matches no event at all.
+  bool none = false;
+  // If set, only events of this operator's cases.
+  std::optional<std::string> operator_id;
+  // If set, only events addressed to this municipality.
+  std::optional<std::string> municipality_code;
+  // False: events with municipality_only set never match.
+  bool with_municipality_only = false;
+};
+EventFilter EventFilterFor(const Principal& caller);
+bool MatchesEvent(const EventFilter& filter, const EventAudience& audience);
+
 // A consent as the policy sees it.
 struct ConsentFact {
   v1::ConsentPurpose purpose = v1::CONSENT_PURPOSE_UNSPECIFIED;
@@ -68,8 +115,14 @@ struct CaseFacts {
   std::vector<ConsentFact> consents;
 };
 
-// OK, PERMISSION_DENIED (the role may never do this; says nothing about the
-// case), or NOT_FOUND (the case is outside the caller's scope; it is not
+// The role check, the one there is: OK if `caller`'s role may call
+// `operation` at all (its scope is not kNone), PERMISSION_DENIED "role <role>
+// may not call this method" otherwise. Every handler of every service runs it
+// before anything about a case is looked at; Authorize starts with it.
+absl::Status CheckRole(const Principal& caller, Operation operation);
+
+// OK, PERMISSION_DENIED (CheckRole: the role may never do this; says nothing
+// about the case), or NOT_FOUND (the case is outside the caller's scope; it is not
 // confirmed to exist). `facts` is null for operations without a case.
 absl::Status Authorize(const Principal& caller, Operation operation, const CaseFacts* facts,
                        absl::string_view case_name = "case");
@@ -77,6 +130,10 @@ absl::Status Authorize(const Principal& caller, Operation operation, const CaseF
 // True if an active consent for `purpose` covers `municipality_code`.
 bool HasActiveConsent(const CaseFacts& facts, v1::ConsentPurpose purpose,
                       absl::string_view municipality_code);
+
+// Consent-gated content (health details, sensitive documents) is listed once,
+// in kConsentGatedContent (policy.cc): ConsentPurposeFor, FieldsCoveredBy and
+// the municipality's view in ProjectForm all read that table.
 
 // The consent purpose under which a document type may leave for a
 // municipality (medical record, social documents), if it needs one.
@@ -86,7 +143,8 @@ std::optional<v1::ConsentPurpose> ConsentPurposeFor(v1::DocumentType type);
 absl::Status MayReceiveDocument(const Principal& caller, const CaseFacts& facts,
                                 v1::DocumentType type);
 // The withheld-field paths (as ProjectForm names them) that an active consent
-// for `purpose` opens to a municipality.
+// for `purpose` opens to a municipality: what a withdrawal of it lists in the
+// event's withdrawn_fields.
 std::vector<std::string> FieldsCoveredBy(v1::ConsentPurpose purpose);
 
 // Reduces `form` to what `caller` may see of this case and lists the removed

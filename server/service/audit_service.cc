@@ -2,10 +2,6 @@
 
 #include <mutex>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
 #include "common/validation.h"
@@ -20,28 +16,10 @@ namespace {
 
 constexpr int kExportBatch = 500;
 
+// The caller identified and its role checked (policy::CheckRole).
 absl::Status CheckAuditor(const absl::StatusOr<Caller>& caller) {
   if (!caller.ok()) return caller.status();
-  if (policy::ScopeOf(policy::Operation::kReadAccessLog, caller->principal.role) ==
-      policy::Scope::kNone) {
-    return policy::Authorize(caller->principal, policy::Operation::kReadAccessLog, nullptr);
-  }
-  return absl::OkStatus();
-}
-
-std::string EncodeSequenceToken(int64_t after) {
-  return absl::WebSafeBase64Escape(absl::StrCat("log-after:", after));
-}
-
-absl::StatusOr<int64_t> DecodeSequenceToken(const std::string& token) {
-  if (token.empty()) return 0;
-  std::string plain;
-  int64_t after = 0;
-  if (!absl::WebSafeBase64Unescape(token, &plain) || !absl::StartsWith(plain, "log-after:") ||
-      !absl::SimpleAtoi(plain.substr(10), &after)) {
-    return FieldError("page_token", "not a token this method returned");
-  }
-  return after;
+  return policy::CheckRole(caller->principal, policy::Operation::kReadAccessLog);
 }
 
 // Streams the whole log in batches, the public key first; recorded once.

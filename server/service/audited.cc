@@ -1,11 +1,9 @@
 #include "server/service/audited.h"
 
-#include <google/protobuf/descriptor.h>
-#include <google/protobuf/reflection.h>
-
 #include <algorithm>
 
 #include "common/errors.h"
+#include "server/store/access_sections.h"
 
 namespace handover::service {
 
@@ -43,19 +41,6 @@ v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
   return record;
 }
 
-void AddSection(const std::string& section, v1::AccessRecord* record) {
-  if (std::find(record->sections().begin(), record->sections().end(), section) ==
-      record->sections().end()) {
-    record->add_sections(section);
-  }
-}
-
-void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record) {
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  form.GetReflection()->ListFields(form, &fields);
-  for (const auto* field : fields) AddSection(field->name(), record);
-}
-
 void AddSections(const v1::Case& view, v1::AccessRecord* record) {
   DisclosedCases(record).Add(view);
 }
@@ -65,9 +50,7 @@ DisclosedCases::DisclosedCases(v1::AccessRecord* record)
 
 void DisclosedCases::Add(const v1::Case& view) {
   if (named_.insert(view.name()).second) record_->add_case_names(view.name());
-  AddSection("case", record_);
-  if (view.consents_size() > 0) AddSection("consents", record_);
-  if (view.has_form()) AddSections(view.form(), record_);
+  store::AddCaseSections(view, record_);
 }
 
 void RecordThen(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status,

@@ -23,12 +23,9 @@ namespace handover::service {
 v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
                                 const absl::StatusOr<Caller>& caller, const char* operation);
 
-// Adds `section` to the record's disclosed sections unless it is there.
-void AddSection(const std::string& section, v1::AccessRecord* record);
-// What a case view disclosed: "case" (metadata), "consents", and the form's
-// top-level sections present.
+// Names the case a view shows and what it disclosed (store::AddCaseSections:
+// the sections are named in server/store/access_sections.h).
 void AddSections(const v1::Case& view, v1::AccessRecord* record);
-void AddSections(const v1::HandoverForm& form, v1::AccessRecord* record);
 
 // AddSections for a page of case views: each case named once, without
 // rescanning the names so far for every case (a page of 500 did 125,000

@@ -14,6 +14,7 @@
 #include "server/service/audited.h"
 #include "server/service/caller.h"
 #include "server/service/handler_steps.h"
+#include "server/store/access_sections.h"
 
 namespace handover::service {
 namespace {
@@ -21,10 +22,6 @@ namespace {
 using policy::Operation;
 
 constexpr size_t kMaxTitleBytes = 200;
-
-std::string DocumentSection(v1::DocumentType type) {
-  return absl::StrCat("documents(", v1::DocumentType_Name(type), ")");
-}
 
 store::DocumentAuthorizer MayReceive(const Principal& principal) {
   return [principal](const policy::CaseFacts& facts, v1::DocumentType type) {
@@ -82,7 +79,8 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
       return;
     }
     caller_ = *std::move(caller);
-    if (absl::Status s = CheckRole(caller_.principal, Operation::kUploadDocument); !s.ok()) {
+    if (absl::Status s = policy::CheckRole(caller_.principal, Operation::kUploadDocument);
+        !s.ok()) {
       Fail(s);
       return;
     }
@@ -141,7 +139,7 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
     }
     upload_ = request_.metadata();
     upload_.set_sha256(absl::AsciiStrToLower(upload_.sha256()));
-    audit_ = AboutCase(audit_, upload_.parent(), DocumentSection(upload_.type()).c_str());
+    audit_ = AboutCase(audit_, upload_.parent(), store::DocumentSection(upload_.type()).c_str());
     if (absl::Status s = ValidateUpload(upload_, options_.documents); !s.ok()) {
       Fail(s);
       return;
@@ -256,7 +254,7 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocume
       return;
     }
     principal_ = caller->principal;
-    if (absl::Status s = CheckRole(principal_, Operation::kReadDocuments); !s.ok()) {
+    if (absl::Status s = policy::CheckRole(principal_, Operation::kReadDocuments); !s.ok()) {
       Fail(s);
       return;
     }
@@ -295,7 +293,7 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocume
             return;
           }
           audit_.set_version(document.version());
-          audit_.add_sections(DocumentSection(document.type()));
+          audit_.add_sections(store::DocumentSection(document.type()));
           RecordThen(store_, audit_, absl::OkStatus(), [this](absl::Status recorded) {
             if (!recorded.ok()) {
               Finish(ToGrpcStatus(recorded));
@@ -378,7 +376,7 @@ grpc::ServerUnaryReactor* DocumentService::ListDocuments(grpc::CallbackServerCon
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListDocuments");
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status valid = caller.status();
-  if (valid.ok()) valid = CheckRole(caller->principal, Operation::kReadDocuments);
+  if (valid.ok()) valid = policy::CheckRole(caller->principal, Operation::kReadDocuments);
   if (valid.ok()) valid = CheckRequest(*request, options_.max_request_bytes);
   absl::StatusOr<std::string> case_id = ParseCaseName(request->parent(), "parent");
   if (valid.ok()) valid = case_id.status();
@@ -395,7 +393,7 @@ grpc::ServerUnaryReactor* DocumentService::ListDocuments(grpc::CallbackServerCon
                                                     v1::AccessRecord* record) {
             for (store::DocumentRecord& document : list.documents) {
               const v1::DocumentType type = document.document.type();
-              const std::string section = DocumentSection(type);
+              const std::string section = store::DocumentSection(type);
               if (!policy::MayReceiveDocument(principal, list.facts, type).ok()) {
                 const std::string name = v1::DocumentType_Name(type);
                 if (std::find(response->withheld_types().begin(), response->withheld_types().end(),
@@ -404,7 +402,7 @@ grpc::ServerUnaryReactor* DocumentService::ListDocuments(grpc::CallbackServerCon
                 }
                 continue;
               }
-              AddSection(section, record);
+              store::AddSection(section, record);
               *response->add_documents() = std::move(document.document);
             }
           }));

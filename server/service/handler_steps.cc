@@ -27,13 +27,6 @@ store::Authorizer AuthorizerFor(const Principal& principal, policy::Operation op
   };
 }
 
-absl::Status CheckRole(const Principal& principal, policy::Operation operation) {
-  if (policy::ScopeOf(operation, principal.role) == policy::Scope::kNone) {
-    return policy::Authorize(principal, operation, nullptr);
-  }
-  return absl::OkStatus();
-}
-
 store::WriteContext WriteContextOf(const Caller& caller, const std::string& request_id,
                                    const google::protobuf::Message& request,
                                    v1::AccessRecord audit) {

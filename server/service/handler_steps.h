@@ -1,5 +1,5 @@
-// Steps every handler of HandoverService and DocumentService takes: check
-// the role, build the case authorizer, the write context and the access
+// Steps every handler of HandoverService and DocumentService takes: build
+// the case authorizer, the write context and the access
 // record naming the case.
 #pragma once
 
@@ -20,10 +20,6 @@ v1::AccessRecord AboutCase(v1::AccessRecord record, const std::string& case_name
 // a NOT_FOUND.
 store::Authorizer AuthorizerFor(const Principal& principal, policy::Operation operation,
                                 std::string case_name);
-
-// Checks that the role may call the operation at all (PERMISSION_DENIED
-// otherwise), before anything about a case is looked at.
-absl::Status CheckRole(const Principal& principal, policy::Operation operation);
 
 // The request as the schema and the limits allow it: RESOURCE_EXHAUSTED
 // (RequestTooLargeError) over `max_bytes`, INVALID_ARGUMENT naming the path

@@ -17,6 +17,7 @@
 #include "server/service/handler_steps.h"
 #include "server/service/page_tokens.h"
 #include "server/service/views.h"
+#include "server/store/access_sections.h"
 
 namespace handover::service {
 namespace {
@@ -31,8 +32,8 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, store::Ca
   return reactor;
 }
 
-// Which cases (or events) a listing walks for the caller; the policy table
-// decides, the store filters.
+// Which cases ListCases walks for the caller; the policy table decides, the
+// store filters. (Which events Sync and Watch see: policy::EventFilterFor.)
 store::CaseQuery::Scope QueryScope(const Principal& principal, Operation operation) {
   switch (policy::ScopeOf(operation, principal.role)) {
     case policy::Scope::kOwnCases: return store::CaseQuery::Scope::kOperator;
@@ -91,12 +92,12 @@ grpc::ServerUnaryReactor* HandoverService::CreateCase(grpc::CallbackServerContex
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "CreateCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kCreateCase));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kCreateCase));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
   if (!request->has_form()) return Refuse(context, store_, audit, FieldError("form", "required"));
   RETURN_REFUSED_IF_ERROR(ValidateForm(request->form(), options_.form_limits));
-  AddSections(request->form(), &audit);
+  store::AddFormSections(request->form(), &audit);
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->CreateCase(WriteContextOf(*caller, request->request_id(), *request, audit), request->form(),
@@ -113,7 +114,7 @@ grpc::ServerUnaryReactor* HandoverService::GetCase(grpc::CallbackServerContext* 
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "GetCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kGetCase));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kGetCase));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());
@@ -142,7 +143,7 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListCases");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kListCases));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kListCases));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto page_size = EffectivePageSize(request->page_size(), options_.default_page_size,
                                      options_.max_page_size);
@@ -192,7 +193,7 @@ grpc::ServerUnaryReactor* HandoverService::UpdateForm(grpc::CallbackServerContex
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "UpdateForm");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kUpdateForm));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kUpdateForm));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());
@@ -201,10 +202,10 @@ grpc::ServerUnaryReactor* HandoverService::UpdateForm(grpc::CallbackServerContex
   RETURN_REFUSED_IF_ERROR(ValidateUpdateMask(request->update_mask()));
   audit = AboutCase(audit, request->name());
   if (request->update_mask().paths().empty()) {
-    AddSections(request->form(), &audit);
+    store::AddFormSections(request->form(), &audit);
   } else {
     for (const std::string& path : request->update_mask().paths()) {
-      AddSection(path.substr(0, path.find('.')), &audit);
+      store::AddFieldPathSection(path, &audit);
     }
   }
 
@@ -232,7 +233,7 @@ grpc::ServerUnaryReactor* HandoverService::ListVersions(grpc::CallbackServerCont
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListVersions");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kListVersions));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kListVersions));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->parent(), "parent");
   RETURN_REFUSED_IF_ERROR(case_id.status());
@@ -263,7 +264,7 @@ grpc::ServerUnaryReactor* HandoverService::GetVersion(grpc::CallbackServerContex
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "GetVersion");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kGetVersion));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kGetVersion));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto ref = ParseVersionName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(ref.status());
@@ -293,7 +294,7 @@ grpc::ServerUnaryReactor* HandoverService::AssignCase(grpc::CallbackServerContex
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "AssignCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kAssignCase));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kAssignCase));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());
@@ -326,7 +327,7 @@ grpc::ServerUnaryReactor* HandoverService::RecordConsent(grpc::CallbackServerCon
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "RecordConsent");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kRecordConsent));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kRecordConsent));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->parent(), "parent");
   RETURN_REFUSED_IF_ERROR(case_id.status());
@@ -351,7 +352,7 @@ grpc::ServerUnaryReactor* HandoverService::WithdrawConsent(
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "WithdrawConsent");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kWithdrawConsent));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kWithdrawConsent));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto ref = ParseConsentName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(ref.status());
@@ -374,7 +375,7 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "Sync");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kReadFeed));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kReadFeed));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   if (request->after_revision() < 0) {
     return Refuse(context, store_, audit, FieldError("after_revision", "must not be negative"));
@@ -384,8 +385,7 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
   RETURN_REFUSED_IF_ERROR(page_size.status());
 
   store::FeedQuery query;
-  query.scope = QueryScope(caller->principal, Operation::kReadFeed);
-  query.organisation_id = caller->principal.organisation_id;
+  query.filter = policy::EventFilterFor(caller->principal);
   query.after_revision = request->after_revision();
   query.page_size = *page_size;
   query.include_cases = request->include_cases();
@@ -419,7 +419,7 @@ grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "Watch");
   if (!caller.ok()) return new RefusedStream<v1::WatchResponse>(store_, audit, caller.status());
-  if (absl::Status role = CheckRole(caller->principal, Operation::kReadFeed); !role.ok()) {
+  if (absl::Status role = policy::CheckRole(caller->principal, Operation::kReadFeed); !role.ok()) {
     return new RefusedStream<v1::WatchResponse>(store_, audit, role);
   }
   if (absl::Status unknown = CheckRequest(*request, options_.max_request_bytes); !unknown.ok()) {
@@ -430,8 +430,7 @@ grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
         store_, audit, FieldError("after_revision", "must not be negative"));
   }
   store::FeedQuery query;
-  query.scope = QueryScope(caller->principal, Operation::kReadFeed);
-  query.organisation_id = caller->principal.organisation_id;
+  query.filter = policy::EventFilterFor(caller->principal);
   query.after_revision = request->after_revision();
   query.include_cases = request->include_cases();
   query.authorize = AuthorizerFor(caller->principal, Operation::kGetCase, "case");
@@ -445,7 +444,7 @@ grpc::ServerUnaryReactor* HandoverService::EraseCase(grpc::CallbackServerContext
   auto caller = IdentifyCaller(*context, options_.trust_domain);
   v1::AccessRecord audit = AccessSkeleton(*context, caller, "EraseCase");
   RETURN_REFUSED_IF_ERROR(caller.status());
-  RETURN_REFUSED_IF_ERROR(CheckRole(caller->principal, Operation::kEraseCase));
+  RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kEraseCase));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->name(), "name");
   RETURN_REFUSED_IF_ERROR(case_id.status());

@@ -12,6 +12,7 @@ namespace {
 
 constexpr char kCasePrefix[] = "case-after:";
 constexpr char kVersionPrefix[] = "version-before:";
+constexpr char kSequencePrefix[] = "log-after:";
 
 absl::StatusOr<std::string> Unwrap(const std::string& token, absl::string_view prefix) {
   std::string plain;
@@ -49,6 +50,20 @@ absl::StatusOr<int64_t> DecodeVersionToken(const std::string& token) {
     return FieldError("page_token", "not a token this method returned");
   }
   return version;
+}
+
+std::string EncodeSequenceToken(int64_t after_sequence) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kSequencePrefix, after_sequence));
+}
+
+absl::StatusOr<int64_t> DecodeSequenceToken(const std::string& token) {
+  if (token.empty()) return 0;
+  absl::StatusOr<std::string> text = Unwrap(token, kSequencePrefix);
+  int64_t after = 0;
+  if (!text.ok() || !absl::SimpleAtoi(*text, &after)) {
+    return FieldError("page_token", "not a token this method returned");
+  }
+  return after;
 }
 
 absl::StatusOr<int> EffectivePageSize(int requested, int default_size, int max) {

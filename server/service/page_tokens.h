@@ -1,5 +1,7 @@
 // Opaque page tokens: web-safe base64 of a tagged cursor, so clients cannot
-// rely on their shape.
+// rely on their shape. Every page token the server hands out is made and
+// read here (ListCases, ListVersions, QueryAccessLog); a token of one kind is
+// refused by the others' decoders with the same INVALID_ARGUMENT.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,11 @@ absl::StatusOr<std::string> DecodeCaseToken(const std::string& token);
 std::string EncodeVersionToken(int64_t before_version);
 // 0 for an empty token.
 absl::StatusOr<int64_t> DecodeVersionToken(const std::string& token);
+
+// After an access-log sequence number (QueryAccessLog).
+std::string EncodeSequenceToken(int64_t after_sequence);
+// 0 for an empty token.
+absl::StatusOr<int64_t> DecodeSequenceToken(const std::string& token);
 
 // The page size to use: `requested` if 1..max, `default_size` if 0, `max` if
 // either is above it; INVALID_ARGUMENT "page_size: ..." if negative.

@@ -81,8 +81,8 @@ void Watcher::Pump() {
   if (!read) return;
   // Caught-up watchers without case content read the hub's in-memory tail.
   store::FeedPage page;
-  if (!query.include_cases && hub_->ReadTail(query.scope, query.organisation_id,
-                                             query.after_revision, query.page_size, &page)) {
+  if (!query.include_cases &&
+      hub_->ReadTail(query.filter, query.after_revision, query.page_size, &page)) {
     OnRead(std::move(page));
     return;
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
+#include "common/validation.h"
 
 namespace handover::store {
 
@@ -49,11 +50,7 @@ std::string FormAssociatedData(const std::string& case_id, int64_t version) {
 
 namespace {
 std::string PersonHashInput(const std::string& person_identifier) {
-  std::string normalized;
-  for (char c : person_identifier) {
-    if (c != '-') normalized.push_back(c);
-  }
-  return absl::StrCat("person_identifier:", normalized);
+  return absl::StrCat("person_identifier:", CanonicalPersonIdentifier(person_identifier));
 }
 }  // namespace
 
@@ -412,11 +409,11 @@ std::vector<CommittedEvent> EventsAfter(SQLite::Database& db, int64_t after) {
   std::vector<CommittedEvent> events;
   while (select->executeStep()) {
     CommittedEvent committed{.event = EventFromRow(*select)};
-    committed.operator_id = select->getColumn(9).getString();
+    committed.audience.operator_id = select->getColumn(9).getString();
     if (!select->getColumn(10).isNull()) {
-      committed.municipality_code = select->getColumn(10).getString();
+      committed.audience.municipality_code = select->getColumn(10).getString();
     }
-    committed.municipality_only = select->getColumn(11).getInt() != 0;
+    committed.audience.municipality_only = select->getColumn(11).getInt() != 0;
     events.push_back(std::move(committed));
   }
   return events;
@@ -473,17 +470,19 @@ void RecordRequest(SQLite::Database& db, const WriteContext& context,
   insert->exec();
 }
 
-bool VisibleTo(const CommittedEvent& event, CaseQuery::Scope scope,
-               const std::string& organisation_id) {
-  switch (scope) {
-    case CaseQuery::Scope::kMunicipality:
-      return event.municipality_code == organisation_id;
-    case CaseQuery::Scope::kOperator:
-      return event.operator_id == organisation_id && !event.municipality_only;
-    case CaseQuery::Scope::kAll:
-      return !event.municipality_only;
+EventFilterSql EventFilterSqlOf(const policy::EventFilter& filter) {
+  EventFilterSql sql;
+  if (filter.none) sql.conditions += " AND 0";
+  if (filter.operator_id) {
+    sql.conditions += " AND operator_id = ?";
+    sql.parameters.push_back(*filter.operator_id);
   }
-  return false;
+  if (filter.municipality_code) {
+    sql.conditions += " AND municipality_code = ?";
+    sql.parameters.push_back(*filter.municipality_code);
+  }
+  if (!filter.with_municipality_only) sql.conditions += " AND municipality_only = 0";
+  return sql;
 }
 
 }  // namespace handover::store

@@ -87,6 +87,15 @@ void AppendEvent(SQLite::Database& db, const EventRow& event, int64_t now);
 // The columns EventFromRow reads, in its order, for SELECTs from events.
 extern const char kEventColumns[];
 v1::ChangeEvent EventFromRow(SQLite::Statement& row);
+// The policy's event filter over the events table: terms to append to a
+// WHERE clause (each " AND ..."), and the values of their parameters in order.
+// The policy decides; this only spells its filter in SQL (NULL
+// municipality_code never equals a code, as in policy::MatchesEvent).
+struct EventFilterSql {
+  std::string conditions;
+  std::vector<std::string> parameters;
+};
+EventFilterSql EventFilterSqlOf(const policy::EventFilter& filter);
 // Events with revisions after `after`, oldest first, with their audience.
 std::vector<CommittedEvent> EventsAfter(SQLite::Database& db, int64_t after);
 // The newest revision ever assigned (0 if none), also after compaction.

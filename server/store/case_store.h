@@ -122,10 +122,9 @@ struct CasePage {
 
 // Which events a caller sees, after a revision.
 struct FeedQuery {
-  // kOperator: its own cases' events; kMunicipality: events addressed to it;
-  // kAll: every event but revocations (which only their municipality sees).
-  CaseQuery::Scope scope = CaseQuery::Scope::kAll;
-  std::string organisation_id;
+  // The caller's events: policy::EventFilterFor(caller). The store applies it
+  // as it is; the policy decides what it lets through.
+  policy::EventFilter filter;
   int64_t after_revision = 0;
   int page_size = 100;
   // Attach each event's case, read now, if `authorize` allows it.
@@ -137,14 +136,8 @@ struct FeedQuery {
 // hub after each commit so live watchers need not read it back.
 struct CommittedEvent {
   v1::ChangeEvent event;  // without `case`
-  std::string operator_id;
-  std::optional<std::string> municipality_code;
-  bool municipality_only = false;
+  policy::EventAudience audience;
 };
-// Whether a FeedQuery with this scope and organisation sees `event` (the same
-// rule ReadFeed applies in SQL).
-bool VisibleTo(const CommittedEvent& event, CaseQuery::Scope scope,
-               const std::string& organisation_id);
 
 struct FeedEvent {
   v1::ChangeEvent event;  // without `case`

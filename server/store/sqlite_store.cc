@@ -525,20 +525,13 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
         const int64_t head = HeadRevision(db);
         if (after > head) return FeedAheadError(head, compacted);
 
-        std::string sql =
-            absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE revision > ?");
-        switch (query.scope) {
-          case CaseQuery::Scope::kMunicipality: sql += " AND municipality_code = ?"; break;
-          case CaseQuery::Scope::kOperator:
-            sql += " AND operator_id = ? AND municipality_only = 0";
-            break;
-          case CaseQuery::Scope::kAll: sql += " AND municipality_only = 0"; break;
-        }
-        sql += " ORDER BY revision LIMIT ?";
-        Prepared select(db, sql);
+        const EventFilterSql filter = EventFilterSqlOf(query.filter);
+        Prepared select(db, absl::StrCat("SELECT ", kEventColumns,
+                                         " FROM events WHERE revision > ?", filter.conditions,
+                                         " ORDER BY revision LIMIT ?"));
         int at = 1;
         select->bind(at++, after);
-        if (query.scope != CaseQuery::Scope::kAll) select->bind(at++, query.organisation_id);
+        for (const std::string& parameter : filter.parameters) select->bind(at++, parameter);
         select->bind(at, query.page_size);
 
         FeedPage page;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/serialize.h"
 #include "server/store/access_log_rows.h"
+#include "server/store/access_sections.h"
 #include "server/store/sqlite_store.h"
 
 namespace handover::store {
@@ -31,16 +32,7 @@ inline void DescribeWrite(const CaseSnapshot& snapshot, v1::AccessRecord* record
   record->add_case_names(snapshot.meta.name());
   record->set_version(snapshot.meta.version());
   // The response carries the case back to the writer: count its sections too.
-  if (snapshot.form) {
-    std::vector<const google::protobuf::FieldDescriptor*> fields;
-    snapshot.form->GetReflection()->ListFields(*snapshot.form, &fields);
-    for (const auto* field : fields) {
-      if (std::find(record->sections().begin(), record->sections().end(), field->name()) ==
-          record->sections().end()) {
-        record->add_sections(field->name());
-      }
-    }
-  }
+  if (snapshot.form) AddFormSections(*snapshot.form, record);
 }
 inline void DescribeWrite(const v1::Consent& consent, v1::AccessRecord* record) {
   record->clear_case_names();

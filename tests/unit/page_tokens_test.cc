@@ -74,6 +74,27 @@ TEST(VersionTokenTest, RejectsGarbageAndVersionsBelowOne) {
             kBadToken);
 }
 
+TEST(SequenceTokenTest, RoundTrips) {
+  for (int64_t after : {int64_t{1}, int64_t{500}, int64_t{9'000'000'000}}) {
+    const std::string token = EncodeSequenceToken(after);
+    EXPECT_EQ(token.find(std::to_string(after)), std::string::npos) << "token should be opaque";
+    const absl::StatusOr<int64_t> decoded = DecodeSequenceToken(token);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(*decoded, after);
+  }
+  EXPECT_EQ(DecodeSequenceToken("").value_or(-1), 0) << "empty: the first page";
+}
+
+TEST(SequenceTokenTest, RejectsGarbageAndOtherMethodsTokens) {
+  EXPECT_EQ(DecodeSequenceToken("%%%").status(), kBadToken);
+  EXPECT_EQ(DecodeSequenceToken(absl::WebSafeBase64Escape("log-after:seven")).status(),
+            kBadToken);
+  EXPECT_EQ(DecodeSequenceToken(EncodeCaseToken(kCaseId)).status(), kBadToken);
+  EXPECT_EQ(DecodeSequenceToken(EncodeVersionToken(7)).status(), kBadToken);
+  EXPECT_EQ(DecodeCaseToken(EncodeSequenceToken(7)).status(), kBadToken);
+  EXPECT_EQ(DecodeVersionToken(EncodeSequenceToken(7)).status(), kBadToken);
+}
+
 TEST(EffectivePageSizeTest, ZeroMeansTheDefault) {
   EXPECT_EQ(EffectivePageSize(0, 50, 1000).value_or(-1), 50);
   EXPECT_EQ(EffectivePageSize(0, 100, 20).value_or(-1), 20) << "a maximum below the default caps it";

@@ -4,6 +4,8 @@
 #include <google/protobuf/unknown_field_set.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -225,6 +227,70 @@ TEST(PolicyTable, ConsentForOneMunicipalityDoesNotCoverAnother) {
   EXPECT_TRUE(HasActiveConsent(facts, v1::CONSENT_PURPOSE_MEDICAL_RECORD, "147"));
   EXPECT_FALSE(HasActiveConsent(facts, v1::CONSENT_PURPOSE_MEDICAL_RECORD, "760"));
   EXPECT_FALSE(HasActiveConsent(facts, v1::CONSENT_PURPOSE_HEALTH_NEEDS, "147"));
+}
+
+// The one role check: refuses exactly the roles the table gives no scope,
+// with the message Authorize gives them.
+TEST(PolicyTable, CheckRoleIsTheTablesScopeNone) {
+  for (Operation op : kAllOperations) {
+    for (const NamedCaller& caller : kCallers) {
+      const absl::Status role = CheckRole(caller.principal, op);
+      EXPECT_EQ(role.ok(), ScopeOf(op, caller.principal.role) != Scope::kNone) << caller.name;
+      if (!role.ok()) {
+        EXPECT_EQ(role.code(), absl::StatusCode::kPermissionDenied);
+        EXPECT_EQ(role, Authorize(caller.principal, op, nullptr)) << caller.name;
+      }
+    }
+  }
+}
+
+// One table drives both: what a municipality without a consent loses from
+// the form is exactly what a withdrawal of that consent tells it to delete
+// (withdrawn_fields), purpose by purpose, and a document type's consent
+// purpose is the one whose withdrawal names documents of that type.
+TEST(PolicyTable, ProjectionAndWithdrawnFieldsAgreePerPurpose) {
+  v1::HandoverForm everything = FormWithEverything();
+  everything.add_documents()->set_type(v1::DOCUMENT_TYPE_SOCIAL_DOCUMENTS);
+  const Principal municipality{Role::kMunicipality, "760"};
+  const v1::ConsentPurpose purposes[] = {v1::CONSENT_PURPOSE_HEALTH_NEEDS,
+                                         v1::CONSENT_PURPOSE_MEDICAL_RECORD,
+                                         v1::CONSENT_PURPOSE_SOCIAL_DOCUMENTS};
+  std::vector<std::string> all_covered;
+  for (v1::ConsentPurpose missing : purposes) {
+    CaseFacts facts;
+    facts.operator_id = "redcross";
+    facts.municipality_code = "760";
+    for (v1::ConsentPurpose purpose : purposes) {
+      if (purpose != missing) facts.consents.push_back({purpose, "", false});
+    }
+    v1::HandoverForm form = everything;
+    std::vector<std::string> withheld;
+    ProjectForm(municipality, facts, &form, &withheld);
+    const std::vector<std::string> covered = FieldsCoveredBy(missing);
+    EXPECT_FALSE(covered.empty()) << v1::ConsentPurpose_Name(missing);
+    EXPECT_EQ(withheld, covered) << v1::ConsentPurpose_Name(missing);
+    all_covered.insert(all_covered.end(), covered.begin(), covered.end());
+  }
+  // Without any consent, all of it, in the same order.
+  CaseFacts none;
+  none.municipality_code = "760";
+  v1::HandoverForm form = everything;
+  std::vector<std::string> withheld;
+  ProjectForm(municipality, none, &form, &withheld);
+  EXPECT_EQ(withheld, all_covered);
+  EXPECT_TRUE(FieldsCoveredBy(v1::CONSENT_PURPOSE_UNSPECIFIED).empty());
+
+  for (int i = v1::DocumentType_MIN; i <= v1::DocumentType_MAX; ++i) {
+    if (!v1::DocumentType_IsValid(i)) continue;
+    const auto type = static_cast<v1::DocumentType>(i);
+    const std::string path = absl::StrCat("documents(", v1::DocumentType_Name(type), ")");
+    std::optional<v1::ConsentPurpose> named_by;
+    for (v1::ConsentPurpose purpose : purposes) {
+      const std::vector<std::string> covered = FieldsCoveredBy(purpose);
+      if (std::find(covered.begin(), covered.end(), path) != covered.end()) named_by = purpose;
+    }
+    EXPECT_EQ(ConsentPurposeFor(type), named_by) << path;
+  }
 }
 
 }  // namespace

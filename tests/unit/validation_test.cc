@@ -465,5 +465,17 @@ TEST(ValidatePersonIdentifierTest, Rejects) {
   }
 }
 
+// Both spellings of one identifier are one person (the store hashes the
+// canonical form), and canonicalising keeps a valid identifier valid.
+TEST(ValidatePersonIdentifierTest, TheHyphenCarriesNoMeaning) {
+  EXPECT_EQ(CanonicalPersonIdentifier("9900-0001"), "99000001");
+  EXPECT_EQ(CanonicalPersonIdentifier("9-900001"), CanonicalPersonIdentifier("9900001"));
+  EXPECT_EQ(CanonicalPersonIdentifier("99000001"), "99000001");
+  for (const char* id : {"990001", "9900-0001", "9-900001"}) {
+    EXPECT_TRUE(ValidatePersonIdentifier(CanonicalPersonIdentifier(id), "person_identifier").ok())
+        << id;
+  }
+}
+
 }  // namespace
 }  // namespace handover
