@@ -48,6 +48,15 @@ if "$ctl" audit verify "$work/tampered.jsonl" --public-key "$pki/audit-signing.p
   exit 1
 fi
 grep -q 'line 3: record 2 does not match its hash (changed)' "$work/verify.err"
+# Two lines swapped: every record is there, out of order.
+awk 'NR == 3 { held = $0; next } { print } NR == 4 { print held }' "$work/log.jsonl" \
+  > "$work/swapped.jsonl"
+if "$ctl" audit verify "$work/swapped.jsonl" --public-key "$pki/audit-signing.pub.pem" \
+    2> "$work/verify.err"; then
+  echo "a reordered export verified" >&2
+  exit 1
+fi
+grep -q 'line 3: records 2 and 3 are swapped (reordered)' "$work/verify.err"
 
 # Graceful stop, then a restart on the same database: the case is still there.
 stop
