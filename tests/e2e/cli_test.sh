@@ -63,11 +63,55 @@ stop
 cp "$work/handoverd.log" "$work/handoverd.json.log"
 grep -q 'stopped' "$work/handoverd.log"
 server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work")
-as760() {
-  "$ctl" --server "$server" --ca "$pki/ca.pem" --cert "$pki/municipality-760.pem" \
-    --key "$pki/municipality-760.key" --actor e2e-test "$@"
+as() {  # identity handoverctl-args...
+  local who="$1"
+  shift
+  "$ctl" --server "$server" --ca "$pki/ca.pem" --cert "$pki/$who.pem" --key "$pki/$who.key" \
+    --actor e2e-test "$@"
 }
+as760() { as municipality-760 "$@"; }
 as760 list | grep -q 'assigned'
+
+# Runs handoverctl as an identity; it must exit with the given code, and, if
+# it fails, write one line to standard error and nothing to standard output.
+# Output in $work/out and $work/err.
+expect_exit() {  # code identity handoverctl-args...
+  local want="$1" got=0
+  shift
+  as "$@" > "$work/out" 2> "$work/err" || got=$?
+  if [ "$got" != "$want" ]; then
+    echo "exit code $got, expected $want: handoverctl ${*:2}" >&2
+    cat "$work/err" >&2
+    exit 1
+  fi
+  if [ "$want" != 0 ] && { [ -s "$work/out" ] || [ "$(wc -l < "$work/err")" != 1 ]; }; then
+    echo "expected one error line and no output: handoverctl ${*:2}" >&2
+    cat "$work/out" "$work/err" >&2
+    exit 1
+  fi
+}
+
+# Personal data must not be in an error line (a `!` would not stop the script).
+not_in_error() {  # text
+  if grep -q -- "$1" "$work/err"; then
+    echo "'$1' in the error line:" >&2
+    cat "$work/err" >&2
+    exit 1
+  fi
+}
+
+# find is a lookup by person: without a case you may see it is NOT_FOUND (3),
+# the identifier not echoed; an empty list is an answer (0).
+expect_exit 0 municipality-760 find 99000001
+grep -q 'assigned' "$work/out"
+expect_exit 3 municipality-760 find 99000077
+grep -q '^handoverctl: NOT_FOUND: ' "$work/err"
+not_in_error 99000077
+expect_exit 3 municipality-147 find 99000001 -o json
+grep -q '^handoverctl: NOT_FOUND: ' "$work/err"
+not_in_error 99000001
+expect_exit 0 municipality-147 list
+grep -q '^(no cases)$' "$work/out"
 
 # The first run logged JSON lines: each line is one JSON object.
 /usr/bin/python3 -c '
