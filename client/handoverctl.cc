@@ -472,10 +472,7 @@ int Main(int argc, char** argv) {
   } else {
     status = run(**client);
   }
-  if (!status.ok()) {
-    std::cerr << "handoverctl: " << absl::StatusCodeToString(status.code()) << ": "
-              << status.message() << "\n";
-  }
+  if (!status.ok()) std::cerr << ErrorLine(status) << "\n";
   return ExitCodeFor(status);
 }
 

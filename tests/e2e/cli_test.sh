@@ -59,10 +59,11 @@ fi
 grep -q 'line 3: records 2 and 3 are swapped (reordered)' "$work/verify.err"
 
 # Graceful stop, then a restart on the same database: the case is still there.
+# This time requests are limited to the smallest size handoverd allows.
 stop
 cp "$work/handoverd.log" "$work/handoverd.json.log"
 grep -q 'stopped' "$work/handoverd.log"
-server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work")
+server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work" --max-message-bytes 65536)
 as() {  # identity handoverctl-args...
   local who="$1"
   shift
@@ -112,6 +113,18 @@ grep -q '^handoverctl: NOT_FOUND: ' "$work/err"
 not_in_error 99000001
 expect_exit 0 municipality-147 list
 grep -q '^(no cases)$' "$work/out"
+
+# A request over the server's size limit is invalid input (5): a retry cannot
+# succeed. (gRPC refuses it before the form's own limits are checked.)
+/usr/bin/python3 -c '
+import json, sys
+form = json.load(open(sys.argv[1]))
+form["wishes_and_plans"]["expectations"] = "x" * 70000
+json.dump(form, open(sys.argv[2], "w"))
+' "$here/deploy/demo/form.json" "$work/large-form.json"
+expect_exit 5 operator-redcross push "$work/large-form.json"
+grep -q "^handoverctl: RESOURCE_EXHAUSTED: the request is over the server's size limit" \
+  "$work/err"
 
 # The first run logged JSON lines: each line is one JSON object.
 /usr/bin/python3 -c '
