@@ -125,6 +125,11 @@ int Main(int argc, char** argv) {
         for (auto& c : *page->mutable_cases()) *all.add_cases() = std::move(c);
         request.set_page_token(page->next_page_token());
       } while (!request.page_token().empty());
+      // An empty listing is an answer; a person without a case is a lookup
+      // that found nothing (exit 3). The message never names the person.
+      if (!person.empty() && all.cases().empty()) {
+        return absl::NotFoundError("no case of this person is visible to you");
+      }
       Print(settings, all, RenderCaseTable({all.cases().begin(), all.cases().end()}));
       return absl::OkStatus();
     };
@@ -467,10 +472,7 @@ int Main(int argc, char** argv) {
   } else {
     status = run(**client);
   }
-  if (!status.ok()) {
-    std::cerr << "handoverctl: " << absl::StatusCodeToString(status.code()) << ": "
-              << status.message() << "\n";
-  }
+  if (!status.ok()) std::cerr << ErrorLine(status) << "\n";
   return ExitCodeFor(status);
 }
 

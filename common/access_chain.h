@@ -28,9 +28,14 @@ struct VerifyReport {
 // Checks an export item by item (`items[i]` came from line `i + 1`): sequences
 // 1, 2, 3... without gaps, each hash chained to the one before, and every
 // checkpoint signed by `public_key_pem` and matching the log at its sequence.
-// DATA_LOSS naming the line and sequence of the first problem: a changed
-// record, a missing (deleted) one, one out of order (reordered), or a bad
-// checkpoint.
+// DATA_LOSS naming the line and sequence of the first problem, told apart:
+//   "record 3 does not match its hash (changed)": altered
+//   "record 2 is missing (deleted)", "records 2 to 4 are missing (deleted)"
+//   "records 2 and 3 are swapped (reordered)": two neighbours exchanged
+//   "record 5 comes before record 2, which is on line 7 (reordered)"
+//   "record 2 is duplicated (also on line 3)"
+// or a checkpoint that does not match the log or is not signed by the key.
+// Messages name line and sequence numbers only, never record content.
 absl::StatusOr<VerifyReport> VerifyAccessLog(const std::vector<v1::ExportAccessLogResponse>& items,
                                              absl::string_view public_key_pem);
 

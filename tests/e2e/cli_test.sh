@@ -55,9 +55,19 @@ if "$ctl" audit verify "$work/tampered.jsonl" --public-key "$pki/audit-signing.p
   exit 1
 fi
 grep -q 'line 3: record 2 does not match its hash (changed)' "$work/verify.err"
+# Two lines swapped: every record is there, out of order.
+awk 'NR == 3 { held = $0; next } { print } NR == 4 { print held }' "$work/log.jsonl" \
+  > "$work/swapped.jsonl"
+if "$ctl" audit verify "$work/swapped.jsonl" --public-key "$pki/audit-signing.pub.pem" \
+    2> "$work/verify.err"; then
+  echo "a reordered export verified" >&2
+  exit 1
+fi
+grep -q 'line 3: records 2 and 3 are swapped (reordered)' "$work/verify.err"
 
 # Graceful stop, then a restore of the backup and a restart: the case is
-# still there, and the replaced database is kept beside it.
+# still there, and the replaced database is kept beside it. This time
+# requests are limited to the smallest size handoverd allows.
 stop
 cp "$work/handoverd.log" "$work/handoverd.json.log"
 grep -q 'stopped' "$work/handoverd.log"
@@ -65,12 +75,69 @@ grep -q 'stopped' "$work/handoverd.log"
   > "$work/restore.log" 2>&1
 grep -q 'older cursors get OUT_OF_RANGE' "$work/restore.log"
 ls "$work"/handover.db.replaced-* > /dev/null
-server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work")
-as760() {
-  "$ctl" --server "$server" --ca "$pki/ca.pem" --cert "$pki/municipality-760.pem" \
-    --key "$pki/municipality-760.key" --actor e2e-test "$@"
+server=$("$here/deploy/run-server.sh" "$handoverd" "$pki" "$work" --max-message-bytes 65536)
+as() {  # identity handoverctl-args...
+  local who="$1"
+  shift
+  "$ctl" --server "$server" --ca "$pki/ca.pem" --cert "$pki/$who.pem" --key "$pki/$who.key" \
+    --actor e2e-test "$@"
 }
+as760() { as municipality-760 "$@"; }
 as760 list | grep -q 'assigned'
+
+# Runs handoverctl as an identity; it must exit with the given code, and, if
+# it fails, write one line to standard error and nothing to standard output.
+# Output in $work/out and $work/err.
+expect_exit() {  # code identity handoverctl-args...
+  local want="$1" got=0
+  shift
+  as "$@" > "$work/out" 2> "$work/err" || got=$?
+  if [ "$got" != "$want" ]; then
+    echo "exit code $got, expected $want: handoverctl ${*:2}" >&2
+    cat "$work/err" >&2
+    exit 1
+  fi
+  if [ "$want" != 0 ] && { [ -s "$work/out" ] || [ "$(wc -l < "$work/err")" != 1 ]; }; then
+    echo "expected one error line and no output: handoverctl ${*:2}" >&2
+    cat "$work/out" "$work/err" >&2
+    exit 1
+  fi
+}
+
+# Personal data must not be in an error line (a `!` would not stop the script).
+not_in_error() {  # text
+  if grep -q -- "$1" "$work/err"; then
+    echo "'$1' in the error line:" >&2
+    cat "$work/err" >&2
+    exit 1
+  fi
+}
+
+# find is a lookup by person: without a case you may see it is NOT_FOUND (3),
+# the identifier not echoed; an empty list is an answer (0).
+expect_exit 0 municipality-760 find 99000001
+grep -q 'assigned' "$work/out"
+expect_exit 3 municipality-760 find 99000077
+grep -q '^handoverctl: NOT_FOUND: ' "$work/err"
+not_in_error 99000077
+expect_exit 3 municipality-147 find 99000001 -o json
+grep -q '^handoverctl: NOT_FOUND: ' "$work/err"
+not_in_error 99000001
+expect_exit 0 municipality-147 list
+grep -q '^(no cases)$' "$work/out"
+
+# A request over the server's size limit is invalid input (5): a retry cannot
+# succeed. (handoverd refuses it, recorded, before the form's own limits are
+# checked.)
+/usr/bin/python3 -c '
+import json, sys
+form = json.load(open(sys.argv[1]))
+form["wishes_and_plans"]["expectations"] = "x" * 70000
+json.dump(form, open(sys.argv[2], "w"))
+' "$here/deploy/demo/form.json" "$work/large-form.json"
+expect_exit 5 operator-redcross push "$work/large-form.json"
+grep -q "^handoverctl: RESOURCE_EXHAUSTED: the request is over the server's size limit" \
+  "$work/err"
 
 # The first run logged JSON lines: each line is one JSON object.
 /usr/bin/python3 -c '
