@@ -93,6 +93,10 @@ absl::StatusOr<std::unique_ptr<ConnectionListener>> ConnectionListener::Bind(
     return absl::InvalidArgumentError(
         absl::StrCat("listen: cannot listen on ", address, ": ", gai_strerror(rc)));
   }
+  // "[::]:port" alone serves IPv4 too (dual stack); beside an IPv4 address
+  // of its own, an IPv6 socket takes IPv6 only.
+  bool has_ipv4 = false;
+  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) has_ipv4 |= ai->ai_family == AF_INET;
   std::vector<int> fds;
   std::string last_error;
   for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
@@ -108,7 +112,10 @@ absl::StatusOr<std::unique_ptr<ConnectionListener>> ConnectionListener::Bind(
     if (fd < 0) continue;
     const int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (ai->ai_family == AF_INET6) {
+      const int v6_only = has_ipv4 ? 1 : 0;
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, sizeof v6_only);
+    }
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
       last_error = std::strerror(errno);
       close(fd);

@@ -124,5 +124,19 @@ TEST(ConnectionListenerTest, ClosedConnectionsFreeTheirPlaceUnderTheCap) {
   (*listener)->Stop();
 }
 
+// "[::]:port" is dual stack, as gRPC's own listener was: IPv4 clients get in.
+TEST(ConnectionListenerTest, TheIpv6WildcardServesIpv4Too) {
+  auto listener = ConnectionListener::Bind("[::]:0", ConnectionLimits{});
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  auto acceptor = std::make_unique<KeepingAcceptor>();
+  KeepingAcceptor* kept = acceptor.get();
+  (*listener)->Run(std::move(acceptor));
+  const int fd = Connect((*listener)->port());
+  ASSERT_GE(fd, 0);
+  EXPECT_TRUE(WaitFor([&] { return kept->count() == 1; }));
+  close(fd);
+  (*listener)->Stop();
+}
+
 }  // namespace
 }  // namespace handover::net
