@@ -26,10 +26,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "client/handover_client.h"
 
 namespace handover::client {
@@ -86,8 +87,8 @@ class SyncAgent {
   bool cursor_found_ = false;  // the directory had a cursor file
   SyncStats stats_;
   std::atomic<bool> stopping_{false};
-  std::mutex stream_mu_;
-  WatchStream* stream_ = nullptr;  // guarded by stream_mu_
+  absl::Mutex stream_mu_;
+  WatchStream* stream_ ABSL_GUARDED_BY(stream_mu_) = nullptr;
 };
 
 }  // namespace handover::client

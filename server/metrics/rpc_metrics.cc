@@ -54,7 +54,7 @@ void RpcMetrics::Record(const std::string& method, grpc::StatusCode code,
   const size_t bucket =
       std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), seconds) -
       kLatencyBuckets.begin();
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   Method& m = methods_[method];
   ++m.calls_by_code[code];
   if (bucket < m.bucket_counts.size()) ++m.bucket_counts[bucket];
@@ -63,7 +63,7 @@ void RpcMetrics::Record(const std::string& method, grpc::StatusCode code,
 }
 
 void RpcMetrics::AppendPrometheus(std::string* out) const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   absl::StrAppend(out,
                   "# HELP handover_rpc_requests_total Finished RPCs by method and status code.\n"
                   "# TYPE handover_rpc_requests_total counter\n");

@@ -41,7 +41,7 @@ void Watcher::Pump() {
   bool read = false;
   store::FeedQuery query;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_) return;
     if (!writing_) {
       if (!pending_.empty()) {
@@ -97,7 +97,7 @@ void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
     return;
   }
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_) return;  // nothing will be sent: nothing to record
   }
   std::deque<v1::WatchResponse> batch;
@@ -136,7 +136,7 @@ void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
 
 void Watcher::Deliver(std::deque<v1::WatchResponse> batch, const store::FeedPage& page) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     reading_ = false;
     if (finished_) return;
     for (auto& response : batch) pending_.push_back(std::move(response));
@@ -150,7 +150,7 @@ void Watcher::OnWriteDone(bool ok) {
   bool finish = false;
   absl::Status status;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     writing_ = false;
     headers_sent_ = true;
     if (finish_pending_) {
@@ -186,7 +186,7 @@ bool Watcher::FinishLocked(const absl::Status& status) {
 void Watcher::FinishWith(const absl::Status& status) {
   bool finish;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     finish = FinishLocked(status);
   }
   if (finish) Finish(ToGrpcStatus(status));
@@ -202,7 +202,7 @@ void Watcher::OnShutdown() {
 void Watcher::OnDone() {
   std::shared_ptr<Watcher> last;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     finished_ = true;
     last = std::move(self_);  // released after the lock; may delete this
   }
@@ -210,7 +210,7 @@ void Watcher::OnDone() {
 
 void Watcher::OnCommit(int64_t head_revision) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_ || head_revision <= cursor_) return;
     more_to_read_ = true;
   }
@@ -222,7 +222,7 @@ void Watcher::OnTick(std::chrono::steady_clock::time_point now) {
   bool cancel = false;
   int64_t cursor = 0;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_) {
       // Finished while a write was stuck: if the client still takes nothing,
       // cancel, so the call and its buffered message are freed.

@@ -13,15 +13,15 @@
 #include <SQLiteCpp/Database.h>
 
 #include <array>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 
 namespace handover::store {
 
@@ -82,12 +82,11 @@ class GroupCommitWriter {
 
   std::unique_ptr<SQLite::Database> db_;
   const WriterOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<Task> queue_;  // guarded by mu_
-  bool stopping_ = false;   // guarded by mu_
-  WriterStats stats_;       // guarded by mu_
-  std::function<void(SQLite::Database&)> commit_hook_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  WriterStats stats_ ABSL_GUARDED_BY(mu_);
+  std::function<void(SQLite::Database&)> commit_hook_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

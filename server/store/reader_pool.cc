@@ -18,20 +18,16 @@ ReaderPool::ReaderPool(const std::string& path, ReaderOptions options) : options
 
 ReaderPool::~ReaderPool() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_all();
   for (auto& thread : threads_) thread.join();
 }
 
 bool ReaderPool::Submit(Task task) {
-  {
-    std::lock_guard lock(mu_);
-    if (queue_.size() >= options_.max_queue || stopping_) return false;
-    queue_.push_back(std::move(task));
-  }
-  wake_.notify_one();
+  absl::MutexLock lock(&mu_);
+  if (queue_.size() >= options_.max_queue || stopping_) return false;
+  queue_.push_back(std::move(task));  // unlocking wakes a thread waiting in Run
   return true;
 }
 
@@ -40,8 +36,11 @@ void ReaderPool::Run(SQLite::Database& db) {
   for (;;) {
     Task task;
     {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !queue_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;
       task = std::move(queue_.front());
       queue_.pop_front();

@@ -171,7 +171,7 @@ void SqliteStore::OnCommit(SQLite::Database& db) {
   }
   // Called under the lock, so once SetCommitListener(nullptr) returns no call
   // is still running into what the listener points at.
-  std::lock_guard lock(listener_mu_);
+  absl::MutexLock lock(&listener_mu_);
   if (!listener_) return;
   std::vector<CommittedEvent> events = EventsAfter(db, published_revision_);
   const int64_t compacted = CompactedThrough(db);
@@ -603,7 +603,7 @@ void SqliteStore::SetCommitListener(CommitListener listener) {
   std::promise<void> set;
   writer_->Submit(
       [this, &listener](SQLite::Database& db) {
-        std::lock_guard lock(listener_mu_);
+        absl::MutexLock lock(&listener_mu_);
         published_revision_ = HeadRevision(db);
         published_compaction_ = CompactedThrough(db);
         listener_ = std::move(listener);
@@ -724,7 +724,7 @@ void SqliteStore::SubjectAccess(std::string person_identifier,
 }
 
 std::shared_ptr<const KeyRing> SqliteStore::keys() const {
-  std::lock_guard lock(keys_mu_);
+  absl::MutexLock lock(&keys_mu_);
   return keys_;
 }
 
@@ -763,7 +763,7 @@ void SqliteStore::ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> do
                 "); keep it until re-encryption is done"));
           }
         }
-        std::lock_guard lock(keys_mu_);
+        absl::MutexLock lock(&keys_mu_);
         keys_ = ring;
         return true;
       },
