@@ -118,8 +118,8 @@ void AddVerifyCommand(CLI::App& audit, std::function<absl::Status()>* run_offlin
 
 void AddSubjectCommand(CLI::App& audit, const Settings& settings, Run* run) {
   auto person = std::make_shared<std::string>();
-  auto* subject = audit.add_subcommand(
-      "subject", "Subject access report: every access to one person's data");
+  auto* subject =
+      audit.add_subcommand("subject", "Subject access report: every access to one person's data");
   subject->add_option("person_identifier", *person, "The person's udlændingenummer")->required();
   subject->callback([&settings, person, run] {
     *run = [&settings, person](HandoverClient& client) -> absl::Status {

@@ -248,8 +248,7 @@ void AddConsentCommands(CLI::App& app, const Settings& settings, Run* run) {
   withdraw->add_option("--request-id", args->request_id, "Idempotency key; reuse it when retrying");
   withdraw->callback([&settings, args, run] {
     *run = [&settings, args](HandoverClient& client) -> absl::Status {
-      auto result =
-          client.WithdrawConsent(args->consent_name, RequestIdOrNew(args->request_id));
+      auto result = client.WithdrawConsent(args->consent_name, RequestIdOrNew(args->request_id));
       if (!result.ok()) return result.status();
       Print(settings, *result, absl::StrCat("withdrew ", RenderConsent(*result), "\n"));
       return absl::OkStatus();

@@ -62,7 +62,7 @@ int Main(int argc, char** argv) {
   // The chosen command sets one of these while parsing; it is called after.
   std::function<absl::Status(HandoverClient&)> run;  // needs a connection
   std::function<absl::Status()> run_offline;         // needs none
-  bool follows_feed = false;  // long-running: stop cleanly on SIGINT/SIGTERM
+  bool follows_feed = false;                         // long-running: stop cleanly on SIGINT/SIGTERM
   // In this order in the help.
   AddCaseCommands(app, settings, &run);
   AddFeedCommands(app, settings, &run, &follows_feed);

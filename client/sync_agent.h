@@ -81,7 +81,7 @@ class SyncAgent {
   HandoverClient* const client_;
   const std::string directory_;
   int64_t cursor_ = 0;
-  std::string epoch_;  // the feed epoch of cursor_; empty if not known yet
+  std::string epoch_;        // the feed epoch of cursor_; empty if not known yet
   bool resnapshot_ = false;  // the epoch changed under a Watch: snapshot next
   bool cursor_loaded_ = false;
   bool cursor_found_ = false;  // the directory had a cursor file

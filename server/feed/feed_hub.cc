@@ -54,8 +54,8 @@ void FeedHub::NotifyCommit(std::vector<store::CommittedEvent> events, int64_t co
       for (auto& event : events) tail_.push_back(std::move(event));
     }
     // Bounded, and never older than the retained history.
-    while (!tail_.empty() && (tail_.size() > tail_capacity_ ||
-                              tail_.front().event.revision() <= compacted_through)) {
+    while (!tail_.empty() &&
+           (tail_.size() > tail_capacity_ || tail_.front().event.revision() <= compacted_through)) {
       tail_after_ = tail_.front().event.revision();
       tail_.pop_front();
     }

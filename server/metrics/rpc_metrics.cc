@@ -51,9 +51,8 @@ class RecordingFactory : public grpc::experimental::ServerInterceptorFactoryInte
 void RpcMetrics::Record(const std::string& method, grpc::StatusCode code,
                         std::chrono::nanoseconds elapsed) {
   const double seconds = std::chrono::duration<double>(elapsed).count();
-  const size_t bucket =
-      std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), seconds) -
-      kLatencyBuckets.begin();
+  const size_t bucket = std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), seconds) -
+                        kLatencyBuckets.begin();
   absl::MutexLock lock(&mu_);
   Method& m = methods_[method];
   ++m.calls_by_code[code];
@@ -85,11 +84,10 @@ void RpcMetrics::AppendPrometheus(std::string* out) const {
       absl::StrAppend(out, "handover_rpc_duration_seconds_bucket{method=\"", method, "\",le=\"",
                       kLatencyBuckets[i], "\"} ", cumulative, "\n");
     }
-    absl::StrAppend(out, "handover_rpc_duration_seconds_bucket{method=\"", method,
-                    "\",le=\"+Inf\"} ", m.count, "\n",
-                    "handover_rpc_duration_seconds_sum{method=\"", method, "\"} ", m.sum_seconds,
-                    "\n", "handover_rpc_duration_seconds_count{method=\"", method, "\"} ",
-                    m.count, "\n");
+    absl::StrAppend(
+        out, "handover_rpc_duration_seconds_bucket{method=\"", method, "\",le=\"+Inf\"} ", m.count,
+        "\n", "handover_rpc_duration_seconds_sum{method=\"", method, "\"} ", m.sum_seconds, "\n",
+        "handover_rpc_duration_seconds_count{method=\"", method, "\"} ", m.count, "\n");
   }
 }
 

@@ -84,7 +84,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   bool epoch_sent_ = false;  // OnRead only (one read runs at a time)
 
   absl::Mutex mu_;
-  int64_t cursor_ ABSL_GUARDED_BY(mu_);  // everything up to it is read
+  int64_t cursor_ ABSL_GUARDED_BY(mu_);                         // everything up to it is read
   std::deque<v1::WatchResponse> pending_ ABSL_GUARDED_BY(mu_);  // read, not yet written
   // The message being written: set under mu_ while no write is in flight,
   // then read by gRPC until OnWriteDone.

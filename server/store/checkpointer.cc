@@ -4,8 +4,7 @@
 
 namespace handover::store {
 
-Checkpointer::Checkpointer(const std::string& path, SQLite::Database& writer,
-                           int threshold_pages)
+Checkpointer::Checkpointer(const std::string& path, SQLite::Database& writer, int threshold_pages)
     : threshold_pages_(threshold_pages),
       db_(std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX)),
       thread_([this] { Run(); }) {

@@ -38,9 +38,9 @@ struct WriterStats {
   // Upper bounds of the batch-size histogram buckets (the last catches all).
   static constexpr std::array<size_t, 10> kBatchBuckets = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
 
-  uint64_t groups = 0;    // transactions committed or rolled back
-  uint64_t tasks = 0;     // tasks they held
-  uint64_t rejected = 0;  // tasks refused because the queue was full
+  uint64_t groups = 0;     // transactions committed or rolled back
+  uint64_t tasks = 0;      // tasks they held
+  uint64_t rejected = 0;   // tasks refused because the queue was full
   size_t queue_depth = 0;  // tasks waiting now
   // Groups by size: batch_sizes[i] counts groups of at most kBatchBuckets[i]
   // tasks and more than kBatchBuckets[i-1] (not cumulative).

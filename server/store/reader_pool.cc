@@ -7,7 +7,8 @@ namespace handover::store {
 ReaderPool::ReaderPool(const std::string& path, ReaderOptions options) : options_(options) {
   for (int i = 0; i < options_.threads; ++i) {
     // Each connection is used by its own thread only: no SQLite mutex needed.
-    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
+    auto db =
+        std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
     db->setBusyTimeout(5000);
     connections_.push_back(std::move(db));
   }
@@ -37,9 +38,8 @@ void ReaderPool::Run(SQLite::Database& db) {
     Task task;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !queue_.empty();
-      };
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;
       task = std::move(queue_.front());

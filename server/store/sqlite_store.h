@@ -101,7 +101,8 @@ class SqliteStore final : public CaseStore {
   // old ring stays, if a key still in use is missing from it.
   void ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> done);
   // Re-seals up to `limit` form versions, document chunks and titles not
-  // sealed with the current key; returns how many. Run repeatedly (the server does, in the background) until 0.
+  // sealed with the current key; returns how many. Run repeatedly (the server does, in the
+  // background) until 0.
   void Reencrypt(int limit, Done<int> done);
 
  private:
@@ -137,7 +138,7 @@ class SqliteStore final : public CaseStore {
   DiskSpace* disk_ = nullptr;
   absl::Mutex listener_mu_;
   CommitListener listener_ ABSL_GUARDED_BY(listener_mu_);
-  int64_t published_revision_ = 0;   // writer thread only: events handed to the listener
+  int64_t published_revision_ = 0;    // writer thread only: events handed to the listener
   int64_t published_compaction_ = 0;  // writer thread only
   // Set by an erasure: truncate the WAL after the commit, so no image of the
   // erased pages survives there.
