@@ -66,9 +66,8 @@ std::unique_ptr<client::HandoverClient> BenchClient(const std::string& pki, int 
   return *std::move(client);
 }
 
-std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki,
-                                                const std::string& identity, int port,
-                                                int index) {
+std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki, const std::string& identity,
+                                                int port, int index) {
   client::ClientOptions options;
   options.server = absl::StrCat("localhost:", port);
   options.certificate_file = pki + "/" + identity + ".pem";
@@ -127,22 +126,26 @@ void SeedAssignedCases(store::SqliteStore* store, int64_t first, int64_t count,
     auto request = std::make_shared<v1::CreateCaseRequest>();
     *request->mutable_form() = BenchForm(std::to_string(90000000 + i));
     request->set_request_id(absl::StrCat("seed-", i));
-    store::WriteContext create{{Role::kOperator, "redcross"}, "bench-seed", request->request_id(),
-                               request.get(), std::nullopt};
+    store::WriteContext create{{Role::kOperator, "redcross"},
+                               "bench-seed",
+                               request->request_id(),
+                               request.get(),
+                               std::nullopt};
     store->CreateCase(create, request->form(), [=, &finish](absl::StatusOr<store::CaseSnapshot> c) {
       if (!c.ok()) return finish(false);
       auto assign = std::make_shared<v1::AssignCaseRequest>();
       assign->set_name(c->meta.name());
       assign->set_municipality_code(municipality);
       assign->set_request_id(absl::StrCat("seed-assign-", i));
-      store::WriteContext context{{Role::kImmigrationService, "uds"}, "bench-seed",
-                                  assign->request_id(), assign.get(), std::nullopt};
-      store->AssignCase(context,
-                        {c->meta.name().substr(6), municipality, MakeDate(2026, 5, 15)},
-                        [](const policy::CaseFacts&) { return absl::OkStatus(); },
-                        [assign, request, &finish](absl::StatusOr<store::CaseSnapshot> a) {
-                          finish(a.ok());
-                        });
+      store::WriteContext context{{Role::kImmigrationService, "uds"},
+                                  "bench-seed",
+                                  assign->request_id(),
+                                  assign.get(),
+                                  std::nullopt};
+      store->AssignCase(
+          context, {c->meta.name().substr(6), municipality, MakeDate(2026, 5, 15)},
+          [](const policy::CaseFacts&) { return absl::OkStatus(); },
+          [assign, request, &finish](absl::StatusOr<store::CaseSnapshot> a) { finish(a.ok()); });
     });
   }
   std::unique_lock lock(mu);

@@ -36,9 +36,8 @@ std::unique_ptr<client::HandoverClient> BenchClient(const std::string& pki, int 
 // A channel to localhost:`port` with `identity`'s certificate from `pki`, for
 // calls the HandoverClient does not make (baseline E, raw async stubs).
 // Channels with different `index` never share a connection. Exits on failure.
-std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki,
-                                                const std::string& identity, int port,
-                                                int index = 0);
+std::shared_ptr<grpc::Channel> MutualTlsChannel(const std::string& pki, const std::string& identity,
+                                                int port, int index = 0);
 
 // Operator redcross creates `count` cases that the Immigration Service assigns
 // to municipality 760; returns their names. Exits on failure.

@@ -65,7 +65,8 @@ int Main(int argc, char** argv) {
   const std::string sha256 = HexEncode(Sha256(content));
 
   ServerOptions options;
-  options.service.documents.max_bytes = std::max<int64_t>(bytes, options.service.documents.max_bytes);
+  options.service.documents.max_bytes =
+      std::max<int64_t>(bytes, options.service.documents.max_bytes);
   BenchServer server(dir, options);
   const std::string case_name = CreateAssignedCases(server, 1).front();
   auto op = server.ClientFor("operator-redcross");
@@ -105,7 +106,8 @@ int Main(int argc, char** argv) {
       writer->Write(chunk);
     }
     writer->WritesDone();
-    if (!writer->Finish().ok() || response.total_bytes() != bytes) Fail("swallow", absl::UnknownError(""));
+    if (!writer->Finish().ok() || response.total_bytes() != bytes)
+      Fail("swallow", absl::UnknownError(""));
   });
   const double download = BestMiBPerSecond(rounds, bytes, [&] {
     v1::DownloadDocumentRequest request;
@@ -138,8 +140,8 @@ int Main(int argc, char** argv) {
       "%-10s %14.1f %18.1f %7.2fx\n"
       "%-10s %14.1f %18.1f %7.2fx\n",
       mib, rounds, static_cast<int>(kChunk / 1024), static_cast<int>(kDownloadChunk / 1024),
-      "transfer", "handoverd MiB/s", "baseline E MiB/s", "ratio", "upload", upload,
-      swallow, upload / swallow, "download", download, emit, download / emit);
+      "transfer", "handoverd MiB/s", "baseline E MiB/s", "ratio", "upload", upload, swallow,
+      upload / swallow, "download", download, emit, download / emit);
   WriteTable(table, std::string(HANDOVER_SOURCE_DIR) + "/bench/results/document.txt");
   return 0;
 }

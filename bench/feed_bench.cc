@@ -59,7 +59,8 @@ double RunWriters(BenchServer& server, const std::vector<std::string>& cases, in
 int Main(int argc, char** argv) {
   int watchers = 200, writers = 16, case_count = 32;
   double seconds = 5;
-  std::string out = std::string(HANDOVER_SOURCE_DIR) + "/bench/results/feed.txt", dir = "/tmp/handover-feed-bench";
+  std::string out = std::string(HANDOVER_SOURCE_DIR) + "/bench/results/feed.txt",
+              dir = "/tmp/handover-feed-bench";
   CLI::App app{"feed_bench: watch latency and throughput"};
   app.add_option("--watchers", watchers)->capture_default_str();
   app.add_option("--writers", writers, "Concurrent update loops")->capture_default_str();

@@ -8,9 +8,9 @@
 // Prints a table of figures, ratios and targets and writes it to
 // bench/results/perf.txt (a run with --only just prints its part). Sizes are
 // flags; the defaults take a few minutes on 2 cores.
-#include <CLI/CLI.hpp>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <functional>
@@ -62,7 +62,8 @@ class Bench {
     MakeDevPki(pki_);
     echo_ = std::make_unique<EchoServer>(pki_);
     for (int c = 0; c < flags.channels; ++c) {
-      echo_stubs_.push_back(Echo::NewStub(MutualTlsChannel(pki_, "municipality-760", echo_->port(), c)));
+      echo_stubs_.push_back(
+          Echo::NewStub(MutualTlsChannel(pki_, "municipality-760", echo_->port(), c)));
     }
     StartServer();
   }
@@ -150,29 +151,29 @@ class Bench {
   // case order), then Sync from the first page's revision until caught up.
   // Returns distinct cases received per second.
   double SnapshotSync(int64_t* cases) {
-    return DistinctCasesPerSecond(cases, [](client::HandoverClient& client,
-                                            std::set<std::string>* received) {
-      v1::ListCasesRequest list;
-      list.set_page_size(500);
-      list.set_view(v1::CASE_VIEW_FULL);
-      int64_t revision = -1;
-      do {
-        auto page = client.ListCases(list);
-        if (!page.ok()) Fail("list", page.status());
-        if (revision < 0) revision = page->revision();
-        for (const auto& c : page->cases()) received->insert(c.name());
-        list.set_page_token(page->next_page_token());
-      } while (!list.page_token().empty());
-      FeedFrom(client, revision, received);
-    });
+    return DistinctCasesPerSecond(
+        cases, [](client::HandoverClient& client, std::set<std::string>* received) {
+          v1::ListCasesRequest list;
+          list.set_page_size(500);
+          list.set_view(v1::CASE_VIEW_FULL);
+          int64_t revision = -1;
+          do {
+            auto page = client.ListCases(list);
+            if (!page.ok()) Fail("list", page.status());
+            if (revision < 0) revision = page->revision();
+            for (const auto& c : page->cases()) received->insert(c.name());
+            list.set_page_token(page->next_page_token());
+          } while (!list.page_token().empty());
+          FeedFrom(client, revision, received);
+        });
   }
 
   // The same by replaying the whole feed: Sync from revision 0 with the cases.
   double FeedSync(int64_t* cases) {
-    return DistinctCasesPerSecond(cases, [](client::HandoverClient& client,
-                                            std::set<std::string>* received) {
-      FeedFrom(client, 0, received);
-    });
+    return DistinctCasesPerSecond(
+        cases, [](client::HandoverClient& client, std::set<std::string>* received) {
+          FeedFrom(client, 0, received);
+        });
   }
 
   int GetCaseResponseBytes() {
@@ -352,8 +353,8 @@ int Main(int argc, char** argv) {
   LoadOptions closed{.concurrency = flags.concurrency, .seconds = flags.seconds};
 
   // Scale point 1, and the read and update targets, at the small size.
-  const bool small_needed = wanted("reads") || wanted("updates") || wanted("overload") ||
-                            wanted("scale");
+  const bool small_needed =
+      wanted("reads") || wanted("updates") || wanted("overload") || wanted("scale");
   const double seed_small = small_needed ? bench.SeedTo(flags.small_cases) : 0;
   LoadOptions light{.concurrency = 4, .seconds = flags.seconds / 2};
   LoadResult small_p50;
@@ -387,8 +388,7 @@ int Main(int argc, char** argv) {
   if (wanted("overload")) OverloadRows(bench, flags, read.ok_per_second(), row);
 
   // Scale point 2 and the full sync at the large size.
-  const double seed_large =
-      wanted("scale") || wanted("sync") ? bench.SeedTo(flags.large_cases) : 0;
+  const double seed_large = wanted("scale") || wanted("sync") ? bench.SeedTo(flags.large_cases) : 0;
   if (wanted("scale")) {
     const LoadResult large_p50 = bench.ReadLoad(light);
     row(absl::StrFormat("scale: read p50 at %s vs %s cases", Thousands(flags.large_cases),

@@ -21,8 +21,7 @@ struct Result {
   double qps = 0, p50_ms = 0, p99_ms = 0;
 };
 
-Result Run(const std::string& dir, bool record_reads, int callers, int case_count,
-           double seconds) {
+Result Run(const std::string& dir, bool record_reads, int callers, int case_count, double seconds) {
   std::filesystem::remove_all(dir);
   ServerOptions options;
   options.service.record_reads = record_reads;
@@ -63,7 +62,8 @@ Result Run(const std::string& dir, bool record_reads, int callers, int case_coun
 int Main(int argc, char** argv) {
   int callers = 32, case_count = 200;
   double seconds = 5;
-  std::string out = std::string(HANDOVER_SOURCE_DIR) + "/bench/results/read.txt", dir = "/tmp/handover-read-bench";
+  std::string out = std::string(HANDOVER_SOURCE_DIR) + "/bench/results/read.txt",
+              dir = "/tmp/handover-read-bench";
   CLI::App app{"read_bench: GetCase throughput with and without access records"};
   app.add_option("--callers", callers, "Concurrent GetCase loops")->capture_default_str();
   app.add_option("--cases", case_count)->capture_default_str();

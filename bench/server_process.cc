@@ -43,14 +43,22 @@ ServerProcess::ServerProcess(const std::string& handoverd, const std::string& pk
                              const std::string& database, const std::vector<std::string>& extra)
     : port_(FreePort()) {
   std::vector<std::string> args = {handoverd,
-                                   "--listen", absl::StrCat("127.0.0.1:", port_),
-                                   "--cert", pki + "/server.pem",
-                                   "--key", pki + "/server.key",
-                                   "--client-ca", pki + "/ca.pem",
-                                   "--key-file", pki + "/handover.key",
-                                   "--audit-signing-key", pki + "/audit-signing.key",
-                                   "--database", database,
-                                   "--drain-ms", "0"};
+                                   "--listen",
+                                   absl::StrCat("127.0.0.1:", port_),
+                                   "--cert",
+                                   pki + "/server.pem",
+                                   "--key",
+                                   pki + "/server.key",
+                                   "--client-ca",
+                                   pki + "/ca.pem",
+                                   "--key-file",
+                                   pki + "/handover.key",
+                                   "--audit-signing-key",
+                                   pki + "/audit-signing.key",
+                                   "--database",
+                                   database,
+                                   "--drain-ms",
+                                   "0"};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

@@ -1,6 +1,8 @@
 #include "client/cli_common.h"
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -26,6 +28,14 @@ absl::StatusOr<int> ParseEnumArg(const google::protobuf::EnumDescriptor& type,
   }
   return absl::InvalidArgumentError(
       absl::StrCat(option, ": must be one of ", absl::StrJoin(known, ", ")));
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("file: cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 void Print(const Settings& settings, const google::protobuf::Message& message,

@@ -27,6 +27,9 @@ std::string CaseNameArg(const std::string& arg);
 absl::StatusOr<int> ParseEnumArg(const google::protobuf::EnumDescriptor& type,
                                  const std::string& text, const char* option);
 
+// The whole text of the file at `path`; INVALID_ARGUMENT if it cannot be read.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
 // Writes `message` as JSON with --output json, `text` otherwise.
 void Print(const Settings& settings, const google::protobuf::Message& message,
            const std::string& text);

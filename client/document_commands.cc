@@ -37,10 +37,13 @@ void AddDocumentCommands(CLI::App& app, const Settings& settings,
 
   auto* upload = doc->add_subcommand("upload", "Upload a document to a case (operator)");
   upload->add_option("case", args->case_arg, "cases/<id> or <id>")->required();
-  upload->add_option("file", args->file, "The file to upload")->required()->check(CLI::ExistingFile);
-  upload->add_option("--type", args->type,
-                     "medical-record, social-report, individual-contract, residence-permit, "
-                     "social-documents, handover-form or childcare-statement")
+  upload->add_option("file", args->file, "The file to upload")
+      ->required()
+      ->check(CLI::ExistingFile);
+  upload
+      ->add_option("--type", args->type,
+                   "medical-record, social-report, individual-contract, residence-permit, "
+                   "social-documents, handover-form or childcare-statement")
       ->required();
   upload->add_option("--title", args->title, "Title shown to caseworkers (default: file name)");
   upload->add_option("--media-type", args->media_type,
@@ -56,9 +59,8 @@ void AddDocumentCommands(CLI::App& app, const Settings& settings,
       auto type = ParseEnumArg(*v1::DocumentType_descriptor(), args->type, "--type");
       if (!type.ok()) return type.status();
       metadata.set_type(static_cast<v1::DocumentType>(*type));
-      metadata.set_title(args->title.empty()
-                             ? std::filesystem::path(args->file).filename().string()
-                             : args->title);
+      metadata.set_title(args->title.empty() ? std::filesystem::path(args->file).filename().string()
+                                             : args->title);
       metadata.set_media_type(args->media_type.empty() ? MediaTypeForFileName(args->file)
                                                        : args->media_type);
       if (metadata.media_type().empty()) {
@@ -87,8 +89,8 @@ void AddDocumentCommands(CLI::App& app, const Settings& settings,
     };
   });
 
-  auto* download = doc->add_subcommand(
-      "download", "Download a document to a file, verifying its SHA-256");
+  auto* download =
+      doc->add_subcommand("download", "Download a document to a file, verifying its SHA-256");
   download->add_option("document", args->name, "cases/<id>/documents/<id>")->required();
   download->add_option("--out", args->out, "The file to write (must not exist)")->required();
   download->add_option("--version", args->version, "A version other than the current one");

@@ -25,19 +25,26 @@ bool IsOverSizeLimit(const absl::Status& status) {
 ExitCode ExitCodeFor(const absl::Status& status) {
   if (IsOverSizeLimit(status)) return kExitInvalid;
   switch (status.code()) {
-    case absl::StatusCode::kOk: return kExitOk;
-    case absl::StatusCode::kNotFound: return kExitNotFound;
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kNotFound:
+      return kExitNotFound;
     case absl::StatusCode::kPermissionDenied:
-    case absl::StatusCode::kUnauthenticated: return kExitRefused;
+    case absl::StatusCode::kUnauthenticated:
+      return kExitRefused;
     case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange: return kExitInvalid;
+    case absl::StatusCode::kOutOfRange:
+      return kExitInvalid;
     case absl::StatusCode::kAborted:
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kFailedPrecondition: return kExitConflict;
+    case absl::StatusCode::kFailedPrecondition:
+      return kExitConflict;
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kResourceExhausted: return kExitUnavailable;
-    default: return kExitError;
+    case absl::StatusCode::kResourceExhausted:
+      return kExitUnavailable;
+    default:
+      return kExitError;
   }
 }
 
@@ -47,8 +54,7 @@ std::string ErrorLine(const absl::Status& status) {
     const absl::string_view whose =
         absl::StartsWith(status.message(), kSentTooLarge) ? "this client's" : "the server's";
     return absl::StrCat("handoverctl: ", code, ": the request is over ", whose,
-                        " size limit; send less, retrying will not help (", status.message(),
-                        ")");
+                        " size limit; send less, retrying will not help (", status.message(), ")");
   }
   return absl::StrCat("handoverctl: ", code, ": ", status.message());
 }

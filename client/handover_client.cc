@@ -130,8 +130,7 @@ absl::StatusOr<v1::Case> HandoverClient::AssignCase(const v1::AssignCaseRequest&
   return std::move(*response.mutable_case_());
 }
 
-absl::StatusOr<v1::Consent> HandoverClient::RecordConsent(
-    const v1::RecordConsentRequest& request) {
+absl::StatusOr<v1::Consent> HandoverClient::RecordConsent(const v1::RecordConsentRequest& request) {
   v1::RecordConsentResponse response;
   if (auto s = Call(&v1::HandoverService::Stub::RecordConsent, request, &response); !s.ok()) {
     return s;
@@ -179,8 +178,7 @@ absl::StatusOr<std::string> HandoverClient::EraseCase(const std::string& name,
 absl::StatusOr<v1::QueryAccessLogResponse> HandoverClient::QueryAccessLog(
     const v1::QueryAccessLogRequest& request) {
   v1::QueryAccessLogResponse response;
-  if (auto s = Call(audit_stub_.get(), &v1::AuditService::Stub::QueryAccessLog, request,
-                    &response);
+  if (auto s = Call(audit_stub_.get(), &v1::AuditService::Stub::QueryAccessLog, request, &response);
       !s.ok()) {
     return s;
   }
@@ -210,8 +208,8 @@ absl::StatusOr<v1::SubjectAccessReportResponse> HandoverClient::SubjectAccessRep
   v1::SubjectAccessReportRequest request;
   request.set_person_identifier(person_identifier);
   v1::SubjectAccessReportResponse response;
-  if (auto s = Call(audit_stub_.get(), &v1::AuditService::Stub::SubjectAccessReport, request,
-                    &response);
+  if (auto s =
+          Call(audit_stub_.get(), &v1::AuditService::Stub::SubjectAccessReport, request, &response);
       !s.ok()) {
     return s;
   }
@@ -250,8 +248,8 @@ absl::StatusOr<v1::ListDocumentsResponse> HandoverClient::ListDocuments(const st
   request.set_parent(parent);
   request.set_include_history(include_history);
   v1::ListDocumentsResponse response;
-  if (auto s = Call(document_stub_.get(), &v1::DocumentService::Stub::ListDocuments, request,
-                    &response);
+  if (auto s =
+          Call(document_stub_.get(), &v1::DocumentService::Stub::ListDocuments, request, &response);
       !s.ok()) {
     return s;
   }

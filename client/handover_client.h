@@ -71,8 +71,7 @@ class HandoverClient {
   static std::string NewRequestId();
 
   absl::StatusOr<v1::Case> CreateCase(const v1::HandoverForm& form, const std::string& request_id);
-  absl::StatusOr<v1::Case> GetCase(const std::string& name,
-                                   v1::CaseView view = v1::CASE_VIEW_FULL);
+  absl::StatusOr<v1::Case> GetCase(const std::string& name, v1::CaseView view = v1::CASE_VIEW_FULL);
   absl::StatusOr<v1::ListCasesResponse> ListCases(const v1::ListCasesRequest& request);
   absl::StatusOr<v1::Case> UpdateForm(const v1::UpdateFormRequest& request);
   absl::StatusOr<v1::ListVersionsResponse> ListVersions(const v1::ListVersionsRequest& request);

@@ -221,7 +221,7 @@ absl::Status SyncAgent::WatchOnce() {
   request.set_include_cases(true);
   std::unique_ptr<WatchStream> stream = client_->Watch(request);
   {
-    std::lock_guard lock(stream_mu_);
+    absl::MutexLock lock(&stream_mu_);
     stream_ = stream.get();
     if (stopping_) stream->Cancel();
   }
@@ -257,7 +257,7 @@ absl::Status SyncAgent::WatchOnce() {
   }
   if (!status.ok()) stream->Cancel();
   {
-    std::lock_guard lock(stream_mu_);
+    absl::MutexLock lock(&stream_mu_);
     stream_ = nullptr;
   }
   absl::Status end = stream->Finish();
@@ -290,7 +290,7 @@ absl::Status SyncAgent::Follow() {
 
 void SyncAgent::Stop() {
   stopping_ = true;
-  std::lock_guard lock(stream_mu_);
+  absl::MutexLock lock(&stream_mu_);
   if (stream_) stream_->Cancel();
 }
 

@@ -26,10 +26,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "client/handover_client.h"
 
 namespace handover::client {
@@ -80,14 +81,14 @@ class SyncAgent {
   HandoverClient* const client_;
   const std::string directory_;
   int64_t cursor_ = 0;
-  std::string epoch_;  // the feed epoch of cursor_; empty if not known yet
+  std::string epoch_;        // the feed epoch of cursor_; empty if not known yet
   bool resnapshot_ = false;  // the epoch changed under a Watch: snapshot next
   bool cursor_loaded_ = false;
   bool cursor_found_ = false;  // the directory had a cursor file
   SyncStats stats_;
   std::atomic<bool> stopping_{false};
-  std::mutex stream_mu_;
-  WatchStream* stream_ = nullptr;  // guarded by stream_mu_
+  absl::Mutex stream_mu_;
+  WatchStream* stream_ ABSL_GUARDED_BY(stream_mu_) = nullptr;
 };
 
 }  // namespace handover::client

@@ -35,7 +35,7 @@ std::string Scalar(const Message& message, const FieldDescriptor* field, int ind
       return rep ? r->GetRepeatedString(message, field, index) : r->GetString(message, field);
     case FieldDescriptor::CPPTYPE_BOOL:
       return (rep ? r->GetRepeatedBool(message, field, index) : r->GetBool(message, field)) ? "yes"
-                                                                                             : "no";
+                                                                                            : "no";
     case FieldDescriptor::CPPTYPE_INT32:
       return absl::StrCat(rep ? r->GetRepeatedInt32(message, field, index)
                               : r->GetInt32(message, field));
@@ -146,11 +146,10 @@ std::string RenderConsent(const v1::Consent& consent) {
 }
 
 std::string RenderDocument(const v1::Document& document) {
-  return absl::StrCat(
-      document.name(), "  v", document.version(), "  ",
-      EnumLabel(v1::DocumentType_descriptor()->FindValueByNumber(document.type())), "  ",
-      absl::StrFormat("%.1f KiB", document.size_bytes() / 1024.0), "  ", document.media_type(),
-      "  \"", document.title(), "\"");
+  return absl::StrCat(document.name(), "  v", document.version(), "  ",
+                      EnumLabel(v1::DocumentType_descriptor()->FindValueByNumber(document.type())),
+                      "  ", absl::StrFormat("%.1f KiB", document.size_bytes() / 1024.0), "  ",
+                      document.media_type(), "  \"", document.title(), "\"");
 }
 
 std::string RenderDocumentTable(const v1::ListDocumentsResponse& documents) {
@@ -168,8 +167,8 @@ std::string RenderDocumentTable(const v1::ListDocumentsResponse& documents) {
 
 std::string RenderCase(const v1::Case& c) {
   std::string out = absl::StrCat("Case ", c.name(), "\n");
-  absl::StrAppend(&out, "  State: ",
-                  EnumLabel(v1::CaseState_descriptor()->FindValueByNumber(c.state())), "\n");
+  absl::StrAppend(
+      &out, "  State: ", EnumLabel(v1::CaseState_descriptor()->FindValueByNumber(c.state())), "\n");
   absl::StrAppend(&out, "  Operator: ", c.operator_id(), "\n");
   if (c.has_assignment()) {
     const v1::Assignment& a = c.assignment();
@@ -195,19 +194,19 @@ std::string RenderCase(const v1::Case& c) {
 }
 
 std::string RenderVersion(const v1::CaseVersion& version) {
-  std::string out = absl::StrCat("Version ", version.name(), "\n  Written: ",
-                                 Time(version.create_time()), " by ",
-                                 version.author_organisation(), " (", version.author_actor(), ")\n");
+  std::string out =
+      absl::StrCat("Version ", version.name(), "\n  Written: ", Time(version.create_time()), " by ",
+                   version.author_organisation(), " (", version.author_actor(), ")\n");
   if (version.has_form()) RenderForm(version.form(), &out);
   RenderWithheld(version.withheld_fields(), &out);
   return out;
 }
 
 std::string RenderEventLine(const v1::ChangeEvent& event) {
-  std::string line = absl::StrFormat(
-      "revision %-8d %-18s %s  version %d  %s", event.revision(),
-      EnumLabel(v1::EventKind_descriptor()->FindValueByNumber(event.kind())), event.case_name(),
-      event.version(), Time(event.commit_time()));
+  std::string line =
+      absl::StrFormat("revision %-8d %-18s %s  version %d  %s", event.revision(),
+                      EnumLabel(v1::EventKind_descriptor()->FindValueByNumber(event.kind())),
+                      event.case_name(), event.version(), Time(event.commit_time()));
   if (event.withdrawn_fields_size() > 0) {
     absl::StrAppend(&line, "  delete: ", absl::StrJoin(event.withdrawn_fields(), ", "));
   }
@@ -222,7 +221,8 @@ std::string RenderAccessTable(const std::vector<v1::AccessRecord>& records) {
     absl::StrAppendFormat(&out, "%6d  %-27s  %-14s %-19s %-16s %-16s %-9s %s / %s / %s\n",
                           r.sequence(), Time(r.time()), r.organisation(), r.role(), r.actor(),
                           r.operation(), r.outcome(), absl::StrJoin(r.case_names(), ","),
-                          absl::StrJoin(r.sections(), ","), r.purpose().empty() ? "-" : r.purpose());
+                          absl::StrJoin(r.sections(), ","),
+                          r.purpose().empty() ? "-" : r.purpose());
   }
   if (records.empty()) out += "(no records)\n";
   return out;
@@ -236,13 +236,15 @@ std::string RenderSubjectReport(const v1::SubjectAccessReportResponse& report) {
   for (const v1::AccessRecord& r : report.records()) {
     if (r.outcome() != "OK") continue;
     ++disclosed;
-    absl::StrAppend(&out, Time(r.time()), "  ", r.organisation(), " (", r.role(), "), person ",
-                    r.actor(), ": ", r.operation(),
-                    r.sections().empty() ? "" : absl::StrCat(" — ", absl::StrJoin(r.sections(), ", ")),
-                    r.purpose().empty() ? "" : absl::StrCat("; purpose: ", r.purpose()), "\n");
+    absl::StrAppend(
+        &out, Time(r.time()), "  ", r.organisation(), " (", r.role(), "), person ", r.actor(), ": ",
+        r.operation(),
+        r.sections().empty() ? "" : absl::StrCat(" — ", absl::StrJoin(r.sections(), ", ")),
+        r.purpose().empty() ? "" : absl::StrCat("; purpose: ", r.purpose()), "\n");
   }
   const int refused = report.records_size() - disclosed;
-  absl::StrAppend(&out, "\n", disclosed, " accesses", refused > 0 ? absl::StrCat(", ", refused, " refused attempts") : "", ".\n");
+  absl::StrAppend(&out, "\n", disclosed, " accesses",
+                  refused > 0 ? absl::StrCat(", ", refused, " refused attempts") : "", ".\n");
   return out;
 }
 
@@ -250,12 +252,12 @@ std::string RenderCaseTable(const std::vector<v1::Case>& cases) {
   std::string out = absl::StrFormat("%-23s %-9s %-12s %-12s %-10s %7s  %s\n", "CASE", "STATE",
                                     "OPERATOR", "MUNICIPALITY", "TAKEOVER", "VERSION", "UPDATED");
   for (const v1::Case& c : cases) {
-    absl::StrAppendFormat(
-        &out, "%-23s %-9s %-12s %-12s %-10s %7d  %s\n", c.name(),
-        EnumLabel(v1::CaseState_descriptor()->FindValueByNumber(c.state())), c.operator_id(),
-        c.has_assignment() ? c.assignment().municipality_code() : "-",
-        c.has_assignment() ? FormatDate(c.assignment().takeover_date()) : "-", c.version(),
-        Time(c.update_time()));
+    absl::StrAppendFormat(&out, "%-23s %-9s %-12s %-12s %-10s %7d  %s\n", c.name(),
+                          EnumLabel(v1::CaseState_descriptor()->FindValueByNumber(c.state())),
+                          c.operator_id(),
+                          c.has_assignment() ? c.assignment().municipality_code() : "-",
+                          c.has_assignment() ? FormatDate(c.assignment().takeover_date()) : "-",
+                          c.version(), Time(c.update_time()));
   }
   if (cases.empty()) out += "(no cases)\n";
   return out;

@@ -61,8 +61,8 @@ absl::Status OutOfPlace(const Items& items, size_t line, int64_t sequence, int64
   }
   if (std::vector<size_t> later = LinesOf(items, expected); !later.empty()) {
     if (sequence == expected + 1 && NextRecordLine(items, line) == later.front()) {
-      return absl::DataLossError(absl::StrCat(at, "records ", expected, " and ", sequence,
-                                              " are swapped (reordered)"));
+      return absl::DataLossError(
+          absl::StrCat(at, "records ", expected, " and ", sequence, " are swapped (reordered)"));
     }
     return absl::DataLossError(absl::StrCat(at, "record ", sequence, " comes before record ",
                                             expected, ", which is on line ", later.front(),
@@ -98,8 +98,8 @@ absl::StatusOr<VerifyReport> VerifyAccessLog(const std::vector<v1::ExportAccessL
       const int64_t sequence = entry.record().sequence();
       if (sequence != expected) return OutOfPlace(items, i + 1, sequence, expected);
       if (ChainHash(previous, entry.record()) != entry.hash()) {
-        return absl::DataLossError(absl::StrCat(
-            line, ": record ", sequence, " does not match its hash (changed)"));
+        return absl::DataLossError(
+            absl::StrCat(line, ": record ", sequence, " does not match its hash (changed)"));
       }
       previous = entry.hash();
       ++expected;

@@ -92,8 +92,8 @@ absl::StatusOr<KeyRing> KeyRing::LoadFile(const std::string& path) {
     return absl::NotFoundError(absl::StrCat("key file ", path, ": cannot be read"));
   }
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "key file ", path, ": must not be accessible by group or others (chmod 600)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("key file ", path, ": must not be accessible by group or others (chmod 600)"));
   }
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("key file ", path, ": cannot be read"));
@@ -114,8 +114,8 @@ absl::StatusOr<KeyRing> KeyRing::Parse(absl::string_view text) {
     std::string key;
     if (fields.size() != 2 || fields[0].size() > 64 || !HexDecode(fields[1], &key) ||
         key.size() != kKeyBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "key file line ", line_number, ": must be '<key-id> <64 hex digits>'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("key file line ", line_number, ": must be '<key-id> <64 hex digits>'"));
     }
     std::string id(fields[0]);
     if (ring.keys_.contains(id)) {
@@ -149,19 +149,19 @@ std::string KeyRing::Seal(absl::string_view plaintext, absl::string_view associa
 
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   int len = 0;
-  bool ok =
-      ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
-                                reinterpret_cast<const unsigned char*>(key.encryption.data()),
-                                reinterpret_cast<const unsigned char*>(nonce.data())) == 1 &&
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len,
-                        reinterpret_cast<const unsigned char*>(associated_data.data()),
-                        static_cast<int>(associated_data.size())) == 1 &&
-      EVP_EncryptUpdate(ctx.get(), dst + body, &len,
-                        reinterpret_cast<const unsigned char*>(plaintext.data()),
-                        static_cast<int>(plaintext.size())) == 1 &&
-      EVP_EncryptFinal_ex(ctx.get(), dst + body + len, &len) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
-                          dst + body + plaintext.size()) == 1;
+  bool ok = ctx &&
+            EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                               reinterpret_cast<const unsigned char*>(key.encryption.data()),
+                               reinterpret_cast<const unsigned char*>(nonce.data())) == 1 &&
+            EVP_EncryptUpdate(ctx.get(), nullptr, &len,
+                              reinterpret_cast<const unsigned char*>(associated_data.data()),
+                              static_cast<int>(associated_data.size())) == 1 &&
+            EVP_EncryptUpdate(ctx.get(), dst + body, &len,
+                              reinterpret_cast<const unsigned char*>(plaintext.data()),
+                              static_cast<int>(plaintext.size())) == 1 &&
+            EVP_EncryptFinal_ex(ctx.get(), dst + body + len, &len) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
+                                dst + body + plaintext.size()) == 1;
   if (!ok) throw std::runtime_error("AES-GCM encryption failed");
   return out;
 }
@@ -194,8 +194,7 @@ absl::StatusOr<std::string> KeyRing::Open(absl::string_view blob,
                         reinterpret_cast<const unsigned char*>(ciphertext.data()),
                         static_cast<int>(ciphertext.size())) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) == 1 &&
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) ==
-          1;
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) == 1;
   if (!ok) return corrupt();
   return out;
 }

@@ -15,9 +15,9 @@ absl::Status CaseNotFound(absl::string_view name) {
 }
 
 absl::Status RequestTooLargeError(size_t size, size_t max_bytes) {
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "request: ", size, " bytes is over the server's limit of ", max_bytes,
-      " (max-message-bytes); a retry cannot succeed"));
+  return absl::ResourceExhaustedError(
+      absl::StrCat("request: ", size, " bytes is over the server's limit of ", max_bytes,
+                   " (max-message-bytes); a retry cannot succeed"));
 }
 
 bool IsRequestTooLarge(const absl::Status& status) {
@@ -40,10 +40,10 @@ absl::Status FeedCompactedError(int64_t oldest_resumable_revision) {
 }
 
 absl::Status FeedAheadError(int64_t head_revision, int64_t oldest_resumable_revision) {
-  absl::Status status = absl::OutOfRangeError(absl::StrCat(
-      "after_revision: beyond the newest revision ", head_revision,
-      " (was the server restored from a backup?); take a snapshot (ListCases with "
-      "CASE_VIEW_FULL) and continue from its revision"));
+  absl::Status status = absl::OutOfRangeError(
+      absl::StrCat("after_revision: beyond the newest revision ", head_revision,
+                   " (was the server restored from a backup?); take a snapshot (ListCases with "
+                   "CASE_VIEW_FULL) and continue from its revision"));
   v1::FeedCompacted detail;
   detail.set_oldest_resumable_revision(oldest_resumable_revision);
   status.SetPayload(kFeedCompactedType, absl::Cord(detail.SerializeAsString()));

@@ -26,10 +26,14 @@ bool IsOrganisationId(absl::string_view id) {
 
 absl::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kOperator: return "operator";
-    case Role::kImmigrationService: return "immigration-service";
-    case Role::kMunicipality: return "municipality";
-    case Role::kAuditor: return "auditor";
+    case Role::kOperator:
+      return "operator";
+    case Role::kImmigrationService:
+      return "immigration-service";
+    case Role::kMunicipality:
+      return "municipality";
+    case Role::kAuditor:
+      return "auditor";
   }
   return "unknown";
 }

@@ -41,8 +41,7 @@ bool IsRecognisedMediaType(absl::string_view media_type) {
 }
 
 absl::Status MediaTypeCheck::Mismatch() const {
-  return FieldError("metadata.media_type",
-                    absl::StrCat("the content is not ", declared_));
+  return FieldError("metadata.media_type", absl::StrCat("the content is not ", declared_));
 }
 
 absl::Status MediaTypeCheck::Add(absl::string_view bytes) {

@@ -34,7 +34,7 @@ class MediaTypeCheck {
   absl::Status Mismatch() const;
 
   const std::string declared_;
-  std::string head_;           // the first bytes, until the signature is decided
+  std::string head_;  // the first bytes, until the signature is decided
   bool head_checked_ = false;
   int utf8_continuations_ = 0;  // text: continuation bytes still expected
 };

@@ -24,8 +24,8 @@ bool IsResourceId(absl::string_view id) {
 
 // "cases/{case}/{collection}/{id}" as (case id, id).
 absl::StatusOr<std::pair<std::string, std::string>> ParseChildName(absl::string_view name,
-                                                                  absl::string_view field,
-                                                                  absl::string_view collection) {
+                                                                   absl::string_view field,
+                                                                   absl::string_view collection) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() != 4 || parts[0] != "cases" || !IsResourceId(parts[1]) ||
       parts[2] != collection || !IsResourceId(parts[3])) {

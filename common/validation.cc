@@ -40,8 +40,7 @@ absl::Status CheckGeneric(const Message& message, const FormLimits& limits,
     if (field->is_repeated()) {
       const int n = reflection->FieldSize(message, field);
       if (static_cast<size_t>(n) > limits.max_list_items) {
-        return FieldError(field_path,
-                          absl::StrCat("at most ", limits.max_list_items, " items"));
+        return FieldError(field_path, absl::StrCat("at most ", limits.max_list_items, " items"));
       }
       for (int i = 0; i < n; ++i) {
         const std::string item = Index(field_path, i);
@@ -59,8 +58,8 @@ absl::Status CheckGeneric(const Message& message, const FormLimits& limits,
             }
             break;
           case FieldDescriptor::CPPTYPE_MESSAGE:
-            if (auto s = CheckGeneric(reflection->GetRepeatedMessage(message, field, i), limits,
-                                      item);
+            if (auto s =
+                    CheckGeneric(reflection->GetRepeatedMessage(message, field, i), limits, item);
                 !s.ok()) {
               return s;
             }
@@ -76,8 +75,7 @@ absl::Status CheckGeneric(const Message& message, const FormLimits& limits,
         std::string scratch;
         if (reflection->GetStringReference(message, field, &scratch).size() >
             limits.max_text_bytes) {
-          return FieldError(field_path,
-                            absl::StrCat("at most ", limits.max_text_bytes, " bytes"));
+          return FieldError(field_path, absl::StrCat("at most ", limits.max_text_bytes, " bytes"));
         }
         break;
       }
@@ -121,9 +119,9 @@ absl::Status CheckRange(int value, int low, int high, const std::string& path) {
   return absl::OkStatus();
 }
 
-#define RETURN_IF_ERROR(expr)         \
-  do {                                \
-    absl::Status status_ = (expr);    \
+#define RETURN_IF_ERROR(expr)          \
+  do {                                 \
+    absl::Status status_ = (expr);     \
     if (!status_.ok()) return status_; \
   } while (0)
 
@@ -145,7 +143,8 @@ absl::Status CheckIdentity(const v1::Identity& identity, const std::string& path
   RETURN_IF_ERROR(
       ValidatePersonIdentifier(identity.person_identifier(), Child(path, "person_identifier")));
   if (!identity.personal_number().empty()) {
-    RETURN_IF_ERROR(CheckPersonalNumber(identity.personal_number(), Child(path, "personal_number")));
+    RETURN_IF_ERROR(
+        CheckPersonalNumber(identity.personal_number(), Child(path, "personal_number")));
   }
   if (identity.given_names().empty()) return FieldError(Child(path, "given_names"), "required");
   if (identity.family_name().empty()) return FieldError(Child(path, "family_name"), "required");
@@ -154,13 +153,15 @@ absl::Status CheckIdentity(const v1::Identity& identity, const std::string& path
     return FieldError(Child(path, "date_of_birth"), "must not be in the future");
   }
   for (int i = 0; i < identity.nationalities_size(); ++i) {
-    RETURN_IF_ERROR(CheckCountry(identity.nationalities(i), Index(Child(path, "nationalities"), i)));
+    RETURN_IF_ERROR(
+        CheckCountry(identity.nationalities(i), Index(Child(path, "nationalities"), i)));
   }
   for (int i = 0; i < identity.spoken_languages_size(); ++i) {
     RETURN_IF_ERROR(
         CheckLanguage(identity.spoken_languages(i), Index(Child(path, "spoken_languages"), i)));
   }
-  RETURN_IF_ERROR(CheckLanguage(identity.interpreter_language(), Child(path, "interpreter_language")));
+  RETURN_IF_ERROR(
+      CheckLanguage(identity.interpreter_language(), Child(path, "interpreter_language")));
   if (identity.interpreter_needed() && identity.interpreter_language().empty()) {
     return FieldError(Child(path, "interpreter_language"), "required when interpreter_needed");
   }
@@ -175,7 +176,8 @@ absl::Status CheckHousehold(const v1::Household& household, const std::string& p
     RETURN_IF_ERROR(
         ParseCaseName(household.related_cases(i), Index(Child(path, "related_cases"), i)).status());
   }
-  if (household.children_size() > 0 && household.type() != v1::HOUSEHOLD_TYPE_FAMILY_WITH_CHILDREN) {
+  if (household.children_size() > 0 &&
+      household.type() != v1::HOUSEHOLD_TYPE_FAMILY_WITH_CHILDREN) {
     return FieldError(Child(path, "children"), "only for HOUSEHOLD_TYPE_FAMILY_WITH_CHILDREN");
   }
   return absl::OkStatus();
@@ -206,15 +208,16 @@ absl::Status CheckLanguages(const v1::LanguageProfile& languages, const std::str
     if (languages.other_languages(i).language().empty()) {
       return FieldError(Child(item, "language"), "required");
     }
-    RETURN_IF_ERROR(CheckLanguage(languages.other_languages(i).language(), Child(item, "language")));
+    RETURN_IF_ERROR(
+        CheckLanguage(languages.other_languages(i).language(), Child(item, "language")));
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckDocuments(const v1::HandoverForm& form, const std::string& path) {
   for (int i = 0; i < form.documents_size(); ++i) {
-    RETURN_IF_ERROR(CheckDocumentType(form.documents(i).type(), form,
-                                      Child(Index(path, i), "type")));
+    RETURN_IF_ERROR(
+        CheckDocumentType(form.documents(i).type(), form, Child(Index(path, i), "type")));
   }
   return absl::OkStatus();
 }
@@ -224,9 +227,9 @@ absl::Status CheckDocuments(const v1::HandoverForm& form, const std::string& pat
 absl::Status RejectUnknownFields(const Message& message, absl::string_view path) {
   const auto* reflection = message.GetReflection();
   if (const auto& unknown = reflection->GetUnknownFields(message); !unknown.empty()) {
-    return FieldError(path.empty() ? "request" : path,
-                      absl::StrCat("unknown field number ", unknown.field(0).number(),
-                                   " is not in the schema"));
+    return FieldError(
+        path.empty() ? "request" : path,
+        absl::StrCat("unknown field number ", unknown.field(0).number(), " is not in the schema"));
   }
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
@@ -236,9 +239,8 @@ absl::Status RejectUnknownFields(const Message& message, absl::string_view path)
         path.empty() ? std::string(field->name()) : Child(path, field->name());
     if (field->is_repeated()) {
       for (int i = 0, n = reflection->FieldSize(message, field); i < n; ++i) {
-        absl::Status s =
-            RejectUnknownFields(reflection->GetRepeatedMessage(message, field, i),
-                                field->is_map() ? field_path : Index(field_path, i));
+        absl::Status s = RejectUnknownFields(reflection->GetRepeatedMessage(message, field, i),
+                                             field->is_map() ? field_path : Index(field_path, i));
         if (!s.ok()) return s;
       }
     } else if (absl::Status s =

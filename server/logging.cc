@@ -17,10 +17,18 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
               spdlog::memory_buf_t& dest) override {
     for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
       switch (c) {
-        case '"': dest.append(std::string_view("\\\"")); break;
-        case '\\': dest.append(std::string_view("\\\\")); break;
-        case '\n': dest.append(std::string_view("\\n")); break;
-        case '\t': dest.append(std::string_view("\\t")); break;
+        case '"':
+          dest.append(std::string_view("\\\""));
+          break;
+        case '\\':
+          dest.append(std::string_view("\\\\"));
+          break;
+        case '\n':
+          dest.append(std::string_view("\\n"));
+          break;
+        case '\t':
+          dest.append(std::string_view("\\t"));
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             char escaped[8];
@@ -40,9 +48,15 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
 // gRPC's own log lines go through the same logger, so they share the format.
 void GrpcLog(gpr_log_func_args* args) {
   switch (args->severity) {
-    case GPR_LOG_SEVERITY_ERROR: spdlog::error("grpc: {}", args->message); break;
-    case GPR_LOG_SEVERITY_INFO: spdlog::info("grpc: {}", args->message); break;
-    default: spdlog::debug("grpc: {}", args->message); break;
+    case GPR_LOG_SEVERITY_ERROR:
+      spdlog::error("grpc: {}", args->message);
+      break;
+    case GPR_LOG_SEVERITY_INFO:
+      spdlog::info("grpc: {}", args->message);
+      break;
+    default:
+      spdlog::debug("grpc: {}", args->message);
+      break;
   }
 }
 

@@ -3,8 +3,8 @@
 #include <iostream>
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "server/logging.h"
 #include "server/server.h"
@@ -81,8 +81,9 @@ int main(int argc, char** argv) {
   app.add_option_function<int64_t>("--watch-progress-ms",
                                    millis(&options.service.watch.progress_interval),
                                    "Progress revision interval on idle watches (default 5000)");
-  app.add_option_function<int64_t>("--watch-stall-ms", millis(&options.service.watch.stall_timeout),
-                                   "Cut off a watcher that takes nothing for this long (default 30000)");
+  app.add_option_function<int64_t>(
+      "--watch-stall-ms", millis(&options.service.watch.stall_timeout),
+      "Cut off a watcher that takes nothing for this long (default 30000)");
   app.add_option("--audit-signing-key", options.audit_signing_key_file,
                  "Ed25519 private key (PEM, mode 0600) signing access log checkpoints; required");
   app.add_option_function<int64_t>("--checkpoint-seconds", seconds(&options.checkpoint_interval),
@@ -127,8 +128,7 @@ int main(int argc, char** argv) {
   app.add_option_function<int64_t>("--min-client-ping-ms",
                                    millis(&options.min_client_ping_interval),
                                    "Clients pinging more often are disconnected (default 30000)");
-  app.add_option_function<int64_t>("--max-connection-idle-ms",
-                                   millis(&options.max_connection_idle),
+  app.add_option_function<int64_t>("--max-connection-idle-ms", millis(&options.max_connection_idle),
                                    "Close a connection without calls this long (default 300000)");
   app.add_option_function<int64_t>("--max-connection-age-ms", millis(&options.max_connection_age),
                                    "Close every connection after this long (default 3600000)");
@@ -151,8 +151,9 @@ int main(int argc, char** argv) {
   int64_t bump_revisions = handover::store::kDefaultRevisionBump;
   restore->add_option("--from", restore_from, "The backup to restore (from `backup --out`)")
       ->required();
-  restore->add_option("--bump-revisions", bump_revisions,
-                      "Move the revision counter this far past the newest revision seen")
+  restore
+      ->add_option("--bump-revisions", bump_revisions,
+                   "Move the revision counter this far past the newest revision seen")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (absl::Status s = handover::ConfigureLogging(log_format); !s.ok()) {
@@ -201,8 +202,8 @@ int main(int argc, char** argv) {
     spdlog::error("cannot start: {}", server.status().ToString());
     return 1;
   }
-  spdlog::info("handoverd listening on port {} (mutual TLS, trust domain {})",
-               (*server)->port(), options.service.trust_domain);
+  spdlog::info("handoverd listening on port {} (mutual TLS, trust domain {})", (*server)->port(),
+               options.service.trust_domain);
   if ((*server)->metrics_port() != 0) {
     spdlog::info("metrics on port {} (GET /metrics)", (*server)->metrics_port());
   }

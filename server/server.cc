@@ -18,8 +18,8 @@
 #include "common/signing.h"
 #include "server/metrics/server_gauges.h"
 #include "server/service/undelivered_requests.h"
-#include "server/tls_credentials.h"
 #include "server/store/case_rows.h"
+#include "server/tls_credentials.h"
 
 namespace handover {
 namespace {
@@ -58,8 +58,8 @@ std::function<void()> MaintenanceJobs(store::SqliteStore* store, const ServerOpt
   if (options.retention_days_after_takeover > 0) {
     jobs->push_back({options.retention_interval,
                      [store, days = options.retention_days_after_takeover] {
-                       const auto today = std::chrono::floor<std::chrono::days>(
-                           std::chrono::system_clock::now());
+                       const auto today =
+                           std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
                        const std::chrono::year_month_day cutoff{today - std::chrono::days(days)};
                        store->EraseExpired(
                            MakeDate(int(cutoff.year()), int(unsigned(cutoff.month())),
@@ -77,49 +77,49 @@ std::function<void()> MaintenanceJobs(store::SqliteStore* store, const ServerOpt
   auto rotation = std::make_shared<Rotation>();
   std::error_code error;
   rotation->key_file_time = std::filesystem::last_write_time(options.key_file, error);
-  jobs->push_back({std::chrono::seconds(0),
-                   [store, rotation, key_file = options.key_file] {
-                     std::error_code error;
-                     const auto time = std::filesystem::last_write_time(key_file, error);
-                     if (!error && time != rotation->key_file_time) {
-                       rotation->key_file_time = time;
-                       auto ring = KeyRing::LoadFile(key_file);
-                       if (!ring.ok()) {
-                         spdlog::error("key file not reloaded: {}", ring.status().ToString());
-                       } else {
-                         store->ReplaceKeys(
-                             std::make_shared<const KeyRing>(*std::move(ring)),
-                             [rotation](absl::StatusOr<bool> replaced) {
-                               if (replaced.ok()) {
-                                 spdlog::info("key file reloaded; re-encrypting under the new current key");
-                                 rotation->pending = true;
-                               } else {
-                                 spdlog::error("key file not reloaded: {}",
-                                               replaced.status().ToString());
-                               }
-                             });
-                       }
-                     }
-                     if (!rotation->pending.exchange(false)) return;
-                     store->Reencrypt(500, [store, rotation](absl::StatusOr<int> count) {
-                       if (!count.ok()) {
-                         spdlog::error("re-encryption: {}", count.status().ToString());
-                       } else if (*count > 0) {
-                         rotation->pending = true;  // more next tick
-                       } else {
-                         store->KeyUsage([](absl::StatusOr<std::map<std::string, int64_t>> usage) {
-                           if (!usage.ok()) return;
-                           std::string text;
-                           for (const auto& [id, n] : *usage) {
-                             text += absl::StrCat(text.empty() ? "" : ", ", id, ": ", n);
-                           }
-                           spdlog::info("re-encryption done; sealed items per key: {}",
-                                        text.empty() ? "none" : text);
-                         });
-                       }
-                     });
-                   },
-                   now});
+  jobs->push_back(
+      {std::chrono::seconds(0),
+       [store, rotation, key_file = options.key_file] {
+         std::error_code error;
+         const auto time = std::filesystem::last_write_time(key_file, error);
+         if (!error && time != rotation->key_file_time) {
+           rotation->key_file_time = time;
+           auto ring = KeyRing::LoadFile(key_file);
+           if (!ring.ok()) {
+             spdlog::error("key file not reloaded: {}", ring.status().ToString());
+           } else {
+             store->ReplaceKeys(
+                 std::make_shared<const KeyRing>(*std::move(ring)),
+                 [rotation](absl::StatusOr<bool> replaced) {
+                   if (replaced.ok()) {
+                     spdlog::info("key file reloaded; re-encrypting under the new current key");
+                     rotation->pending = true;
+                   } else {
+                     spdlog::error("key file not reloaded: {}", replaced.status().ToString());
+                   }
+                 });
+           }
+         }
+         if (!rotation->pending.exchange(false)) return;
+         store->Reencrypt(500, [store, rotation](absl::StatusOr<int> count) {
+           if (!count.ok()) {
+             spdlog::error("re-encryption: {}", count.status().ToString());
+           } else if (*count > 0) {
+             rotation->pending = true;  // more next tick
+           } else {
+             store->KeyUsage([](absl::StatusOr<std::map<std::string, int64_t>> usage) {
+               if (!usage.ok()) return;
+               std::string text;
+               for (const auto& [id, n] : *usage) {
+                 text += absl::StrCat(text.empty() ? "" : ", ", id, ": ", n);
+               }
+               spdlog::info("re-encryption done; sealed items per key: {}",
+                            text.empty() ? "none" : text);
+             });
+           }
+         });
+       },
+       now});
   return [jobs] {
     const auto now = Clock::now();
     for (Job& job : *jobs) {
@@ -132,8 +132,7 @@ std::function<void()> MaintenanceJobs(store::SqliteStore* store, const ServerOpt
 
 absl::Status Range(const char* option, int64_t value, int64_t low, int64_t high) {
   if (value < low || value > high) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(option, ": must be from ", low, " to ", high));
+    return absl::InvalidArgumentError(absl::StrCat(option, ": must be from ", low, " to ", high));
   }
   return absl::OkStatus();
 }
@@ -163,8 +162,7 @@ absl::Status ValidateOptions(const ServerOptions& o) {
            Range("max-concurrent-streams", o.max_concurrent_streams, 1, 100000),
            Range("max-connections", o.connections.max_connections, 1, 1000000),
            Range("disk-reserve-mb", static_cast<int64_t>(o.disk_reserve_bytes >> 20), 0, 1 << 20),
-           Range("max-connections-per-peer", o.connections.max_connections_per_peer, 1,
-                 1000000),
+           Range("max-connections-per-peer", o.connections.max_connections_per_peer, 1, 1000000),
            Range("handshake-timeout-ms", o.handshake_timeout.count(), 100, 600000),
            Range("keepalive-ms", o.keepalive_time.count(), 1000, day_ms),
            Range("keepalive-timeout-ms", o.keepalive_timeout.count(), 100, 600000),
@@ -215,11 +213,10 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
     const ServerOptions& options) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
   // Named as in the config file and on the command line.
-  for (auto [path, option] : {std::pair{&options.certificate_file, "cert"},
-                              std::pair{&options.private_key_file, "key"},
-                              std::pair{&options.client_ca_file, "client-ca"},
-                              std::pair{&options.key_file, "key-file"},
-                              std::pair{&options.audit_signing_key_file, "audit-signing-key"}}) {
+  for (auto [path, option] :
+       {std::pair{&options.certificate_file, "cert"}, std::pair{&options.private_key_file, "key"},
+        std::pair{&options.client_ca_file, "client-ca"}, std::pair{&options.key_file, "key-file"},
+        std::pair{&options.audit_signing_key_file, "audit-signing-key"}}) {
     if (absl::Status s = RequireFile(*path, option); !s.ok()) return s;
   }
   absl::StatusOr<KeyRing> keys = KeyRing::LoadFile(options.key_file);
@@ -234,8 +231,7 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
       options.disk_reserve_bytes, [raw = server.get()](bool low) {
         if (raw->server_ && !raw->shutting_down_) raw->SetHealth(true, !low);
       });
-  store::SqliteStoreOptions store_options{options.database_path, options.writer,
-                                          options.readers,
+  store::SqliteStoreOptions store_options{options.database_path, options.writer, options.readers,
                                           std::make_shared<const Signer>(*std::move(signer))};
   store_options.disk = server->disk_.get();
   auto ring = std::make_shared<const KeyRing>(*std::move(keys));
@@ -255,17 +251,16 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
         disk->Low();  // notices space freed or used up while no write asked
         jobs();
       });
-  raw_store->SetCommitListener([hub = server->hub_.get()](
-                                   std::vector<store::CommittedEvent> events,
-                                   int64_t compacted_through) {
+  raw_store->SetCommitListener([hub = server->hub_.get()](std::vector<store::CommittedEvent> events,
+                                                          int64_t compacted_through) {
     hub->NotifyCommit(std::move(events), compacted_through);
   });
   service::ServiceOptions service_options = options.service;
   service_options.max_request_bytes = static_cast<size_t>(options.max_receive_message_bytes);
   server->service_ = std::make_unique<service::HandoverService>(
       server->store_.get(), server->hub_.get(), service_options);
-  server->audit_service_ = std::make_unique<service::AuditService>(
-      server->store_.get(), public_key_pem, service_options);
+  server->audit_service_ = std::make_unique<service::AuditService>(server->store_.get(),
+                                                                   public_key_pem, service_options);
   server->document_service_ =
       std::make_unique<service::DocumentService>(server->store_.get(), service_options);
 
@@ -318,8 +313,7 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   builder.RegisterService(server->document_service_.get());
   server->server_ = builder.BuildAndStart();
   if (!server->server_) {
-    return absl::UnavailableError(
-        absl::StrCat("listen: cannot serve on ", options.listen_address));
+    return absl::UnavailableError(absl::StrCat("listen: cannot serve on ", options.listen_address));
   }
   server->listener_->Run(std::move(acceptor));
   server->database_path_ = options.database_path;

@@ -1,6 +1,9 @@
 // The handover server's lifecycle: open the store, listen with mutual TLS,
-// serve HandoverService plus grpc.health.v1 and server reflection, shut down
-// cleanly. Used by handoverd and, in-process, by the tests.
+// serve HandoverService, AuditService and DocumentService plus grpc.health.v1
+// and server reflection (and, if configured, Prometheus metrics over plain
+// HTTP), run the periodic jobs (feed compaction, retention, access-log
+// checkpoints, key-file reload and re-encryption), shut down cleanly. Used by
+// handoverd and, in-process, by the tests.
 #pragma once
 
 #include <grpcpp/server.h>
@@ -39,6 +42,7 @@ struct ServerOptions {
   // SQLite database file, created if missing. Default "handover.db".
   std::string database_path = "handover.db";
   // Encryption key file (see common/crypto.h); must be mode 0600 or 0400.
+  // Re-read when it changes: data is then re-encrypted under its current key.
   std::string key_file;
   // On shutdown, health reports NOT_SERVING for this long while calls are
   // still served, so load balancers move away first. Default 2 s.
@@ -108,8 +112,9 @@ absl::Status ValidateOptions(const ServerOptions& options);
 
 class HandoverServer {
  public:
-  // Opens the key file and database and starts listening. Fails with a
-  // message naming the option at fault.
+  // Opens the key file, the audit signing key and the database and starts
+  // listening. Fails with a message naming the option at fault, and if the key
+  // file lacks a key that stored data still uses.
   static absl::StatusOr<std::unique_ptr<HandoverServer>> Start(const ServerOptions& options);
   // Shuts down (if not yet) and closes the database.
   ~HandoverServer();
@@ -128,9 +133,9 @@ class HandoverServer {
   // Blocks until Shutdown.
   void Wait();
   // Reports NOT_SERVING on grpc.health.v1 for drain_delay (still serving),
-  // ends Watch streams, stops accepting calls, lets in-flight calls finish
-  // until `deadline`, then cancels the rest. Safe to call more than once and
-  // from another thread.
+  // ends Watch streams, stops accepting connections and calls, lets in-flight
+  // calls finish until `deadline`, then cancels the rest. Safe to call more
+  // than once and from another thread.
   void Shutdown(std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
  private:

@@ -13,16 +13,15 @@ FeedHub::FeedHub(std::chrono::milliseconds tick, std::function<void()> maintenan
 
 FeedHub::~FeedHub() {
   {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;  // wakes the ticker
   }
-  wake_.notify_all();
   ticker_.join();
 }
 
 void FeedHub::Add(std::weak_ptr<FeedListener> listener) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!closed_) {
       listeners_.push_back(std::move(listener));
       return;
@@ -48,15 +47,15 @@ void FeedHub::NotifyCommit(std::vector<store::CommittedEvent> events, int64_t co
   std::vector<std::shared_ptr<FeedListener>> live;
   int64_t head = 0;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (!events.empty()) {
       if (tail_after_ < 0) tail_after_ = events.front().event.revision() - 1;
       head = events.back().event.revision();
       for (auto& event : events) tail_.push_back(std::move(event));
     }
     // Bounded, and never older than the retained history.
-    while (!tail_.empty() && (tail_.size() > tail_capacity_ ||
-                              tail_.front().event.revision() <= compacted_through)) {
+    while (!tail_.empty() &&
+           (tail_.size() > tail_capacity_ || tail_.front().event.revision() <= compacted_through)) {
       tail_after_ = tail_.front().event.revision();
       tail_.pop_front();
     }
@@ -70,7 +69,7 @@ void FeedHub::NotifyCommit(std::vector<store::CommittedEvent> events, int64_t co
 
 bool FeedHub::ReadTail(const policy::EventFilter& filter, int64_t after_revision, int limit,
                        store::FeedPage* page) const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (tail_after_ < 0 || after_revision < tail_after_ || after_revision > head_revision_) {
     return false;
   }
@@ -95,7 +94,7 @@ bool FeedHub::ReadTail(const policy::EventFilter& filter, int64_t after_revision
 void FeedHub::CloseAll() {
   std::vector<std::shared_ptr<FeedListener>> live;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     closed_ = true;
     live = LiveLocked();
   }
@@ -103,26 +102,28 @@ void FeedHub::CloseAll() {
 }
 
 size_t FeedHub::watcher_count() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return std::count_if(listeners_.begin(), listeners_.end(),
                        [](const std::weak_ptr<FeedListener>& weak) { return !weak.expired(); });
 }
 
 int64_t FeedHub::head_revision() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return head_revision_;
 }
 
 void FeedHub::Tick() {
-  std::unique_lock lock(mu_);
-  while (!wake_.wait_for(lock, tick_, [this] { return stopping_; })) {
-    auto live = LiveLocked();
-    lock.unlock();
+  for (;;) {
+    std::vector<std::shared_ptr<FeedListener>> live;
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::FromChrono(tick_))) return;
+      live = LiveLocked();
+    }
     const auto now = std::chrono::steady_clock::now();
     for (auto& listener : live) listener->OnTick(now);
     live.clear();  // drop references outside the lock, too
     if (maintenance_) maintenance_();
-    lock.lock();
   }
 }
 

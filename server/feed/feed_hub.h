@@ -14,16 +14,16 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
-#include <deque>
-#include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "server/policy/policy.h"
 #include "server/store/case_store.h"
 
@@ -72,21 +72,21 @@ class FeedHub {
   size_t watcher_count() const;
 
  private:
-  // Live listeners, dropping the ones that are gone. Caller holds mu_.
-  std::vector<std::shared_ptr<FeedListener>> LiveLocked();
+  // Live listeners, dropping the ones that are gone.
+  std::vector<std::shared_ptr<FeedListener>> LiveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Tick();
 
   const std::chrono::milliseconds tick_;
   const std::function<void()> maintenance_;
-  mutable std::mutex mu_;
-  std::vector<std::weak_ptr<FeedListener>> listeners_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::vector<std::weak_ptr<FeedListener>> listeners_ ABSL_GUARDED_BY(mu_);
   const size_t tail_capacity_;
-  std::deque<store::CommittedEvent> tail_;              // guarded by mu_
-  int64_t tail_after_ = -1;  // the tail holds every revision after this; guarded by mu_
-  int64_t head_revision_ = 0;                            // guarded by mu_
-  bool stopping_ = false;                                // guarded by mu_
-  bool closed_ = false;                                  // guarded by mu_
-  std::condition_variable wake_;
+  std::deque<store::CommittedEvent> tail_ ABSL_GUARDED_BY(mu_);
+  // The tail holds every revision after this.
+  int64_t tail_after_ ABSL_GUARDED_BY(mu_) = -1;
+  int64_t head_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::thread ticker_;
 };
 

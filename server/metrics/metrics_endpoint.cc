@@ -19,7 +19,7 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   std::unique_ptr<MetricsEndpoint> endpoint(new MetricsEndpoint());
   endpoint->http_ = std::make_unique<httplib::Server>();
   endpoint->http_->Get("/metrics", [render = std::move(render)](const httplib::Request&,
-                                                               httplib::Response& response) {
+                                                                httplib::Response& response) {
     response.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
   });
   endpoint->port_ = port == 0 ? endpoint->http_->bind_to_any_port(host)

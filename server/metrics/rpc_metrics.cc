@@ -51,10 +51,9 @@ class RecordingFactory : public grpc::experimental::ServerInterceptorFactoryInte
 void RpcMetrics::Record(const std::string& method, grpc::StatusCode code,
                         std::chrono::nanoseconds elapsed) {
   const double seconds = std::chrono::duration<double>(elapsed).count();
-  const size_t bucket =
-      std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), seconds) -
-      kLatencyBuckets.begin();
-  std::lock_guard lock(mu_);
+  const size_t bucket = std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), seconds) -
+                        kLatencyBuckets.begin();
+  absl::MutexLock lock(&mu_);
   Method& m = methods_[method];
   ++m.calls_by_code[code];
   if (bucket < m.bucket_counts.size()) ++m.bucket_counts[bucket];
@@ -63,7 +62,7 @@ void RpcMetrics::Record(const std::string& method, grpc::StatusCode code,
 }
 
 void RpcMetrics::AppendPrometheus(std::string* out) const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   absl::StrAppend(out,
                   "# HELP handover_rpc_requests_total Finished RPCs by method and status code.\n"
                   "# TYPE handover_rpc_requests_total counter\n");
@@ -85,11 +84,10 @@ void RpcMetrics::AppendPrometheus(std::string* out) const {
       absl::StrAppend(out, "handover_rpc_duration_seconds_bucket{method=\"", method, "\",le=\"",
                       kLatencyBuckets[i], "\"} ", cumulative, "\n");
     }
-    absl::StrAppend(out, "handover_rpc_duration_seconds_bucket{method=\"", method,
-                    "\",le=\"+Inf\"} ", m.count, "\n",
-                    "handover_rpc_duration_seconds_sum{method=\"", method, "\"} ", m.sum_seconds,
-                    "\n", "handover_rpc_duration_seconds_count{method=\"", method, "\"} ",
-                    m.count, "\n");
+    absl::StrAppend(
+        out, "handover_rpc_duration_seconds_bucket{method=\"", method, "\",le=\"+Inf\"} ", m.count,
+        "\n", "handover_rpc_duration_seconds_sum{method=\"", method, "\"} ", m.sum_seconds, "\n",
+        "handover_rpc_duration_seconds_count{method=\"", method, "\"} ", m.count, "\n");
   }
 }
 

@@ -9,8 +9,10 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace handover::metrics {
 
@@ -36,8 +38,8 @@ class RpcMetrics {
     uint64_t count = 0;
     double sum_seconds = 0;
   };
-  mutable std::mutex mu_;
-  std::map<std::string, Method> methods_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::map<std::string, Method> methods_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace handover::metrics

@@ -42,8 +42,8 @@ void AppendServerGauges(const ServerGauges& g, std::string* out) {
   AppendSample(out, "handover_database_bytes", "gauge",
                "Size of the database file and its write-ahead log.",
                static_cast<uint64_t>(g.database_bytes));
-  AppendSample(out, "handover_disk_free_bytes", "gauge",
-               "Free space on the database's filesystem.", g.disk_free_bytes);
+  AppendSample(out, "handover_disk_free_bytes", "gauge", "Free space on the database's filesystem.",
+               g.disk_free_bytes);
   AppendSample(out, "handover_disk_low", "gauge",
                "1 while free space is below disk-reserve-mb: client writes are refused.",
                g.disk_low ? 1 : 0);

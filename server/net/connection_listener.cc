@@ -41,8 +41,7 @@ std::string PeerAddress(const sockaddr_storage& peer) {
   if (peer.ss_family == AF_INET) {
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(peer).sin_addr, text, sizeof text);
   } else if (peer.ss_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, text,
-              sizeof text);
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr, text, sizeof text);
   }
   return text;
 }
@@ -57,8 +56,7 @@ int OpenReserve() { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
 }  // namespace
 
 absl::Status EnsureDescriptorLimit(const ConnectionLimits& limits) {
-  const rlim_t needed =
-      static_cast<rlim_t>(limits.max_connections) + kDescriptorsBesideConnections;
+  const rlim_t needed = static_cast<rlim_t>(limits.max_connections) + kDescriptorsBesideConnections;
   struct rlimit limit;
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return absl::OkStatus();
   if (limit.rlim_cur >= needed) return absl::OkStatus();
@@ -125,9 +123,8 @@ absl::StatusOr<std::unique_ptr<ConnectionListener>> ConnectionListener::Bind(
       sockaddr_storage bound{};
       socklen_t length = sizeof bound;
       getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-      port = ntohs(bound.ss_family == AF_INET
-                       ? reinterpret_cast<sockaddr_in&>(bound).sin_port
-                       : reinterpret_cast<sockaddr_in6&>(bound).sin6_port);
+      port = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in&>(bound).sin_port
+                                              : reinterpret_cast<sockaddr_in6&>(bound).sin6_port);
     }
     fds.push_back(fd);
   }
@@ -197,8 +194,8 @@ void ConnectionListener::AcceptLoop() {
 void ConnectionListener::AcceptOne(int listen_fd) {
   sockaddr_storage peer{};
   socklen_t length = sizeof peer;
-  const int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &length,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+  const int fd =
+      accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) {
     if (errno != EMFILE && errno != ENFILE) return;  // EAGAIN, a peer gone before accept
     {
@@ -241,9 +238,10 @@ void ConnectionListener::AcceptOne(int listen_fd) {
     if (refused[0] == 'c') {
       LogRefusal("max-connections reached: new connections are closed at once", &last_cap_log_);
     } else {
-      LogRefusal("max-connections-per-peer reached by an address: its new connections are "
-                 "closed at once",
-                 &last_peer_log_);
+      LogRefusal(
+          "max-connections-per-peer reached by an address: its new connections are "
+          "closed at once",
+          &last_peer_log_);
     }
     return;
   }
@@ -268,11 +266,9 @@ int ConnectionListener::CountFrom(const std::string& peer) const {
   return count;
 }
 
-void ConnectionListener::LogRefusal(const char* what,
-                                    std::chrono::steady_clock::time_point* last) {
+void ConnectionListener::LogRefusal(const char* what, std::chrono::steady_clock::time_point* last) {
   const auto now = std::chrono::steady_clock::now();
-  if (*last != std::chrono::steady_clock::time_point{} &&
-      now - *last < std::chrono::minutes(1)) {
+  if (*last != std::chrono::steady_clock::time_point{} && now - *last < std::chrono::minutes(1)) {
     return;
   }
   *last = now;

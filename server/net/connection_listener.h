@@ -52,8 +52,8 @@ inline constexpr int kDescriptorsBesideConnections = 512;
 absl::Status EnsureDescriptorLimit(const ConnectionLimits& limits);
 
 struct ConnectionStats {
-  int64_t open = 0;                 // admitted and not yet seen closed
-  int64_t accepted_total = 0;       // admitted and handed to gRPC
+  int64_t open = 0;            // admitted and not yet seen closed
+  int64_t accepted_total = 0;  // admitted and handed to gRPC
   int64_t refused_at_cap_total = 0;
   int64_t refused_per_peer_total = 0;
   int64_t descriptors_exhausted_total = 0;  // accepts that found no descriptor
@@ -64,7 +64,7 @@ class ConnectionListener {
   // Binds and listens on `address` ("host:port"; port 0 picks a free one;
   // every address the host resolves to). Accepting starts with Run.
   static absl::StatusOr<std::unique_ptr<ConnectionListener>> Bind(const std::string& address,
-                                                                   ConnectionLimits limits);
+                                                                  ConnectionLimits limits);
   // Stop, then closes the rest.
   ~ConnectionListener();
 
@@ -99,7 +99,7 @@ class ConnectionListener {
   const std::vector<int> listen_fds_;
   const int port_;
   const ConnectionLimits limits_;
-  int reserve_fd_ = -1;  // accept thread only
+  int reserve_fd_ = -1;         // accept thread only
   int wake_fds_[2] = {-1, -1};  // Stop writes to [1] to end the loop
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor_;
   std::thread thread_;

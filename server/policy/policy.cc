@@ -44,10 +44,14 @@ constexpr Scope kAccessTable[kOperationCount][kRoleCount] = {
 
 bool InScope(Scope scope, const Principal& caller, const CaseFacts& facts) {
   switch (scope) {
-    case Scope::kNone: return false;
-    case Scope::kNoCase: return true;
-    case Scope::kOwnCases: return facts.operator_id == caller.organisation_id;
-    case Scope::kAllCases: return true;
+    case Scope::kNone:
+      return false;
+    case Scope::kNoCase:
+      return true;
+    case Scope::kOwnCases:
+      return facts.operator_id == caller.organisation_id;
+    case Scope::kAllCases:
+      return true;
     case Scope::kAssignedToCaller:
       return facts.municipality_code.has_value() &&
              *facts.municipality_code == caller.organisation_id;
@@ -81,14 +85,19 @@ absl::Status Authorize(const Principal& caller, Operation operation, const CaseF
 EventFilter EventFilterFor(const Principal& caller) {
   EventFilter filter;
   switch (ScopeOf(Operation::kReadFeed, caller.role)) {
-    case Scope::kOwnCases: filter.operator_id = caller.organisation_id; break;
-    case Scope::kAllCases: break;
+    case Scope::kOwnCases:
+      filter.operator_id = caller.organisation_id;
+      break;
+    case Scope::kAllCases:
+      break;
     case Scope::kAssignedToCaller:
       filter.municipality_code = caller.organisation_id;
       filter.with_municipality_only = true;
       break;
     case Scope::kNone:
-    case Scope::kNoCase: filter.none = true; break;
+    case Scope::kNoCase:
+      filter.none = true;
+      break;
   }
   return filter;
 }
@@ -185,8 +194,7 @@ absl::Status MayReceiveDocument(const Principal& caller, const CaseFacts& facts,
   }
   return absl::FailedPreconditionError(
       absl::StrCat("a document of type ", v1::DocumentType_Name(type),
-                   " leaves only under an active consent for ",
-                   v1::ConsentPurpose_Name(*needed)));
+                   " leaves only under an active consent for ", v1::ConsentPurpose_Name(*needed)));
 }
 
 std::vector<std::string> FieldsCoveredBy(v1::ConsentPurpose purpose) {

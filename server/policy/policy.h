@@ -7,9 +7,9 @@
 //   CheckRole (the role check every handler runs) and Authorize;
 //   tests/unit/policy_table_test.cc walks every operation x role x case
 //   relation x consent state against it;
-// - feed-event visibility: MaySeeEvent, and EventFilterFor, the same rule in
-//   the form the store's SQL and the feed hub's tail apply;
-//   tests/unit/feed_visibility_test.cc checks both against it;
+// - feed-event visibility: EventFilterFor decides it, MatchesEvent and
+//   MaySeeEvent apply it, the store's SQL and the feed hub's tail apply the
+//   same filter; tests/unit/feed_visibility_test.cc checks all of them;
 // - consent-gated content (kConsentGatedContent in policy.cc), read by
 //   ProjectForm, FieldsCoveredBy (withdrawn_fields) and ConsentPurposeFor.
 #pragma once
@@ -42,21 +42,21 @@ enum class Operation {
   kReadDocuments,  // ListDocuments, DownloadDocument (then MayReceiveDocument)
 };
 inline constexpr Operation kAllOperations[] = {
-    Operation::kCreateCase,    Operation::kGetCase,    Operation::kListCases,
-    Operation::kUpdateForm,    Operation::kListVersions, Operation::kGetVersion,
-    Operation::kAssignCase,    Operation::kRecordConsent, Operation::kWithdrawConsent,
-    Operation::kReadFeed,      Operation::kEraseCase,  Operation::kReadAccessLog,
+    Operation::kCreateCase,     Operation::kGetCase,       Operation::kListCases,
+    Operation::kUpdateForm,     Operation::kListVersions,  Operation::kGetVersion,
+    Operation::kAssignCase,     Operation::kRecordConsent, Operation::kWithdrawConsent,
+    Operation::kReadFeed,       Operation::kEraseCase,     Operation::kReadAccessLog,
     Operation::kUploadDocument, Operation::kReadDocuments};
 inline constexpr Role kAllRoles[] = {Role::kOperator, Role::kImmigrationService,
                                      Role::kMunicipality, Role::kAuditor};
 
 // Which cases a role may touch with an operation.
 enum class Scope {
-  kNone,                // the role may never call it: PERMISSION_DENIED
-  kNoCase,              // not about one case (CreateCase); allowed
-  kOwnCases,            // the operator that owns the case
-  kAllCases,            // every case
-  kAssignedToCaller,    // the municipality the case is currently assigned to
+  kNone,              // the role may never call it: PERMISSION_DENIED
+  kNoCase,            // not about one case (CreateCase, the access log); allowed
+  kOwnCases,          // the operator that owns the case
+  kAllCases,          // every case
+  kAssignedToCaller,  // the municipality the case is currently assigned to
 };
 Scope ScopeOf(Operation operation, Role role);
 
@@ -73,19 +73,20 @@ struct EventAudience {
   bool municipality_only = false;
 };
 
-// The feed-visibility rule, the one place it is decided: whether `caller` may
-// see an event with `audience` in Sync and Watch. It follows the kReadFeed row
-// of the access table: an operator sees its own cases' events, the
-// Immigration Service every event, a municipality the events addressed to it;
-// revocations (municipality_only) only their municipality sees; an auditor
-// sees none.
+// The feed-visibility rule: whether `caller` may see an event with `audience`
+// in Sync and Watch, i.e. MatchesEvent(EventFilterFor(caller), audience). It
+// follows the kReadFeed row of the access table: an operator sees its own
+// cases' events, the Immigration Service every event, a municipality the
+// events addressed to it; revocations (municipality_only) only their
+// municipality sees; an auditor sees none.
 bool MaySeeEvent(const Principal& caller, const EventAudience& audience);
 
-// MaySeeEvent for one caller as a conjunction of tests on the audience, for a
-// backend to turn into its query (SqliteStore::ReadFeed) and for the feed
-// hub's in-memory tail. MatchesEvent(EventFilterFor(c), a) == MaySeeEvent(c,
-// a) for every caller and audience (tests/unit/feed_visibility_test.cc runs
-// both, and the store's SQL, over every role x audience).
+// The feed-visibility rule for one caller as a conjunction of tests on the
+// audience: EventFilterFor is where it is decided. A backend turns the filter
+// into its query (EventFilterSqlOf, for SqliteStore::ReadFeed) and the feed
+// hub applies it to its in-memory tail. tests/unit/feed_visibility_test.cc
+// checks MaySeeEvent against a table of its own, and the store's SQL and the
+// hub's tail against MaySeeEvent, over every role x audience.
 struct EventFilter {
   // Matches no event at all.
   bool none = false;
@@ -123,7 +124,8 @@ absl::Status CheckRole(const Principal& caller, Operation operation);
 
 // OK, PERMISSION_DENIED (CheckRole: the role may never do this; says nothing
 // about the case), or NOT_FOUND (the case is outside the caller's scope; it is not
-// confirmed to exist). `facts` is null for operations without a case.
+// confirmed to exist). `facts` null means no case: OK for an operation of scope
+// kNoCase, NOT_FOUND for the others.
 absl::Status Authorize(const Principal& caller, Operation operation, const CaseFacts* facts,
                        absl::string_view case_name = "case");
 

@@ -5,9 +5,9 @@
 #include "common/errors.h"
 #include "common/resource_names.h"
 #include "common/validation.h"
-#include "server/service/handler_steps.h"
 #include "server/policy/policy.h"
 #include "server/service/audited.h"
+#include "server/service/handler_steps.h"
 #include "server/service/page_tokens.h"
 #include "server/store/case_rows.h"
 
@@ -97,7 +97,8 @@ grpc::ServerUnaryReactor* AuditService::QueryAccessLog(grpc::CallbackServerConte
     return reactor;
   };
   if (absl::Status s = CheckAuditor(caller); !s.ok()) return refuse(s);
-  if (absl::Status s = CheckRequest(*request, options_.max_request_bytes); !s.ok()) return refuse(s);
+  if (absl::Status s = CheckRequest(*request, options_.max_request_bytes); !s.ok())
+    return refuse(s);
   store::AccessQuery query;
   if (!request->case_name().empty()) {
     auto case_id = ParseCaseName(request->case_name(), "case_name");

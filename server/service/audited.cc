@@ -13,7 +13,8 @@ namespace {
 std::string PeerAddress(const std::string& uri) {
   std::string address = uri.substr(uri.find(':') + 1);
   address = address.substr(0, address.rfind(':'));
-  if (address.size() >= 2 && address.front() == '[') address = address.substr(1, address.size() - 2);
+  if (address.size() >= 2 && address.front() == '[')
+    address = address.substr(1, address.size() - 2);
   return address;
 }
 
@@ -35,7 +36,8 @@ v1::AccessRecord AccessSkeleton(const grpc::CallbackServerContext& context,
   const auto& metadata = context.client_metadata();
   if (auto it = metadata.find(kActorMetadataKey); it != metadata.end()) {
     std::string actor(it->second.data(), std::min<size_t>(it->second.size(), 128));
-    std::replace_if(actor.begin(), actor.end(), [](char c) { return c <= ' ' || c > '~'; }, '?');
+    std::replace_if(
+        actor.begin(), actor.end(), [](char c) { return c <= ' ' || c > '~'; }, '?');
     record.set_actor(actor);
   }
   return record;
@@ -56,8 +58,8 @@ void DisclosedCases::Add(const v1::Case& view) {
 void RecordThen(store::CaseStore* store, v1::AccessRecord record, const absl::Status& status,
                 std::function<void(absl::Status)> then) {
   record.set_outcome(status.ok() ? "OK" : std::string(absl::StatusCodeToString(status.code())));
-  store->RecordAccess(std::move(record), [status, then = std::move(then)](
-                                             absl::StatusOr<int64_t> logged) {
+  store->RecordAccess(std::move(record), [status,
+                                          then = std::move(then)](absl::StatusOr<int64_t> logged) {
     then(logged.ok() ? status
                      : absl::UnavailableError("the access log could not be written; nothing was "
                                               "disclosed, retry later"));

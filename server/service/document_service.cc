@@ -37,7 +37,8 @@ absl::Status ValidateUpload(const v1::DocumentUpload& upload, const DocumentLimi
     return FieldError("metadata.type", "required, one of the DocumentType values");
   }
   if (upload.title().empty() || upload.title().size() > kMaxTitleBytes) {
-    return FieldError("metadata.title", absl::StrCat("required, at most ", kMaxTitleBytes, " bytes"));
+    return FieldError("metadata.title",
+                      absl::StrCat("required, at most ", kMaxTitleBytes, " bytes"));
   }
   if (std::find(limits.media_types.begin(), limits.media_types.end(), upload.media_type()) ==
       limits.media_types.end()) {
@@ -151,24 +152,26 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
     case_id_ = *ParseCaseName(upload_.parent(), "metadata.parent");
     // Refuse before taking the content if the caller may not upload here or
     // the type does not fit the household.
-    store_->GetCase(
-        case_id_, 0, true, AuthorizerFor(caller_.principal, Operation::kUploadDocument, upload_.parent()),
-        [this](absl::StatusOr<store::CaseSnapshot> snapshot) {
-          absl::Status status = snapshot.status();
-          if (status.ok()) status = CheckDocumentType(upload_.type(), *snapshot->form, "metadata.type");
-          if (!status.ok()) {
-            Fail(status);
-            return;
-          }
-          auto staged = store_->StageDocument();
-          if (!staged.ok()) {
-            Fail(staged.status());
-            return;
-          }
-          staged_ = *std::move(staged);
-          media_check_.emplace(upload_.media_type());
-          StartRead(&request_);
-        });
+    store_->GetCase(case_id_, 0, true,
+                    AuthorizerFor(caller_.principal, Operation::kUploadDocument, upload_.parent()),
+                    [this](absl::StatusOr<store::CaseSnapshot> snapshot) {
+                      absl::Status status = snapshot.status();
+                      if (status.ok())
+                        status =
+                            CheckDocumentType(upload_.type(), *snapshot->form, "metadata.type");
+                      if (!status.ok()) {
+                        Fail(status);
+                        return;
+                      }
+                      auto staged = store_->StageDocument();
+                      if (!staged.ok()) {
+                        Fail(staged.status());
+                        return;
+                      }
+                      staged_ = *std::move(staged);
+                      media_check_.emplace(upload_.media_type());
+                      StartRead(&request_);
+                    });
   }
 
   void Complete() {
@@ -288,8 +291,8 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocume
           record_ = *std::move(record);
           const v1::Document& document = record_.document;
           if (position_ > document.size_bytes()) {
-            Fail(absl::OutOfRangeError(absl::StrCat(
-                "offset: beyond the document's end (", document.size_bytes(), " bytes)")));
+            Fail(absl::OutOfRangeError(absl::StrCat("offset: beyond the document's end (",
+                                                    document.size_bytes(), " bytes)")));
             return;
           }
           audit_.set_version(document.version());

@@ -36,16 +36,19 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context, store::Ca
 // store filters. (Which events Sync and Watch see: policy::EventFilterFor.)
 store::CaseQuery::Scope QueryScope(const Principal& principal, Operation operation) {
   switch (policy::ScopeOf(operation, principal.role)) {
-    case policy::Scope::kOwnCases: return store::CaseQuery::Scope::kOperator;
-    case policy::Scope::kAssignedToCaller: return store::CaseQuery::Scope::kMunicipality;
-    default: return store::CaseQuery::Scope::kAll;
+    case policy::Scope::kOwnCases:
+      return store::CaseQuery::Scope::kOperator;
+    case policy::Scope::kAssignedToCaller:
+      return store::CaseQuery::Scope::kMunicipality;
+    default:
+      return store::CaseQuery::Scope::kAll;
   }
 }
 
 absl::Status ValidateUpdateMask(const google::protobuf::FieldMask& mask) {
   for (int i = 0; i < mask.paths_size(); ++i) {
-    if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(
-            v1::HandoverForm::descriptor(), mask.paths(i), nullptr)) {
+    if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(v1::HandoverForm::descriptor(),
+                                                                    mask.paths(i), nullptr)) {
       return FieldError(absl::StrCat("update_mask.paths[", i, "]"),
                         "not a field path of HandoverForm");
     }
@@ -74,10 +77,10 @@ absl::Status ValidateConsent(const v1::Consent& consent) {
 }
 
 // In a handler: refuse the call (recorded in `audit`) if `expr` fails.
-#define RETURN_REFUSED_IF_ERROR(expr)                                     \
-  do {                                                                    \
-    absl::Status status_ = (expr);                                        \
-    if (!status_.ok()) return Refuse(context, store_, audit, status_);    \
+#define RETURN_REFUSED_IF_ERROR(expr)                                  \
+  do {                                                                 \
+    absl::Status status_ = (expr);                                     \
+    if (!status_.ok()) return Refuse(context, store_, audit, status_); \
   } while (0)
 
 }  // namespace
@@ -100,11 +103,12 @@ grpc::ServerUnaryReactor* HandoverService::CreateCase(grpc::CallbackServerContex
   store::AddFormSections(request->form(), &audit);
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  store_->CreateCase(WriteContextOf(*caller, request->request_id(), *request, audit), request->form(),
-                     Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
-                                                               store::CaseSnapshot& snapshot) {
-                       *response->mutable_case_() = CaseView(principal, snapshot);
-                     }));
+  store_->CreateCase(
+      WriteContextOf(*caller, request->request_id(), *request, audit), request->form(),
+      Respond<store::CaseSnapshot>(
+          reactor, [response, principal = caller->principal](store::CaseSnapshot& snapshot) {
+            *response->mutable_case_() = CaseView(principal, snapshot);
+          }));
   return reactor;
 }
 
@@ -145,8 +149,8 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
   RETURN_REFUSED_IF_ERROR(caller.status());
   RETURN_REFUSED_IF_ERROR(policy::CheckRole(caller->principal, Operation::kListCases));
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
-  auto page_size = EffectivePageSize(request->page_size(), options_.default_page_size,
-                                     options_.max_page_size);
+  auto page_size =
+      EffectivePageSize(request->page_size(), options_.default_page_size, options_.max_page_size);
   RETURN_REFUSED_IF_ERROR(page_size.status());
   auto after = DecodeCaseToken(request->page_token());
   RETURN_REFUSED_IF_ERROR(after.status());
@@ -170,20 +174,19 @@ grpc::ServerUnaryReactor* HandoverService::ListCases(grpc::CallbackServerContext
   store_->ListCases(std::move(query),
                     RespondAudited<store::CasePage>(
                         reactor, read_log(), audit,
-                        [response, principal = caller->principal,
-                         epoch = store_->feed_epoch()](store::CasePage& page,
-                                                       v1::AccessRecord* record) {
-                      DisclosedCases disclosed(record);
-                      for (auto& snapshot : page.cases) {
-                        *response->add_cases() = CaseView(principal, snapshot);
-                        disclosed.Add(response->cases(response->cases_size() - 1));
-                      }
-                      if (!page.last_case_id.empty()) {
-                        response->set_next_page_token(EncodeCaseToken(page.last_case_id));
-                      }
-                      response->set_revision(page.revision);
-                      response->set_feed_epoch(epoch);
-                    }));
+                        [response, principal = caller->principal, epoch = store_->feed_epoch()](
+                            store::CasePage& page, v1::AccessRecord* record) {
+                          DisclosedCases disclosed(record);
+                          for (auto& snapshot : page.cases) {
+                            *response->add_cases() = CaseView(principal, snapshot);
+                            disclosed.Add(response->cases(response->cases_size() - 1));
+                          }
+                          if (!page.last_case_id.empty()) {
+                            response->set_next_page_token(EncodeCaseToken(page.last_case_id));
+                          }
+                          response->set_revision(page.revision);
+                          response->set_feed_epoch(epoch);
+                        }));
   return reactor;
 }
 
@@ -218,12 +221,13 @@ grpc::ServerUnaryReactor* HandoverService::UpdateForm(grpc::CallbackServerContex
     return ValidateForm(form, limits);
   };
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  store_->UpdateForm(WriteContextOf(*caller, request->request_id(), *request, audit), std::move(command),
-                     AuthorizerFor(caller->principal, Operation::kUpdateForm, request->name()),
-                     Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
-                                                               store::CaseSnapshot& snapshot) {
-                       *response->mutable_case_() = CaseView(principal, snapshot);
-                     }));
+  store_->UpdateForm(
+      WriteContextOf(*caller, request->request_id(), *request, audit), std::move(command),
+      AuthorizerFor(caller->principal, Operation::kUpdateForm, request->name()),
+      Respond<store::CaseSnapshot>(
+          reactor, [response, principal = caller->principal](store::CaseSnapshot& snapshot) {
+            *response->mutable_case_() = CaseView(principal, snapshot);
+          }));
   return reactor;
 }
 
@@ -237,8 +241,8 @@ grpc::ServerUnaryReactor* HandoverService::ListVersions(grpc::CallbackServerCont
   RETURN_REFUSED_IF_ERROR(CheckRequest(*request, options_.max_request_bytes));
   auto case_id = ParseCaseName(request->parent(), "parent");
   RETURN_REFUSED_IF_ERROR(case_id.status());
-  auto page_size = EffectivePageSize(request->page_size(), options_.default_page_size,
-                                     options_.max_page_size);
+  auto page_size =
+      EffectivePageSize(request->page_size(), options_.default_page_size, options_.max_page_size);
   RETURN_REFUSED_IF_ERROR(page_size.status());
   auto before = DecodeVersionToken(request->page_token());
   RETURN_REFUSED_IF_ERROR(before.status());
@@ -250,11 +254,11 @@ grpc::ServerUnaryReactor* HandoverService::ListVersions(grpc::CallbackServerCont
       RespondAudited<store::VersionPage>(
           reactor, read_log(), AboutCase(audit, request->parent(), "versions"),
           [response](store::VersionPage& page, v1::AccessRecord*) {
-        for (auto& version : page.versions) *response->add_versions() = std::move(version);
-        if (page.next_before_version > 0) {
-          response->set_next_page_token(EncodeVersionToken(page.next_before_version));
-        }
-      }));
+            for (auto& version : page.versions) *response->add_versions() = std::move(version);
+            if (page.next_before_version > 0) {
+              response->set_next_page_token(EncodeVersionToken(page.next_before_version));
+            }
+          }));
   return reactor;
 }
 
@@ -270,21 +274,21 @@ grpc::ServerUnaryReactor* HandoverService::GetVersion(grpc::CallbackServerContex
   RETURN_REFUSED_IF_ERROR(ref.status());
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  store_->GetCase(
-      ref->case_id, ref->version, true,
-      AuthorizerFor(caller->principal, Operation::kGetVersion, CaseName(ref->case_id)),
-      RespondAudited<store::CaseSnapshot>(
-          reactor, read_log(), AboutCase(audit, CaseName(ref->case_id)),
-          [response, principal = caller->principal](store::CaseSnapshot& snapshot,
-                                                    v1::AccessRecord* record) {
-        v1::Case view = CaseView(principal, snapshot);
-        record->set_version(view.version());
-        AddSections(view, record);
-        v1::CaseVersion* version = response->mutable_version();
-        *version = std::move(snapshot.version);
-        *version->mutable_form() = std::move(*view.mutable_form());
-        *version->mutable_withheld_fields() = std::move(*view.mutable_withheld_fields());
-      }));
+  store_->GetCase(ref->case_id, ref->version, true,
+                  AuthorizerFor(caller->principal, Operation::kGetVersion, CaseName(ref->case_id)),
+                  RespondAudited<store::CaseSnapshot>(
+                      reactor, read_log(), AboutCase(audit, CaseName(ref->case_id)),
+                      [response, principal = caller->principal](store::CaseSnapshot& snapshot,
+                                                                v1::AccessRecord* record) {
+                        v1::Case view = CaseView(principal, snapshot);
+                        record->set_version(view.version());
+                        AddSections(view, record);
+                        v1::CaseVersion* version = response->mutable_version();
+                        *version = std::move(snapshot.version);
+                        *version->mutable_form() = std::move(*view.mutable_form());
+                        *version->mutable_withheld_fields() =
+                            std::move(*view.mutable_withheld_fields());
+                      }));
   return reactor;
 }
 
@@ -307,17 +311,19 @@ grpc::ServerUnaryReactor* HandoverService::AssignCase(grpc::CallbackServerContex
   store::AssignCommand command{*case_id, request->municipality_code(), TodayUtc()};
   if (request->has_decision_date()) {
     if (!IsValidDate(request->decision_date())) {
-      return Refuse(context, store_, audit, FieldError("decision_date", "must be a real calendar date"));
+      return Refuse(context, store_, audit,
+                    FieldError("decision_date", "must be a real calendar date"));
     }
     command.decision_date = request->decision_date();
   }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  store_->AssignCase(WriteContextOf(*caller, request->request_id(), *request, audit), std::move(command),
-                     AuthorizerFor(caller->principal, Operation::kAssignCase, request->name()),
-                     Respond<store::CaseSnapshot>(reactor, [response, principal = caller->principal](
-                                                               store::CaseSnapshot& snapshot) {
-                       *response->mutable_case_() = CaseView(principal, snapshot);
-                     }));
+  store_->AssignCase(
+      WriteContextOf(*caller, request->request_id(), *request, audit), std::move(command),
+      AuthorizerFor(caller->principal, Operation::kAssignCase, request->name()),
+      Respond<store::CaseSnapshot>(
+          reactor, [response, principal = caller->principal](store::CaseSnapshot& snapshot) {
+            *response->mutable_case_() = CaseView(principal, snapshot);
+          }));
   return reactor;
 }
 
@@ -332,7 +338,8 @@ grpc::ServerUnaryReactor* HandoverService::RecordConsent(grpc::CallbackServerCon
   auto case_id = ParseCaseName(request->parent(), "parent");
   RETURN_REFUSED_IF_ERROR(case_id.status());
   RETURN_REFUSED_IF_ERROR(ValidateRequestId(request->request_id(), "request_id"));
-  if (!request->has_consent()) return Refuse(context, store_, audit, FieldError("consent", "required"));
+  if (!request->has_consent())
+    return Refuse(context, store_, audit, FieldError("consent", "required"));
   RETURN_REFUSED_IF_ERROR(ValidateConsent(request->consent()));
   audit = AboutCase(audit, request->parent(), "consents");
 
@@ -361,7 +368,8 @@ grpc::ServerUnaryReactor* HandoverService::WithdrawConsent(
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   store_->WithdrawConsent(
-      WriteContextOf(*caller, request->request_id(), *request, audit), ref->case_id, ref->consent_id,
+      WriteContextOf(*caller, request->request_id(), *request, audit), ref->case_id,
+      ref->consent_id,
       AuthorizerFor(caller->principal, Operation::kWithdrawConsent, CaseName(ref->case_id)),
       Respond<v1::Consent>(reactor, [response](v1::Consent& consent) {
         *response->mutable_consent() = std::move(consent);
@@ -395,22 +403,22 @@ grpc::ServerUnaryReactor* HandoverService::Sync(grpc::CallbackServerContext* con
   store_->ReadFeed(std::move(query),
                    RespondAudited<store::FeedPage>(
                        reactor, read_log(), audit,
-                       [response, principal = caller->principal,
-                        epoch = store_->feed_epoch()](store::FeedPage& page,
-                                                      v1::AccessRecord* record) {
-                     DisclosedCases disclosed(record);
-                     for (auto& event : page.events) {
-                       *response->add_events() = EventView(principal, event);
-                       const v1::ChangeEvent& view = response->events(response->events_size() - 1);
-                       if (view.has_case_()) disclosed.Add(view.case_());
-                     }
-                     if (record->sections().empty() && !page.events.empty()) {
-                       record->add_sections("events");
-                     }
-                     response->set_next_after_revision(page.scanned_through);
-                     response->set_caught_up(page.caught_up);
-                     response->set_feed_epoch(epoch);
-                   }));
+                       [response, principal = caller->principal, epoch = store_->feed_epoch()](
+                           store::FeedPage& page, v1::AccessRecord* record) {
+                         DisclosedCases disclosed(record);
+                         for (auto& event : page.events) {
+                           *response->add_events() = EventView(principal, event);
+                           const v1::ChangeEvent& view =
+                               response->events(response->events_size() - 1);
+                           if (view.has_case_()) disclosed.Add(view.case_());
+                         }
+                         if (record->sections().empty() && !page.events.empty()) {
+                           record->add_sections("events");
+                         }
+                         response->set_next_after_revision(page.scanned_through);
+                         response->set_caught_up(page.caught_up);
+                         response->set_feed_epoch(epoch);
+                       }));
   return reactor;
 }
 
@@ -434,8 +442,8 @@ grpc::ServerWriteReactor<v1::WatchResponse>* HandoverService::Watch(
   query.after_revision = request->after_revision();
   query.include_cases = request->include_cases();
   query.authorize = AuthorizerFor(caller->principal, Operation::kGetCase, "case");
-  return Watcher::Start(context, store_, hub_, *std::move(caller), std::move(query),
-                        options_.watch, std::move(audit));
+  return Watcher::Start(context, store_, hub_, *std::move(caller), std::move(query), options_.watch,
+                        std::move(audit));
 }
 
 grpc::ServerUnaryReactor* HandoverService::EraseCase(grpc::CallbackServerContext* context,
@@ -459,11 +467,10 @@ grpc::ServerUnaryReactor* HandoverService::EraseCase(grpc::CallbackServerContext
   audit.set_purpose(reason);
 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  store_->EraseCase(WriteContextOf(*caller, request->request_id(), *request, audit), *case_id,
-                    AuthorizerFor(caller->principal, Operation::kEraseCase, request->name()),
-                    Respond<std::string>(reactor, [response](std::string& name) {
-                      response->set_name(name);
-                    }));
+  store_->EraseCase(
+      WriteContextOf(*caller, request->request_id(), *request, audit), *case_id,
+      AuthorizerFor(caller->principal, Operation::kEraseCase, request->name()),
+      Respond<std::string>(reactor, [response](std::string& name) { response->set_name(name); }));
   return reactor;
 }
 

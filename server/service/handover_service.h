@@ -1,10 +1,14 @@
 // The gRPC adapter for handover.v1.HandoverService: proto in, domain call,
-// proto out. The only server code that sees grpc::.
+// proto out. Like the other services (AuditService, DocumentService), it keeps
+// grpc:: out of the policy and the store.
 //
-// Every RPC takes the same steps in the same order: identify the caller,
-// validate the request, authorise (policy), execute (store), project the view
-// (policy), respond. Handlers never block: they hand work to the store and
-// finish the call from its completion callback.
+// Every RPC takes the same steps in the same order: identify the caller, check
+// its role (policy::CheckRole), validate the request, execute (store) with an
+// Authorizer that the store runs against the case's facts inside the same read
+// or write (policy::Authorize), project the view (policy), record the access,
+// respond. A refusal at any step is recorded in the access log too
+// (audited.h). Handlers never block: they hand work to the store and finish
+// the call from its completion callback.
 #pragma once
 
 #include <memory>

@@ -23,8 +23,8 @@ Watcher* Watcher::Start(grpc::CallbackServerContext* context, store::CaseStore* 
   return watcher.get();
 }
 
-Watcher::Watcher(grpc::CallbackServerContext* context, store::CaseStore* store,
-                 feed::FeedHub* hub, Caller caller, store::FeedQuery query, WatchOptions options,
+Watcher::Watcher(grpc::CallbackServerContext* context, store::CaseStore* store, feed::FeedHub* hub,
+                 Caller caller, store::FeedQuery query, WatchOptions options,
                  v1::AccessRecord audit)
     : context_(context),
       store_(store),
@@ -41,7 +41,7 @@ void Watcher::Pump() {
   bool read = false;
   store::FeedQuery query;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_) return;
     if (!writing_) {
       if (!pending_.empty()) {
@@ -76,8 +76,9 @@ void Watcher::Pump() {
   // With more events right behind, let the transport hold this one and send
   // them together (one write to the socket for several events);
   // the last of a run is written without the hint, which sends them.
-  if (write) StartWrite(&in_flight_, more_queued ? grpc::WriteOptions().set_buffer_hint()
-                                                 : grpc::WriteOptions());
+  if (write)
+    StartWrite(&in_flight_,
+               more_queued ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
   if (!read) return;
   // Caught-up watchers without case content read the hub's in-memory tail.
   store::FeedPage page;
@@ -86,9 +87,8 @@ void Watcher::Pump() {
     OnRead(std::move(page));
     return;
   }
-  store_->ReadFeed(std::move(query), [self = shared_from_this()](auto result) {
-    self->OnRead(std::move(result));
-  });
+  store_->ReadFeed(std::move(query),
+                   [self = shared_from_this()](auto result) { self->OnRead(std::move(result)); });
 }
 
 void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
@@ -97,7 +97,7 @@ void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
     return;
   }
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_) return;  // nothing will be sent: nothing to record
   }
   std::deque<v1::WatchResponse> batch;
@@ -122,12 +122,11 @@ void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
   // Case content leaves only once its access record is durable.
   record.set_outcome("OK");
   store_->RecordAccess(
-      std::move(record),
-      [self = shared_from_this(), batch = std::move(batch),
-       page = *std::move(page)](absl::StatusOr<int64_t> logged) mutable {
+      std::move(record), [self = shared_from_this(), batch = std::move(batch),
+                          page = *std::move(page)](absl::StatusOr<int64_t> logged) mutable {
         if (!logged.ok()) {
-          self->FinishWith(absl::UnavailableError(
-              "watch: the access log could not be written; resume later"));
+          self->FinishWith(
+              absl::UnavailableError("watch: the access log could not be written; resume later"));
           return;
         }
         self->Deliver(std::move(batch), page);
@@ -136,7 +135,7 @@ void Watcher::OnRead(absl::StatusOr<store::FeedPage> page) {
 
 void Watcher::Deliver(std::deque<v1::WatchResponse> batch, const store::FeedPage& page) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     reading_ = false;
     if (finished_) return;
     for (auto& response : batch) pending_.push_back(std::move(response));
@@ -150,7 +149,7 @@ void Watcher::OnWriteDone(bool ok) {
   bool finish = false;
   absl::Status status;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     writing_ = false;
     headers_sent_ = true;
     if (finish_pending_) {
@@ -186,7 +185,7 @@ bool Watcher::FinishLocked(const absl::Status& status) {
 void Watcher::FinishWith(const absl::Status& status) {
   bool finish;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     finish = FinishLocked(status);
   }
   if (finish) Finish(ToGrpcStatus(status));
@@ -202,7 +201,7 @@ void Watcher::OnShutdown() {
 void Watcher::OnDone() {
   std::shared_ptr<Watcher> last;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     finished_ = true;
     last = std::move(self_);  // released after the lock; may delete this
   }
@@ -210,7 +209,7 @@ void Watcher::OnDone() {
 
 void Watcher::OnCommit(int64_t head_revision) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_ || head_revision <= cursor_) return;
     more_to_read_ = true;
   }
@@ -222,7 +221,7 @@ void Watcher::OnTick(std::chrono::steady_clock::time_point now) {
   bool cancel = false;
   int64_t cursor = 0;
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_) {
       // Finished while a write was stuck: if the client still takes nothing,
       // cancel, so the call and its buffered message are freed.
@@ -248,10 +247,10 @@ void Watcher::OnTick(std::chrono::steady_clock::time_point now) {
     return;
   }
   if (stalled) {
-    Finish(ToGrpcStatus(absl::ResourceExhaustedError(absl::StrCat(
-        "watch: the client fell behind (a message waited more than ",
-        options_.stall_timeout.count(), " ms; revisions up to ", cursor,
-        " were read); resume with after_revision = the last revision you received"))));
+    Finish(ToGrpcStatus(absl::ResourceExhaustedError(
+        absl::StrCat("watch: the client fell behind (a message waited more than ",
+                     options_.stall_timeout.count(), " ms; revisions up to ", cursor,
+                     " were read); resume with after_revision = the last revision you received"))));
     return;
   }
   Pump();

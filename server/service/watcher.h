@@ -19,9 +19,10 @@
 #include <chrono>
 #include <deque>
 #include <memory>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "handover/v1/audit.pb.h"
 #include "handover/v1/handover_service.pb.h"
 #include "server/feed/feed_hub.h"
@@ -70,7 +71,7 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   void OnRead(absl::StatusOr<store::FeedPage> page);
   // Finishes now, or after the write in flight. Returns true if the caller
   // must call Finish (outside the lock).
-  bool FinishLocked(const absl::Status& status);
+  bool FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishWith(const absl::Status& status);
 
   grpc::CallbackServerContext* const context_;
@@ -82,23 +83,32 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   const v1::AccessRecord audit_;
   bool epoch_sent_ = false;  // OnRead only (one read runs at a time)
 
-  std::mutex mu_;
-  int64_t cursor_;                  // everything up to it is read
-  std::deque<v1::WatchResponse> pending_;  // read, not yet written
-  v1::WatchResponse in_flight_;     // the message being written
-  bool writing_ = false;
-  bool headers_sent_ = false;  // the first write (which carries them) completed
-  bool reading_ = false;
-  bool more_to_read_ = true;        // a commit or a full batch since the last read
-  bool sent_since_tick_ = true;
-  bool progress_due_ = false;
-  std::chrono::steady_clock::time_point write_started_;
-  bool finished_ = false;           // Finish called (or decided)
-  absl::Status finish_after_write_;  // set: finish when the write in flight completes
-  bool finish_pending_ = false;
-  bool cancelled_ = false;          // TryCancel called after a stalled finish
-  std::chrono::steady_clock::time_point finished_at_;  // when cut off for stalling
-  std::shared_ptr<Watcher> self_;   // keeps the reactor alive until OnDone
+  absl::Mutex mu_;
+  int64_t cursor_ ABSL_GUARDED_BY(mu_);                         // everything up to it is read
+  std::deque<v1::WatchResponse> pending_ ABSL_GUARDED_BY(mu_);  // read, not yet written
+  // The message being written: set under mu_ while no write is in flight,
+  // then read by gRPC until OnWriteDone.
+  v1::WatchResponse in_flight_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // The first write (which carries the headers) completed.
+  bool headers_sent_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  // A commit or a full batch since the last read.
+  bool more_to_read_ ABSL_GUARDED_BY(mu_) = true;
+  bool sent_since_tick_ ABSL_GUARDED_BY(mu_) = true;
+  bool progress_due_ ABSL_GUARDED_BY(mu_) = false;
+  std::chrono::steady_clock::time_point write_started_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish called (or decided)
+  // Set: finish when the write in flight completes.
+  absl::Status finish_after_write_ ABSL_GUARDED_BY(mu_);
+  bool finish_pending_ ABSL_GUARDED_BY(mu_) = false;
+  // TryCancel called after a stalled finish.
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // When cut off for stalling.
+  std::chrono::steady_clock::time_point finished_at_ ABSL_GUARDED_BY(mu_);
+  // Keeps the reactor alive until OnDone. Set by Start before the reactor is
+  // shared; OnDone releases it under mu_.
+  std::shared_ptr<Watcher> self_;
 };
 
 }  // namespace handover::service

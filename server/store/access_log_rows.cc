@@ -81,8 +81,7 @@ std::optional<v1::Checkpoint> AppendCheckpoint(SQLite::Database& db, const Signe
   return checkpoint;
 }
 
-std::vector<v1::AccessLogEntry> QueryAccessRecords(SQLite::Database& db,
-                                                   const AccessQuery& query) {
+std::vector<v1::AccessLogEntry> QueryAccessRecords(SQLite::Database& db, const AccessQuery& query) {
   std::string sql = "SELECT l.record, l.hash FROM access_log l";
   if (!query.case_id.empty()) {
     sql += " JOIN access_log_cases c ON c.sequence = l.sequence AND c.case_id = :case";
@@ -124,7 +123,8 @@ std::vector<v1::ExportAccessLogResponse> ExportAccessRecords(SQLite::Database& d
       v1::ExportAccessLogResponse checkpoint;
       checkpoint.mutable_checkpoint()->set_sequence(sequence);
       checkpoint.mutable_checkpoint()->set_head_hash(Blob(select->getColumn(2)));
-      *checkpoint.mutable_checkpoint()->mutable_time() = ToTimestamp(select->getColumn(3).getInt64());
+      *checkpoint.mutable_checkpoint()->mutable_time() =
+          ToTimestamp(select->getColumn(3).getInt64());
       checkpoint.mutable_checkpoint()->set_signature(Blob(select->getColumn(4)));
       items.push_back(std::move(checkpoint));
     }
@@ -136,10 +136,9 @@ std::vector<v1::AccessRecord> RecordsForCases(SQLite::Database& db,
                                               const std::vector<std::string>& case_ids) {
   std::vector<v1::AccessRecord> records;
   if (case_ids.empty()) return records;
-  Prepared select(
-      db, absl::StrCat("SELECT DISTINCT l.sequence, l.record FROM access_log l JOIN "
-                       "access_log_cases c ON c.sequence = l.sequence WHERE c.case_id",
-                       kInIdList, " ORDER BY l.sequence"));
+  Prepared select(db, absl::StrCat("SELECT DISTINCT l.sequence, l.record FROM access_log l JOIN "
+                                   "access_log_cases c ON c.sequence = l.sequence WHERE c.case_id",
+                                   kInIdList, " ORDER BY l.sequence"));
   select->bind(1, IdList(case_ids));
   while (select->executeStep()) {
     v1::AccessRecord record;

@@ -149,8 +149,8 @@ absl::Status BackupDatabase(const std::string& database_path, const std::string&
       SQLite::Backup backup(copy, source);
       backup.executeStep();  // all pages in one step: one consistent snapshot
     }
-    std::filesystem::permissions(backup_path, std::filesystem::perms::owner_read |
-                                                  std::filesystem::perms::owner_write);
+    std::filesystem::permissions(
+        backup_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     SQLite::Database check(backup_path, SQLite::OPEN_READONLY);
     const std::string result = check.execAndGet("PRAGMA integrity_check").getString();
     if (result != "ok") {

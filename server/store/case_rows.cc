@@ -69,8 +69,7 @@ std::string InMarks(size_t count) {
 
 void BindBlobs(SQLite::Statement& statement, int first, const std::vector<std::string>& blobs) {
   for (size_t i = 0; i < blobs.size(); ++i) {
-    statement.bind(first + static_cast<int>(i), blobs[i].data(),
-                   static_cast<int>(blobs[i].size()));
+    statement.bind(first + static_cast<int>(i), blobs[i].data(), static_cast<int>(blobs[i].size()));
   }
 }
 
@@ -191,7 +190,6 @@ absl::Status AddVersion(const KeyRing& keys, const std::string& case_id, Version
   return absl::OkStatus();
 }
 
-
 }  // namespace
 
 absl::StatusOr<CaseSnapshot> LoadCase(SQLite::Database& db, const std::string& case_id) {
@@ -237,12 +235,10 @@ absl::StatusOr<CaseSnapshot> ReadSnapshot(SQLite::Database& db, const KeyRing& k
   row->bind(1, case_id);
   row->bind(2, version);
   if (!row->executeStep()) {
-    return absl::NotFoundError(
-        absl::StrCat(VersionName(case_id, version), ": no such version"));
+    return absl::NotFoundError(absl::StrCat(VersionName(case_id, version), ": no such version"));
   }
-  if (absl::Status s =
-          AddVersion(keys, case_id, VersionFromRow(*row, 0, version, with_form), with_form,
-                     &*snapshot);
+  if (absl::Status s = AddVersion(keys, case_id, VersionFromRow(*row, 0, version, with_form),
+                                  with_form, &*snapshot);
       !s.ok()) {
     return s;
   }
@@ -263,19 +259,19 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
     VersionRow version;
   };
   std::map<std::string, Read> reads;
-  Prepared cases(db, absl::StrCat(
-                         "SELECT c.case_id, c.operator_id, c.current_version, c.create_time, "
-                         "c.update_time, v.form, v.create_time, v.author_organisation, "
-                         "v.author_actor FROM cases c JOIN case_versions v "
-                         "ON v.case_id = c.case_id AND v.version = c.current_version "
-                         "WHERE c.erased_time IS NULL AND c.case_id",
-                         kInIdList));
+  Prepared cases(db,
+                 absl::StrCat("SELECT c.case_id, c.operator_id, c.current_version, c.create_time, "
+                              "c.update_time, v.form, v.create_time, v.author_organisation, "
+                              "v.author_actor FROM cases c JOIN case_versions v "
+                              "ON v.case_id = c.case_id AND v.version = c.current_version "
+                              "WHERE c.erased_time IS NULL AND c.case_id",
+                              kInIdList));
   cases->bind(1, ids);
   while (cases->executeStep()) {
     const std::string id = cases->getColumn(0).getString();
-    reads.emplace(id, Read{.snapshot = CaseFromRow(*cases, 1, id),
-                           .version = VersionFromRow(*cases, 5, cases->getColumn(2).getInt64(),
-                                                     with_form)});
+    reads.emplace(
+        id, Read{.snapshot = CaseFromRow(*cases, 1, id),
+                 .version = VersionFromRow(*cases, 5, cases->getColumn(2).getInt64(), with_form)});
   }
 
   Prepared assignments(db, absl::StrCat("SELECT case_id, municipality_code, decision_date, "
@@ -299,9 +295,9 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
     }
   }
 
-  Prepared consents(db, absl::StrCat("SELECT case_id, ", kConsentColumns,
-                                     " FROM consents WHERE case_id", kInIdList,
-                                     " ORDER BY case_id, record_time, consent_id"));
+  Prepared consents(
+      db, absl::StrCat("SELECT case_id, ", kConsentColumns, " FROM consents WHERE case_id",
+                       kInIdList, " ORDER BY case_id, record_time, consent_id"));
   consents->bind(1, ids);
   while (consents->executeStep()) {
     const std::string id = consents->getColumn(0).getString();
@@ -314,8 +310,8 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
     absl::StatusOr<CaseSnapshot>& out = result.at(id);
     if (absl::Status allowed = authorize(read.snapshot.facts); !allowed.ok()) {
       out = allowed;
-    } else if (absl::Status s = AddVersion(keys, id, std::move(read.version), with_form,
-                                           &read.snapshot);
+    } else if (absl::Status s =
+                   AddVersion(keys, id, std::move(read.version), with_form, &read.snapshot);
                !s.ok()) {
       out = s;
     } else {
@@ -325,9 +321,9 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
   return result;
 }
 
-void InsertVersionRow(SQLite::Database& db, const WriteContext& context,
-                      const std::string& case_id, int64_t version, const std::string& sealed,
-                      const std::string& key_id, int64_t now) {
+void InsertVersionRow(SQLite::Database& db, const WriteContext& context, const std::string& case_id,
+                      int64_t version, const std::string& sealed, const std::string& key_id,
+                      int64_t now) {
   Prepared insert(db,
                   "INSERT INTO case_versions (case_id, version, form, create_time, "
                   "author_organisation, author_actor, key_id) "
@@ -345,7 +341,7 @@ void InsertVersionRow(SQLite::Database& db, const WriteContext& context,
 absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string& case_id,
                                         const std::string& consent_id) {
   Prepared row(db, absl::StrCat("SELECT ", kConsentColumns,
-                                         " FROM consents WHERE consent_id = ? AND case_id = ?"));
+                                " FROM consents WHERE consent_id = ? AND case_id = ?"));
   row->bind(1, consent_id);
   row->bind(2, case_id);
   if (!row->executeStep()) {
@@ -401,10 +397,10 @@ v1::ChangeEvent EventFromRow(SQLite::Statement& row) {
 }
 
 std::vector<CommittedEvent> EventsAfter(SQLite::Database& db, int64_t after) {
-  Prepared select(
-      db, absl::StrCat("SELECT ", kEventColumns,
-                       ", operator_id, municipality_code, municipality_only FROM events "
-                       "WHERE revision > ? ORDER BY revision"));
+  Prepared select(db,
+                  absl::StrCat("SELECT ", kEventColumns,
+                               ", operator_id, municipality_code, municipality_only FROM events "
+                               "WHERE revision > ? ORDER BY revision"));
   select->bind(1, after);
   std::vector<CommittedEvent> events;
   while (select->executeStep()) {

@@ -58,9 +58,9 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
 
 // Inserts a version whose form is already sealed (for this case and version)
 // under `key_id`, written by `context`'s caller.
-void InsertVersionRow(SQLite::Database& db, const WriteContext& context,
-                      const std::string& case_id, int64_t version, const std::string& sealed,
-                      const std::string& key_id, int64_t now);
+void InsertVersionRow(SQLite::Database& db, const WriteContext& context, const std::string& case_id,
+                      int64_t version, const std::string& sealed, const std::string& key_id,
+                      int64_t now);
 
 // One consent of a case, NOT_FOUND if absent or of another case.
 absl::StatusOr<v1::Consent> LoadConsent(SQLite::Database& db, const std::string& case_id,

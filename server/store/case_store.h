@@ -29,8 +29,8 @@
 #include "absl/status/statusor.h"
 #include "common/identity.h"
 #include "handover/v1/audit.pb.h"
-#include "handover/v1/document_service.pb.h"
 #include "handover/v1/case.pb.h"
+#include "handover/v1/document_service.pb.h"
 #include "handover/v1/feed.pb.h"
 #include "handover/v1/form.pb.h"
 #include "server/policy/policy.h"
@@ -209,19 +209,18 @@ class CaseStore {
                           Authorizer authorize, Done<CaseSnapshot> done) = 0;
   // Assigns or re-assigns. FAILED_PRECONDITION if already assigned to that
   // municipality.
-  virtual void AssignCase(const WriteContext& context, AssignCommand command,
-                          Authorizer authorize, Done<CaseSnapshot> done) = 0;
-  virtual void RecordConsent(const WriteContext& context, std::string case_id,
-                             v1::Consent consent, Authorizer authorize,
-                             Done<v1::Consent> done) = 0;
+  virtual void AssignCase(const WriteContext& context, AssignCommand command, Authorizer authorize,
+                          Done<CaseSnapshot> done) = 0;
+  virtual void RecordConsent(const WriteContext& context, std::string case_id, v1::Consent consent,
+                             Authorizer authorize, Done<v1::Consent> done) = 0;
   // FAILED_PRECONDITION if already withdrawn.
   virtual void WithdrawConsent(const WriteContext& context, std::string case_id,
                                std::string consent_id, Authorizer authorize,
                                Done<v1::Consent> done) = 0;
 
   // `version` 0 means the current one.
-  virtual void GetCase(std::string case_id, int64_t version, bool with_form,
-                       Authorizer authorize, Done<CaseSnapshot> done) = 0;
+  virtual void GetCase(std::string case_id, int64_t version, bool with_form, Authorizer authorize,
+                       Done<CaseSnapshot> done) = 0;
   virtual void ListCases(CaseQuery query, Done<CasePage> done) = 0;
   // Newest first, below `before_version` (0: from the newest).
   virtual void ListVersions(std::string case_id, int64_t before_version, int page_size,

@@ -4,8 +4,7 @@
 
 namespace handover::store {
 
-Checkpointer::Checkpointer(const std::string& path, SQLite::Database& writer,
-                           int threshold_pages)
+Checkpointer::Checkpointer(const std::string& path, SQLite::Database& writer, int threshold_pages)
     : threshold_pages_(threshold_pages),
       db_(std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX)),
       thread_([this] { Run(); }) {
@@ -15,21 +14,17 @@ Checkpointer::Checkpointer(const std::string& path, SQLite::Database& writer,
 
 Checkpointer::~Checkpointer() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_one();
   thread_.join();
 }
 
 int Checkpointer::OnCommit(void* self, sqlite3*, const char*, int wal_pages) {
   auto* checkpointer = static_cast<Checkpointer*>(self);
   if (wal_pages >= checkpointer->threshold_pages_) {
-    {
-      std::lock_guard lock(checkpointer->mu_);
-      checkpointer->pending_ = true;
-    }
-    checkpointer->wake_.notify_one();
+    absl::MutexLock lock(&checkpointer->mu_);
+    checkpointer->pending_ = true;
   }
   return SQLITE_OK;
 }
@@ -37,8 +32,9 @@ int Checkpointer::OnCommit(void* self, sqlite3*, const char*, int wal_pages) {
 void Checkpointer::Run() {
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || pending_; });
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || pending_; };
+      mu_.Await(absl::Condition(&ready));
       if (stopping_) return;
       pending_ = false;
     }

@@ -13,11 +13,12 @@
 
 #include <SQLiteCpp/Database.h>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 struct sqlite3;
 
@@ -38,10 +39,9 @@ class Checkpointer {
 
   const int threshold_pages_;
   std::unique_ptr<SQLite::Database> db_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool pending_ = false;   // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
+  absl::Mutex mu_;
+  bool pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -28,8 +28,7 @@ absl::Status DiskSpace::AdmitWrite() {
   if (!Low()) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat(
       "the database's disk has less free space than its reserve (disk-reserve-mb ",
-      reserve_bytes_ / (1024 * 1024),
-      "): writes are refused until space is freed; reads go on"));
+      reserve_bytes_ / (1024 * 1024), "): writes are refused until space is freed; reads go on"));
 }
 
 void DiskSpace::Refresh() {

@@ -60,15 +60,14 @@ absl::StatusOr<DocumentRecord> LoadDocument(SQLite::Database& db, const KeyRing&
   row->bind(2, document_id);
   if (version != 0) row->bind(3, version);
   if (!row->executeStep()) {
-    return absl::NotFoundError(
-        absl::StrCat(DocumentName(case_id, document_id),
-                     version == 0 ? "" : absl::StrCat(" version ", version), " not found"));
+    return absl::NotFoundError(absl::StrCat(DocumentName(case_id, document_id),
+                                            version == 0 ? "" : absl::StrCat(" version ", version),
+                                            " not found"));
   }
   return RecordFromRow(*row, keys, case_id);
 }
 
-absl::StatusOr<std::vector<DocumentRecord>> LoadDocuments(SQLite::Database& db,
-                                                          const KeyRing& keys,
+absl::StatusOr<std::vector<DocumentRecord>> LoadDocuments(SQLite::Database& db, const KeyRing& keys,
                                                           const std::string& case_id,
                                                           bool include_history) {
   Prepared rows(
@@ -130,11 +129,10 @@ absl::StatusOr<int64_t> InsertDocumentVersion(SQLite::Database& db, const KeyRin
       return FieldError("metadata.document", "no such document in this case");
     }
     if (current->getColumn(0).getInt() != static_cast<int>(command.type)) {
-      return FieldError(
-          "metadata.type",
-          absl::StrCat("must be the replaced document's type, ",
-                       v1::DocumentType_Name(
-                           static_cast<v1::DocumentType>(current->getColumn(0).getInt()))));
+      return FieldError("metadata.type",
+                        absl::StrCat("must be the replaced document's type, ",
+                                     v1::DocumentType_Name(static_cast<v1::DocumentType>(
+                                         current->getColumn(0).getInt()))));
     }
     version = current->getColumn(1).getInt64() + 1;
     Prepared bump(db,

@@ -24,8 +24,7 @@ absl::StatusOr<DocumentRecord> LoadDocument(SQLite::Database& db, const KeyRing&
                                             const std::string& document_id, int64_t version);
 // The case's documents: current versions, or every version newest first per
 // document, in document order.
-absl::StatusOr<std::vector<DocumentRecord>> LoadDocuments(SQLite::Database& db,
-                                                          const KeyRing& keys,
+absl::StatusOr<std::vector<DocumentRecord>> LoadDocuments(SQLite::Database& db, const KeyRing& keys,
                                                           const std::string& case_id,
                                                           bool include_history);
 // The type of the document whose version has this blob, if it is the case's.

@@ -12,7 +12,8 @@ namespace handover::store {
 namespace {
 
 absl::Status IoError(const char* what) {
-  return absl::UnavailableError(absl::StrCat("document staging: ", what, ": ", std::strerror(errno)));
+  return absl::UnavailableError(
+      absl::StrCat("document staging: ", what, ": ", std::strerror(errno)));
 }
 
 }  // namespace

@@ -24,8 +24,9 @@ class StagedDocument {
  public:
   // A new staging file under `directory` (which must exist). UNAVAILABLE if
   // it cannot be created.
-  static absl::StatusOr<std::unique_ptr<StagedDocument>> Create(
-      const std::string& directory, std::shared_ptr<const KeyRing> keys, size_t chunk_bytes);
+  static absl::StatusOr<std::unique_ptr<StagedDocument>> Create(const std::string& directory,
+                                                                std::shared_ptr<const KeyRing> keys,
+                                                                size_t chunk_bytes);
   ~StagedDocument();
   StagedDocument(const StagedDocument&) = delete;
   StagedDocument& operator=(const StagedDocument&) = delete;

@@ -15,19 +15,18 @@ GroupCommitWriter::GroupCommitWriter(std::unique_ptr<SQLite::Database> db, Write
 
 GroupCommitWriter::~GroupCommitWriter() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_one();
   thread_.join();
 }
 
 void GroupCommitWriter::Submit(Apply apply, Done done, Apply after_rollback) {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (queue_.size() < options_.max_queue && !stopping_) {
+      // Unlocking wakes Run, which waits for a task.
       queue_.push_back(Task{std::move(apply), std::move(done), std::move(after_rollback)});
-      wake_.notify_one();
       return;
     }
     ++stats_.rejected;
@@ -36,14 +35,14 @@ void GroupCommitWriter::Submit(Apply apply, Done done, Apply after_rollback) {
 }
 
 WriterStats GroupCommitWriter::stats() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   WriterStats stats = stats_;
   stats.queue_depth = queue_.size();
   return stats;
 }
 
 void GroupCommitWriter::SetCommitHook(std::function<void(SQLite::Database&)> hook) {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   commit_hook_ = std::move(hook);
 }
 
@@ -52,8 +51,10 @@ void GroupCommitWriter::Run() {
   for (;;) {
     std::deque<Task> group;
     {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
+      mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;  // stopping, and everything is done
       while (!queue_.empty() && group.size() < options_.max_batch) {
         group.push_back(std::move(queue_.front()));
@@ -109,7 +110,7 @@ void GroupCommitWriter::CommitGroup(std::deque<Task>& group) {
   if (commit_status.ok()) {
     std::function<void(SQLite::Database&)> hook;
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       hook = commit_hook_;
     }
     try {

@@ -13,15 +13,15 @@
 #include <SQLiteCpp/Database.h>
 
 #include <array>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 
 namespace handover::store {
 
@@ -38,9 +38,9 @@ struct WriterStats {
   // Upper bounds of the batch-size histogram buckets (the last catches all).
   static constexpr std::array<size_t, 10> kBatchBuckets = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
 
-  uint64_t groups = 0;    // transactions committed or rolled back
-  uint64_t tasks = 0;     // tasks they held
-  uint64_t rejected = 0;  // tasks refused because the queue was full
+  uint64_t groups = 0;     // transactions committed or rolled back
+  uint64_t tasks = 0;      // tasks they held
+  uint64_t rejected = 0;   // tasks refused because the queue was full
   size_t queue_depth = 0;  // tasks waiting now
   // Groups by size: batch_sizes[i] counts groups of at most kBatchBuckets[i]
   // tasks and more than kBatchBuckets[i-1] (not cumulative).
@@ -82,12 +82,11 @@ class GroupCommitWriter {
 
   std::unique_ptr<SQLite::Database> db_;
   const WriterOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<Task> queue_;  // guarded by mu_
-  bool stopping_ = false;   // guarded by mu_
-  WriterStats stats_;       // guarded by mu_
-  std::function<void(SQLite::Database&)> commit_hook_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  WriterStats stats_ ABSL_GUARDED_BY(mu_);
+  std::function<void(SQLite::Database&)> commit_hook_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -7,7 +7,8 @@ namespace handover::store {
 ReaderPool::ReaderPool(const std::string& path, ReaderOptions options) : options_(options) {
   for (int i = 0; i < options_.threads; ++i) {
     // Each connection is used by its own thread only: no SQLite mutex needed.
-    auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
+    auto db =
+        std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX);
     db->setBusyTimeout(5000);
     connections_.push_back(std::move(db));
   }
@@ -18,20 +19,16 @@ ReaderPool::ReaderPool(const std::string& path, ReaderOptions options) : options
 
 ReaderPool::~ReaderPool() {
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_all();
   for (auto& thread : threads_) thread.join();
 }
 
 bool ReaderPool::Submit(Task task) {
-  {
-    std::lock_guard lock(mu_);
-    if (queue_.size() >= options_.max_queue || stopping_) return false;
-    queue_.push_back(std::move(task));
-  }
-  wake_.notify_one();
+  absl::MutexLock lock(&mu_);
+  if (queue_.size() >= options_.max_queue || stopping_) return false;
+  queue_.push_back(std::move(task));  // unlocking wakes a thread waiting in Run
   return true;
 }
 
@@ -40,8 +37,10 @@ void ReaderPool::Run(SQLite::Database& db) {
   for (;;) {
     Task task;
     {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
+      mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;
       task = std::move(queue_.front());
       queue_.pop_front();

@@ -7,13 +7,14 @@
 
 #include <SQLiteCpp/Database.h>
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 namespace handover::store {
 
@@ -44,10 +45,9 @@ class ReaderPool {
 
   const ReaderOptions options_;
   std::vector<std::unique_ptr<SQLite::Database>> connections_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<Task> queue_;  // guarded by mu_
-  bool stopping_ = false;   // guarded by mu_
+  absl::Mutex mu_;
+  std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 

@@ -46,8 +46,9 @@ void SqliteStore::AddDocument(const WriteContext& context, AddDocumentCommand co
                      .document_version = *version,
                      .document_type = command.type},
                     now);
-        RecordRequest(db, context, fingerprint,
-                      {.case_id = command.case_id, .version = *version, .document_id = document_id});
+        RecordRequest(
+            db, context, fingerprint,
+            {.case_id = command.case_id, .version = *version, .document_id = document_id});
         return LoadDocument(db, *keys(), command.case_id, document_id, *version);
       },
       std::move(done), context.audit);
@@ -74,8 +75,8 @@ void SqliteStore::GetDocument(std::string case_id, std::string document_id, int6
                               Done<DocumentRecord> done) {
   Read<DocumentRecord>(
       [this, case_id = std::move(case_id), document_id = std::move(document_id), version,
-       authorize = std::move(authorize),
-       may_receive = std::move(may_receive)](SQLite::Database& db) -> absl::StatusOr<DocumentRecord> {
+       authorize = std::move(authorize), may_receive = std::move(may_receive)](
+          SQLite::Database& db) -> absl::StatusOr<DocumentRecord> {
         SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
         auto current = LoadCase(db, case_id);
         if (!current.ok()) return current.status();

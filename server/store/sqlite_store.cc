@@ -40,14 +40,13 @@ void InsertVersion(SQLite::Database& db, const KeyRing& keys, const WriteContext
 // transaction; tells the feed (the assigned municipality deletes its copy).
 void EraseCaseRows(SQLite::Database& db, const CaseSnapshot& current, int64_t now) {
   const std::string case_id = current.meta.name().substr(6);
-  for (const char* sql : {"DELETE FROM document_chunks WHERE blob_id IN "
-                          "(SELECT blob_id FROM document_versions WHERE case_id = ?)",
-                          "DELETE FROM document_versions WHERE case_id = ?",
-                          "DELETE FROM documents WHERE case_id = ?",
-                          "DELETE FROM case_versions WHERE case_id = ?",
-                          "DELETE FROM consents WHERE case_id = ?",
-                          "DELETE FROM assignments WHERE case_id = ?",
-                          "DELETE FROM requests WHERE case_id = ?"}) {
+  for (const char* sql :
+       {"DELETE FROM document_chunks WHERE blob_id IN "
+        "(SELECT blob_id FROM document_versions WHERE case_id = ?)",
+        "DELETE FROM document_versions WHERE case_id = ?",
+        "DELETE FROM documents WHERE case_id = ?", "DELETE FROM case_versions WHERE case_id = ?",
+        "DELETE FROM consents WHERE case_id = ?", "DELETE FROM assignments WHERE case_id = ?",
+        "DELETE FROM requests WHERE case_id = ?"}) {
     Prepared erase(db, sql);
     erase->bind(1, case_id);
     erase->exec();
@@ -80,8 +79,7 @@ void LabelKeyIds(SQLite::Database& db) {
                       KeyRing::SealedKeyId(Blob(unlabelled->getColumn(2))));
   }
   for (const auto& [case_id, version, key_id] : rows) {
-    Prepared label(db,
-                   "UPDATE case_versions SET key_id = ? WHERE case_id = ? AND version = ?");
+    Prepared label(db, "UPDATE case_versions SET key_id = ? WHERE case_id = ? AND version = ?");
     label->bind(1, key_id);
     label->bind(2, case_id);
     label->bind(3, version);
@@ -105,7 +103,7 @@ void TouchCase(SQLite::Database& db, const std::string& case_id, int64_t now) {
 void PreallocatePageCaches() {
   static std::once_flag once;
   std::call_once(once, [] {
-    constexpr int kPageBytes = 4096;  // SQLite's default page size, used here
+    constexpr int kPageBytes = 4096;          // SQLite's default page size, used here
     constexpr int kSlotsPerConnection = 512;  // the default cache_size (2,000 KiB)
     int header = 0;
     if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &header) != SQLITE_OK) return;
@@ -159,9 +157,7 @@ SqliteStore::SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreO
   writer_->SetCommitHook([this](SQLite::Database& db) { OnCommit(db); });
 }
 
-absl::Status SqliteStore::AdmitWrite() {
-  return disk_ ? disk_->AdmitWrite() : absl::OkStatus();
-}
+absl::Status SqliteStore::AdmitWrite() { return disk_ ? disk_->AdmitWrite() : absl::OkStatus(); }
 
 void SqliteStore::OnCommit(SQLite::Database& db) {
   if (truncate_wal_.exchange(false)) {
@@ -171,7 +167,7 @@ void SqliteStore::OnCommit(SQLite::Database& db) {
   }
   // Called under the lock, so once SetCommitListener(nullptr) returns no call
   // is still running into what the listener points at.
-  std::lock_guard lock(listener_mu_);
+  absl::MutexLock lock(&listener_mu_);
   if (!listener_) return;
   std::vector<CommittedEvent> events = EventsAfter(db, published_revision_);
   const int64_t compacted = CompactedThrough(db);
@@ -197,7 +193,8 @@ void SqliteStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
        fingerprint](SQLite::Database& db) -> absl::StatusOr<CaseSnapshot> {
         auto prior = FindPriorRequest(db, context, fingerprint);
         if (!prior.ok()) return prior.status();
-        if (*prior) return ReadSnapshot(db, *keys(), (*prior)->case_id, (*prior)->version, true, AllowAll);
+        if (*prior)
+          return ReadSnapshot(db, *keys(), (*prior)->case_id, (*prior)->version, true, AllowAll);
 
         const std::vector<std::string> any_key =
             PersonHashes(*keys(), form.identity().person_identifier());
@@ -341,8 +338,7 @@ void SqliteStore::AssignCase(const WriteContext& context, AssignCommand command,
 }
 
 void SqliteStore::RecordConsent(const WriteContext& context, std::string case_id,
-                                v1::Consent consent, Authorizer authorize,
-                                Done<v1::Consent> done) {
+                                v1::Consent consent, Authorizer authorize, Done<v1::Consent> done) {
   const std::vector<std::string> fingerprint = Fingerprint(*keys(), *context.request);
   Write<v1::Consent>(
       [context, case_id = std::move(case_id), consent = std::move(consent),
@@ -406,8 +402,7 @@ void SqliteStore::WithdrawConsent(const WriteContext& context, std::string case_
           return absl::FailedPreconditionError("name: the consent is already withdrawn");
         }
         const int64_t now = NowMicros();
-        Prepared update(db,
-                        "UPDATE consents SET withdraw_time = ? WHERE consent_id = ?");
+        Prepared update(db, "UPDATE consents SET withdraw_time = ? WHERE consent_id = ?");
         update->bind(1, now);
         update->bind(2, consent_id);
         update->exec();
@@ -526,9 +521,9 @@ void SqliteStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
         if (after > head) return FeedAheadError(head, compacted);
 
         const EventFilterSql filter = EventFilterSqlOf(query.filter);
-        Prepared select(db, absl::StrCat("SELECT ", kEventColumns,
-                                         " FROM events WHERE revision > ?", filter.conditions,
-                                         " ORDER BY revision LIMIT ?"));
+        Prepared select(db,
+                        absl::StrCat("SELECT ", kEventColumns, " FROM events WHERE revision > ?",
+                                     filter.conditions, " ORDER BY revision LIMIT ?"));
         int at = 1;
         select->bind(at++, after);
         for (const std::string& parameter : filter.parameters) select->bind(at++, parameter);
@@ -603,7 +598,7 @@ void SqliteStore::SetCommitListener(CommitListener listener) {
   std::promise<void> set;
   writer_->Submit(
       [this, &listener](SQLite::Database& db) {
-        std::lock_guard lock(listener_mu_);
+        absl::MutexLock lock(&listener_mu_);
         published_revision_ = HeadRevision(db);
         published_compaction_ = CompactedThrough(db);
         listener_ = std::move(listener);
@@ -613,8 +608,8 @@ void SqliteStore::SetCommitListener(CommitListener listener) {
   set.get_future().wait();
 }
 
-void SqliteStore::EraseCase(const WriteContext& context, std::string case_id,
-                            Authorizer authorize, Done<std::string> done) {
+void SqliteStore::EraseCase(const WriteContext& context, std::string case_id, Authorizer authorize,
+                            Done<std::string> done) {
   const std::vector<std::string> fingerprint = Fingerprint(*keys(), *context.request);
   Write<std::string>(
       [this, context, case_id = std::move(case_id), authorize = std::move(authorize),
@@ -686,8 +681,7 @@ void SqliteStore::WriteCheckpoint(Done<bool> done) {
       std::move(done));
 }
 
-void SqliteStore::QueryAccessLog(AccessQuery query,
-                                 Done<std::vector<v1::AccessLogEntry>> done) {
+void SqliteStore::QueryAccessLog(AccessQuery query, Done<std::vector<v1::AccessLogEntry>> done) {
   Read<std::vector<v1::AccessLogEntry>>(
       [query = std::move(query)](SQLite::Database& db) { return QueryAccessRecords(db, query); },
       std::move(done));
@@ -709,7 +703,7 @@ void SqliteStore::SubjectAccess(std::string person_identifier,
           SQLite::Database& db) -> absl::StatusOr<v1::SubjectAccessReportResponse> {
         const std::vector<std::string> any_key = PersonHashes(*keys(), person_identifier);
         Prepared cases(db, absl::StrCat("SELECT case_id FROM cases WHERE person_hash",
-                                                 InMarks(any_key.size()), " ORDER BY case_id"));
+                                        InMarks(any_key.size()), " ORDER BY case_id"));
         BindBlobs(*cases, 1, any_key);
         v1::SubjectAccessReportResponse report;
         std::vector<std::string> ids;
@@ -724,7 +718,7 @@ void SqliteStore::SubjectAccess(std::string person_identifier,
 }
 
 std::shared_ptr<const KeyRing> SqliteStore::keys() const {
-  std::lock_guard lock(keys_mu_);
+  absl::MutexLock lock(&keys_mu_);
   return keys_;
 }
 
@@ -763,7 +757,7 @@ void SqliteStore::ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> do
                 "); keep it until re-encryption is done"));
           }
         }
-        std::lock_guard lock(keys_mu_);
+        absl::MutexLock lock(&keys_mu_);
         keys_ = ring;
         return true;
       },
@@ -798,7 +792,8 @@ void SqliteStore::Reencrypt(int limit, Done<int> done) {
           if (!plain.ok()) return plain.status();
           const std::string sealed = ring->Seal(*plain, aad);
           Prepared update(
-              db, "UPDATE case_versions SET form = ?, key_id = ? WHERE case_id = ? AND version = ?");
+              db,
+              "UPDATE case_versions SET form = ?, key_id = ? WHERE case_id = ? AND version = ?");
           update->bind(1, sealed.data(), static_cast<int>(sealed.size()));
           update->bind(2, ring->current_key_id());
           update->bind(3, row.case_id);

@@ -7,10 +7,11 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/crypto.h"
 #include "common/signing.h"
 #include "server/store/case_store.h"
@@ -100,7 +101,8 @@ class SqliteStore final : public CaseStore {
   // old ring stays, if a key still in use is missing from it.
   void ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> done);
   // Re-seals up to `limit` form versions, document chunks and titles not
-  // sealed with the current key; returns how many. Run repeatedly (the server does, in the background) until 0.
+  // sealed with the current key; returns how many. Run repeatedly (the server does, in the
+  // background) until 0.
   void Reencrypt(int limit, Done<int> done);
 
  private:
@@ -126,17 +128,17 @@ class SqliteStore final : public CaseStore {
 
   std::shared_ptr<const KeyRing> keys() const;
 
-  mutable std::mutex keys_mu_;
-  std::shared_ptr<const KeyRing> keys_;  // guarded by keys_mu_
+  mutable absl::Mutex keys_mu_;
+  std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(keys_mu_);
   std::shared_ptr<const Signer> signer_;
   const std::string feed_epoch_;  // read at open
   // Uploads in progress: "<database>.staging/" (emptied at open).
   std::string staging_directory_;
   size_t document_chunk_bytes_;
   DiskSpace* disk_ = nullptr;
-  std::mutex listener_mu_;
-  CommitListener listener_;          // guarded by listener_mu_
-  int64_t published_revision_ = 0;   // writer thread only: events handed to the listener
+  absl::Mutex listener_mu_;
+  CommitListener listener_ ABSL_GUARDED_BY(listener_mu_);
+  int64_t published_revision_ = 0;    // writer thread only: events handed to the listener
   int64_t published_compaction_ = 0;  // writer thread only
   // Set by an erasure: truncate the WAL after the commit, so no image of the
   // erased pages survives there.

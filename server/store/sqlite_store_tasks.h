@@ -21,7 +21,8 @@ inline absl::Status AllowAll(const policy::CaseFacts&) { return absl::OkStatus()
 // Binds a request to its id: the method (message type) and its exact content,
 // under every key in the ring (the current one first), so a retry across a key
 // rotation still matches.
-inline std::vector<std::string> Fingerprint(const KeyRing& keys, const google::protobuf::Message& request) {
+inline std::vector<std::string> Fingerprint(const KeyRing& keys,
+                                            const google::protobuf::Message& request) {
   return keys.KeyedHashes(
       absl::StrCat("request:", request.GetTypeName(), "\n", SerializeDeterministic(request)));
 }

@@ -36,7 +36,7 @@ class Prepared {
  private:
   std::unique_ptr<SQLite::Statement> owned_;  // when not from the cache
   SQLite::Statement* statement_ = nullptr;
-  bool* in_use_ = nullptr;                    // the cache entry's flag
+  bool* in_use_ = nullptr;  // the cache entry's flag
 };
 
 }  // namespace handover::store

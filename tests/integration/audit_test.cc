@@ -93,19 +93,19 @@ class AuditTest : public ::testing::Test {
 };
 
 TEST_F(AuditTest, EveryCallLeavesExactlyOneRecordWithItsSections) {
-  auto created = operator_->CreateCase(SampleForm(), "create-1");      // 1
+  auto created = operator_->CreateCase(SampleForm(), "create-1");  // 1
   ASSERT_TRUE(created.ok());
   const std::string name = created->name();
-  EXPECT_FALSE(m760_->GetCase(name).ok());                             // 2 refused
-  ASSERT_TRUE(uds_->GetCase(name).ok());                               // 3
-  Assign(name, "760");                                                 // 4
-  ASSERT_TRUE(m760_->GetCase(name).ok());                              // 5
-  ASSERT_TRUE(m760_->ListCases({}).ok());                              // 6
+  EXPECT_FALSE(m760_->GetCase(name).ok());  // 2 refused
+  ASSERT_TRUE(uds_->GetCase(name).ok());    // 3
+  Assign(name, "760");                      // 4
+  ASSERT_TRUE(m760_->GetCase(name).ok());   // 5
+  ASSERT_TRUE(m760_->ListCases({}).ok());   // 6
   v1::SyncRequest sync;
   sync.set_include_cases(true);
-  ASSERT_TRUE(m760_->Sync(sync).ok());                                 // 7
-  EXPECT_FALSE(auditor_->GetCase(name).ok());                          // 8 refused (role)
-  EXPECT_FALSE(m760_->GetCase("cases/nonsense").ok());                 // 9 refused (input)
+  ASSERT_TRUE(m760_->Sync(sync).ok());                  // 7
+  EXPECT_FALSE(auditor_->GetCase(name).ok());           // 8 refused (role)
+  EXPECT_FALSE(m760_->GetCase("cases/nonsense").ok());  // 9 refused (input)
 
   const std::vector<v1::AccessRecord> records = Records();
   ASSERT_EQ(records.size(), 9u);
@@ -157,8 +157,8 @@ TEST_F(AuditTest, ASyncPageNamesEachCaseOnce) {
     for (int i = 0; i < 2; ++i) {
       v1::UpdateFormRequest update;
       update.set_name(created->name());
-      update.mutable_form()->mutable_wishes_and_plans()->set_expectations(
-          "Fictional update " + std::to_string(i));
+      update.mutable_form()->mutable_wishes_and_plans()->set_expectations("Fictional update " +
+                                                                          std::to_string(i));
       update.mutable_update_mask()->add_paths("wishes_and_plans.expectations");
       update.set_request_id(std::string("update-") + person + "-" + std::to_string(i));
       ASSERT_TRUE(operator_->UpdateForm(update).ok());

@@ -59,8 +59,7 @@ class BadInputTest : public ::testing::Test {
 };
 
 TEST_F(BadInputTest, MissingFields) {
-  ExpectInvalid(operator_->CreateCase(SampleForm("99000002"), "").status(),
-                "request_id: required");
+  ExpectInvalid(operator_->CreateCase(SampleForm("99000002"), "").status(), "request_id: required");
   v1::HandoverForm no_name = SampleForm("99000002");
   no_name.mutable_identity()->clear_family_name();
   ExpectInvalid(operator_->CreateCase(no_name, "r1").status(),
@@ -87,8 +86,9 @@ TEST_F(BadInputTest, MalformedFields) {
 
   v1::HandoverForm minor_report = SampleForm();
   minor_report.add_documents()->set_type(v1::DOCUMENT_TYPE_SOCIAL_REPORT);
-  ExpectInvalid(Update(minor_report), "form.documents[2].type: a social report is only for an "
-                                      "unaccompanied minor");
+  ExpectInvalid(Update(minor_report),
+                "form.documents[2].type: a social report is only for an "
+                "unaccompanied minor");
   ExpectInvalid(Update(SampleForm(), {"identity.no_such_field"}),
                 "update_mask.paths[0]: not a field path of HandoverForm");
   // A mask that would leave the form invalid is caught on the merged result.

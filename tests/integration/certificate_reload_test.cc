@@ -31,10 +31,10 @@ absl::Status ListWithCa(const std::string& address, const std::string& ca) {
 TEST(CertificateReloadTest, NewConnectionsUseTheRenewedCertificate) {
   const std::string dir = testing::NewTempDir();
   const std::string renewed = dir + "/renewed-pki";
-  ASSERT_EQ(std::system(absl::StrCat(HANDOVER_SOURCE_DIR, "/deploy/dev-pki.sh ", renewed,
-                                     " > /dev/null")
-                            .c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(absl::StrCat(HANDOVER_SOURCE_DIR, "/deploy/dev-pki.sh ", renewed, " > /dev/null")
+                      .c_str()),
+      0);
   for (const char* file : {"server.pem", "server.key"}) {
     fs::copy_file(testing::PkiFile(file), dir + "/" + file);
   }

@@ -5,11 +5,11 @@
 // acceptor here stands in for gRPC's and keeps each socket it is handed (the
 // whole server under a flood is tests/e2e/connection_flood_test.sh).
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <thread>
@@ -103,8 +103,8 @@ TEST(ConnectionListenerTest, OutOfDescriptorsItDropsTheWaitingConnectionAndRecov
 }
 
 TEST(ConnectionListenerTest, ClosedConnectionsFreeTheirPlaceUnderTheCap) {
-  auto listener = ConnectionListener::Bind("127.0.0.1:0", {.max_connections = 2,
-                                                           .max_connections_per_peer = 2});
+  auto listener = ConnectionListener::Bind("127.0.0.1:0",
+                                           {.max_connections = 2, .max_connections_per_peer = 2});
   ASSERT_TRUE(listener.ok()) << listener.status();
   // This acceptor closes at once what it is handed, as gRPC does when a
   // connection ends.

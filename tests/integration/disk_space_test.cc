@@ -5,8 +5,8 @@
 // UNAVAILABLE naming the rule, reads and the audit log go on, health reports
 // NOT_SERVING for the writing services, the metric says so; once space is
 // freed everything resumes by itself, and nothing acknowledged is lost.
-#include <sys/mount.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 #include <cerrno>
 #include <cstring>
@@ -101,8 +101,8 @@ TEST(DiskSpaceTest, BelowTheReserveWritesStopReadsGoOnAndItRecoversByItself) {
   ASSERT_TRUE(log.ok()) << log.status();
   bool refusal_recorded = false;
   for (const auto& entry : log->entries()) {
-    refusal_recorded |= entry.record().operation() == "CreateCase" &&
-                        entry.record().outcome() == "UNAVAILABLE";
+    refusal_recorded |=
+        entry.record().operation() == "CreateCase" && entry.record().outcome() == "UNAVAILABLE";
   }
   EXPECT_TRUE(refusal_recorded);
 

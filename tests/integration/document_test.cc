@@ -8,17 +8,17 @@
 #include <SQLiteCpp/Database.h>
 #include <gtest/gtest.h>
 
+#include <malloc.h>
 #include <filesystem>
 #include <fstream>
-#include <malloc.h>
 
 #include <atomic>
 #include <random>
 #include <thread>
 
-#include "client/document_files.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/document_files.h"
 #include "common/crypto.h"
 #include "common/dates.h"
 #include "common/signing.h"
@@ -48,7 +48,8 @@ std::string FakePdf(int64_t size, unsigned seed = 7) {
 std::string Sha256Hex(const std::string& content) { return HexEncode(Sha256(content)); }
 
 v1::DocumentUpload Metadata(const std::string& parent, v1::DocumentType type,
-                            const std::string& content, const std::string& media_type = "application/pdf") {
+                            const std::string& content,
+                            const std::string& media_type = "application/pdf") {
   v1::DocumentUpload upload;
   upload.set_parent(parent);
   upload.set_type(type);
@@ -99,7 +100,8 @@ class DocumentTest : public ::testing::Test {
   }
 
   std::string NewAssignedCase(const std::string& person = "99000401") {
-    auto created = operator_->CreateCase(testing::SampleForm(person), HandoverClient::NewRequestId());
+    auto created =
+        operator_->CreateCase(testing::SampleForm(person), HandoverClient::NewRequestId());
     EXPECT_TRUE(created.ok()) << created.status();
     v1::AssignCaseRequest assign;
     assign.set_name(created->name());
@@ -122,15 +124,17 @@ class DocumentTest : public ::testing::Test {
   // Rows in the document tables and files in the staging directory.
   int64_t StoredDocumentRows() {
     SQLite::Database db(server_.options().database_path, SQLite::OPEN_READONLY);
-    return db.execAndGet("SELECT (SELECT COUNT(*) FROM documents) + "
-                         "(SELECT COUNT(*) FROM document_versions) + "
-                         "(SELECT COUNT(*) FROM document_chunks)")
+    return db
+        .execAndGet(
+            "SELECT (SELECT COUNT(*) FROM documents) + "
+            "(SELECT COUNT(*) FROM document_versions) + "
+            "(SELECT COUNT(*) FROM document_chunks)")
         .getInt64();
   }
   size_t StagingFiles() {
     size_t n = 0;
-    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(
-             server_.options().database_path + ".staging")) {
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator(server_.options().database_path + ".staging")) {
       ++n;
     }
     return n;
@@ -147,7 +151,8 @@ class DocumentTest : public ::testing::Test {
 TEST_F(DocumentTest, ContentLargerThanAnyMessageRoundTripsWithItsHash) {
   const std::string name = NewAssignedCase();
   const std::string content = FakePdf(9 * kMiB + 12345);
-  auto stored = Upload(*operator_, Metadata(name, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content), content);
+  auto stored =
+      Upload(*operator_, Metadata(name, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content), content);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->version(), 1);
   EXPECT_EQ(stored->size_bytes(), static_cast<int64_t>(content.size()));
@@ -208,8 +213,8 @@ TEST_F(DocumentTest, RefusedUploadsLeaveNothingStored) {
   png.replace(0, 8, "\x89PNG\r\n\x1a\n");
   v1::DocumentUpload over_limit = Metadata(name, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content);
   over_limit.set_size_bytes(26 * kMiB);
-  v1::DocumentUpload exe = Metadata(name, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content,
-                                    "application/x-msdownload");
+  v1::DocumentUpload exe =
+      Metadata(name, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content, "application/x-msdownload");
   v1::DocumentUpload social_report = Metadata(name, v1::DOCUMENT_TYPE_SOCIAL_REPORT, content);
   v1::DocumentUpload childcare = Metadata(name, v1::DOCUMENT_TYPE_CHILDCARE_STATEMENT, content);
   const std::vector<Case> cases = {
@@ -218,9 +223,8 @@ TEST_F(DocumentTest, RefusedUploadsLeaveNothingStored) {
        "metadata.size_bytes"},
       {"fewer bytes than declared", too_large, content, absl::StatusCode::kInvalidArgument,
        "metadata.size_bytes"},
-      {"content not the declared type",
-       Metadata(name, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, png), png,
-       absl::StatusCode::kInvalidArgument, "metadata.media_type"},
+      {"content not the declared type", Metadata(name, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, png),
+       png, absl::StatusCode::kInvalidArgument, "metadata.media_type"},
       {"over the size limit", over_limit, content, absl::StatusCode::kInvalidArgument,
        "metadata.size_bytes"},
       {"media type not allowed", exe, content, absl::StatusCode::kInvalidArgument,
@@ -238,12 +242,13 @@ TEST_F(DocumentTest, RefusedUploadsLeaveNothingStored) {
   }
   // A client that gives up half-way.
   int sent = 0;
-  auto cancelled = operator_->UploadDocument(
-      Metadata(name, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content),
-      [&]() -> absl::StatusOr<std::string> {
-        if (++sent > 10) return absl::CancelledError("the user pressed ctrl-c");
-        return content.substr((sent - 1) * 64 * 1024, 64 * 1024);
-      });
+  auto cancelled =
+      operator_->UploadDocument(Metadata(name, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content),
+                                [&]() -> absl::StatusOr<std::string> {
+                                  if (++sent > 10)
+                                    return absl::CancelledError("the user pressed ctrl-c");
+                                  return content.substr((sent - 1) * 64 * 1024, 64 * 1024);
+                                });
   EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled);
   // The cancelled reactor ends asynchronously on the server.
   for (int i = 0; i < 100 && StagingFiles() > 0; ++i) {
@@ -271,7 +276,8 @@ TEST_F(DocumentTest, UploadIsIdempotentPerRequestId) {
 TEST_F(DocumentTest, ResumedDownloadYieldsTheSameBytesAndHash) {
   const std::string name = NewAssignedCase();
   const std::string content = FakePdf(2 * kMiB + 777);
-  auto stored = Upload(*operator_, Metadata(name, v1::DOCUMENT_TYPE_INDIVIDUAL_CONTRACT, content), content);
+  auto stored =
+      Upload(*operator_, Metadata(name, v1::DOCUMENT_TYPE_INDIVIDUAL_CONTRACT, content), content);
   ASSERT_TRUE(stored.ok()) << stored.status();
 
   // Directly from an offset inside a chunk.
@@ -308,7 +314,8 @@ TEST_F(DocumentTest, ResumedDownloadYieldsTheSameBytesAndHash) {
 TEST_F(DocumentTest, MedicalRecordLeavesOnlyUnderConsentAndWithdrawalStopsADownload) {
   const std::string name = NewAssignedCase();
   const std::string content = FakePdf(20 * kMiB, 11);
-  auto stored = Upload(*operator_, Metadata(name, v1::DOCUMENT_TYPE_MEDICAL_RECORD, content), content);
+  auto stored =
+      Upload(*operator_, Metadata(name, v1::DOCUMENT_TYPE_MEDICAL_RECORD, content), content);
   ASSERT_TRUE(stored.ok()) << stored.status();
 
   auto without = m760_->ListDocuments(name);
@@ -340,7 +347,8 @@ TEST_F(DocumentTest, MedicalRecordLeavesOnlyUnderConsentAndWithdrawalStopsADownl
         received += static_cast<int64_t>(chunk.size());
         if (!withdrawn) {
           withdrawn = true;
-          EXPECT_TRUE(operator_->WithdrawConsent(consent->name(), HandoverClient::NewRequestId()).ok());
+          EXPECT_TRUE(
+              operator_->WithdrawConsent(consent->name(), HandoverClient::NewRequestId()).ok());
         }
         return absl::OkStatus();
       });
@@ -391,7 +399,8 @@ TEST_F(DocumentTest, ContentAndTitleAreEncryptedAtRestAndGoWithErasure) {
   const std::string name = NewAssignedCase();
   std::string content = "Fiktiv tekst: MARKER-IN-PLAINTEXT-4711\n";
   content += std::string(300 * 1024, 'x');
-  v1::DocumentUpload metadata = Metadata(name, v1::DOCUMENT_TYPE_HANDOVER_FORM, content, "text/plain");
+  v1::DocumentUpload metadata =
+      Metadata(name, v1::DOCUMENT_TYPE_HANDOVER_FORM, content, "text/plain");
   metadata.set_title("TITLE-MARKER-0815");
   ASSERT_TRUE(Upload(*operator_, metadata, content).ok());
   server_.Stop();
@@ -414,12 +423,13 @@ TEST_F(DocumentTest, ContentAndTitleAreEncryptedAtRestAndGoWithErasure) {
 // millisecond while alive, and keeps the peak.
 class HeapPeak {
  public:
-  HeapPeak() : thread_([this] {
-    while (!stop_) {
-      peak_ = std::max(peak_.load(), InUse());
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-  }) {}
+  HeapPeak()
+      : thread_([this] {
+          while (!stop_) {
+            peak_ = std::max(peak_.load(), InUse());
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+        }) {}
   ~HeapPeak() { Stop(); }
   int64_t Stop() {
     stop_ = true;

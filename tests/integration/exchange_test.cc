@@ -44,8 +44,7 @@ class ExchangeTest : public ::testing::Test {
 
   TestServer server_;
   std::unique_ptr<client::HandoverClient> operator_ = server_.ClientFor("operator-redcross");
-  std::unique_ptr<client::HandoverClient> other_operator_ =
-      server_.ClientFor("operator-hanstholm");
+  std::unique_ptr<client::HandoverClient> other_operator_ = server_.ClientFor("operator-hanstholm");
   std::unique_ptr<client::HandoverClient> uds_ = server_.ClientFor("immigration-service-uds");
   std::unique_ptr<client::HandoverClient> m760_ = server_.ClientFor("municipality-760");
   std::unique_ptr<client::HandoverClient> m147_ = server_.ClientFor("municipality-147");
@@ -121,8 +120,7 @@ TEST_F(ExchangeTest, PushAssignPullWithConsentAndReassignment) {
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->form().languages().danish_level(), v1::CEFR_LEVEL_A1);
   EXPECT_FALSE(first->form().health().has_medical_record_reference());
-  EXPECT_EQ(m147_->GetVersion(name + "/versions/1").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(m147_->GetVersion(name + "/versions/1").status().code(), absl::StatusCode::kNotFound);
 
   // Consent opens the medical record reference; withdrawal closes it at once.
   auto consent = Consent(name, v1::CONSENT_PURPOSE_MEDICAL_RECORD);
@@ -168,7 +166,8 @@ TEST_F(ExchangeTest, RolesThatMayNeverCallAreDenied) {
 TEST_F(ExchangeTest, ListingPagesFindsByPersonAndScopesToTheCaller) {
   std::set<std::string> mine;
   for (int i = 0; i < 5; ++i) {
-    auto c = operator_->CreateCase(SampleForm(std::to_string(99200000 + i)), "c" + std::to_string(i));
+    auto c =
+        operator_->CreateCase(SampleForm(std::to_string(99200000 + i)), "c" + std::to_string(i));
     ASSERT_TRUE(c.ok()) << c.status();
     mine.insert(c->name());
   }

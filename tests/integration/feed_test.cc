@@ -123,8 +123,8 @@ TEST_F(FeedTest, ConcurrentWritersAndResumingWatchersSeeExactlyTheirEvents) {
     HandoverClient* client;
     std::vector<int64_t> revisions;
   };
-  std::vector<Watched> watched = {{m760_.get(), {}}, {m147_.get(), {}}, {uds_.get(), {}},
-                                  {redcross_.get(), {}}};
+  std::vector<Watched> watched = {
+      {m760_.get(), {}}, {m147_.get(), {}}, {uds_.get(), {}}, {redcross_.get(), {}}};
   auto watcher = [&](Watched* w) {
     int64_t cursor = 0;
     for (int round = 0; round < 400; ++round) {
@@ -308,9 +308,8 @@ TEST_F(FeedTest, CompactedHistoryGivesATypedErrorAndTheSnapshotRecovers) {
   ASSERT_TRUE(Update(*redcross_, kept, "Compacted").ok());
 
   // Everything so far is compacted away.
-  auto through = testing::Await<int64_t>([&](auto done) {
-    server_.server()->store()->CompactFeed(store::NowMicros() + 1, done);
-  });
+  auto through = testing::Await<int64_t>(
+      [&](auto done) { server_.server()->store()->CompactFeed(store::NowMicros() + 1, done); });
   ASSERT_TRUE(through.ok());
   ASSERT_EQ(*through, Head(server_));
 
@@ -342,9 +341,8 @@ TEST_F(FeedTest, CompactedHistoryGivesATypedErrorAndTheSnapshotRecovers) {
 // every other compacted cursor is still refused with the typed error.
 TEST_F(FeedTest, RevisionZeroReadsFromTheOldestRetainedAfterCompaction) {
   for (int i = 0; i < 3; ++i) CreateCase(*redcross_, std::to_string(99910000 + i));
-  auto through = testing::Await<int64_t>([&](auto done) {
-    server_.server()->store()->CompactFeed(store::NowMicros() + 1, done);
-  });
+  auto through = testing::Await<int64_t>(
+      [&](auto done) { server_.server()->store()->CompactFeed(store::NowMicros() + 1, done); });
   ASSERT_TRUE(through.ok()) << through.status();
   ASSERT_EQ(*through, 3);
   for (int i = 0; i < 2; ++i) CreateCase(*redcross_, std::to_string(99910100 + i));
@@ -398,9 +396,8 @@ TEST_F(FeedTest, ASyncAgentAtRevisionZeroStartsFromASnapshot) {
   ASSERT_EQ(agent.cursor(), 0) << "an empty feed";
   const std::string name = CreateCase(*redcross_, "99920001");
   ASSERT_TRUE(Assign(name, "760").ok());
-  auto through = testing::Await<int64_t>([&](auto done) {
-    server_.server()->store()->CompactFeed(store::NowMicros() + 1, done);
-  });
+  auto through = testing::Await<int64_t>(
+      [&](auto done) { server_.server()->store()->CompactFeed(store::NowMicros() + 1, done); });
   ASSERT_TRUE(through.ok()) << through.status();
   ASSERT_EQ(*through, Head(server_));
 

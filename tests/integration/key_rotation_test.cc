@@ -30,17 +30,15 @@ std::map<std::string, int64_t> Usage(TestServer& server) {
 
 absl::Status ReplaceKeys(TestServer& server, const std::string& key_file_text) {
   auto ring = std::make_shared<const KeyRing>(*KeyRing::Parse(key_file_text));
-  return testing::Await<bool>([&](auto done) {
-           server.server()->store()->ReplaceKeys(ring, done);
-         })
+  return testing::Await<bool>([&](auto done) { server.server()->store()->ReplaceKeys(ring, done); })
       .status();
 }
 
 void WriteKeyFile(const std::string& path, const std::string& text) {
   std::filesystem::remove(path);
   std::ofstream(path) << text;
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 // Test server options whose key file, in a fresh directory, holds `key_lines`.

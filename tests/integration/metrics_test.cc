@@ -52,7 +52,8 @@ TEST(MetricsTest, CountsCallsByMethodAndCodeAndReportsTheServersState) {
   const std::string text = Scrape(port);
   ASSERT_FALSE(text.empty());
   const std::string get_case = "/handover.v1.HandoverService/GetCase";
-  EXPECT_EQ(Sample(text, "handover_rpc_requests_total{method=\"" + get_case + "\",code=\"OK\"}"), 3);
+  EXPECT_EQ(Sample(text, "handover_rpc_requests_total{method=\"" + get_case + "\",code=\"OK\"}"),
+            3);
   EXPECT_EQ(
       Sample(text, "handover_rpc_requests_total{method=\"" + get_case + "\",code=\"NOT_FOUND\"}"),
       1);

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -86,8 +87,9 @@ TEST(OverloadTest, ReadsBeyondTheQueueAreRefusedAtOnce) {
       while (!go) std::this_thread::yield();
       const auto start = std::chrono::steady_clock::now();
       auto read = clients[i % clients.size()]->GetCase(created->name());
-      const double ms = std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - start).count();
+      const double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
       std::lock_guard lock(mu);
       ++codes[read.status().code()];
       if (read.status().code() == absl::StatusCode::kResourceExhausted) {

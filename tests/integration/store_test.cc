@@ -27,8 +27,7 @@ class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = NewTempDir() + "/store.db";
-    keys_ = std::make_shared<const KeyRing>(
-        *KeyRing::Parse(KeyRing::GenerateKeyLine("test-key")));
+    keys_ = std::make_shared<const KeyRing>(*KeyRing::Parse(KeyRing::GenerateKeyLine("test-key")));
     Open();
   }
 
@@ -43,8 +42,7 @@ class StoreTest : public ::testing::Test {
     return WriteContext{{Role::kOperator, "redcross"}, "test-actor", request_id, &request};
   }
 
-  absl::StatusOr<CaseSnapshot> Create(const std::string& request_id,
-                                      const v1::HandoverForm& form) {
+  absl::StatusOr<CaseSnapshot> Create(const std::string& request_id, const v1::HandoverForm& form) {
     v1::CreateCaseRequest request;
     request.set_request_id(request_id);
     *request.mutable_form() = form;
@@ -59,8 +57,8 @@ class StoreTest : public ::testing::Test {
     *request.mutable_form() = form;
     request.set_etag(etag);
     request.set_request_id(request_id);
-    UpdateFormCommand command{case_id, form, {}, etag,
-                              [](const v1::HandoverForm&) { return absl::OkStatus(); }};
+    UpdateFormCommand command{
+        case_id, form, {}, etag, [](const v1::HandoverForm&) { return absl::OkStatus(); }};
     return Await<CaseSnapshot>([&](auto done) {
       store_->UpdateForm(Context(request_id, request), command, AllowAll, done);
     });
@@ -195,8 +193,7 @@ TEST_F(StoreTest, RetriedRequestIdReturnsTheFirstResult) {
 
   v1::HandoverForm other = SampleForm();
   other.mutable_identity()->set_given_names("Other Fiktiva");
-  EXPECT_EQ(Update(id, other, "v2", "update-1").status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Update(id, other, "v2", "update-1").status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(CountVersions(), versions);
 }
 
@@ -236,10 +233,9 @@ TEST_F(StoreTest, EverythingAcknowledgedSurvivesARestart) {
   for (int i = 0; i < kCases; ++i) {
     requests[i].set_request_id("bulk-" + std::to_string(i));
     *requests[i].mutable_form() = SampleForm(std::to_string(99100000 + i));
-    store_->CreateCase(Context(requests[i].request_id(), requests[i]), requests[i].form(),
-                       [&results, i](absl::StatusOr<CaseSnapshot> r) {
-                         results[i].set_value(std::move(r));
-                       });
+    store_->CreateCase(
+        Context(requests[i].request_id(), requests[i]), requests[i].form(),
+        [&results, i](absl::StatusOr<CaseSnapshot> r) { results[i].set_value(std::move(r)); });
   }
   std::vector<std::string> ids;
   for (auto& result : results) {

@@ -107,7 +107,8 @@ TEST_F(SyncAgentTest, DirectoryEqualsTheServerViewAcrossAServerRestart) {
 
   EXPECT_GE(agent.stats().reconnects, 1);
   const auto expected = ServerView(*m760_);
-  EXPECT_EQ(expected.size(), 11u) << "of 20 cases, 6 + 7 were assigned to 760 and one of each batch moved away";
+  EXPECT_EQ(expected.size(), 11u)
+      << "of 20 cases, 6 + 7 were assigned to 760 and one of each batch moved away";
   EXPECT_EQ(DirectoryContents(dir_), expected);
 }
 

@@ -95,8 +95,7 @@ TEST_F(UntrustedInputTest, AnUndecodableRequestIsInvalidAndRecorded) {
   const std::string truncated = std::string("\x0a\x64", 2) + "abc";
   const grpc::Status status = SendRaw("/handover.v1.HandoverService/GetCase", truncated);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(status.error_message(),
-            "request: cannot be decoded as the request message of GetCase");
+  EXPECT_EQ(status.error_message(), "request: cannot be decoded as the request message of GetCase");
   const auto records = Records("GetCase", "INVALID_ARGUMENT");
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].organisation(), "760");
@@ -120,8 +119,8 @@ TEST_F(UntrustedInputTest, AnOversizeRequestIsExhaustedAndRecorded) {
 // grpc.health.v1 answers for the server ("") and for each service by name;
 // an unknown name is NOT_FOUND.
 TEST_F(UntrustedInputTest, HealthAnswersPerServiceName) {
-  for (const std::string name : {"", "handover.v1.HandoverService",
-                                 "handover.v1.DocumentService", "handover.v1.AuditService"}) {
+  for (const std::string name : {"", "handover.v1.HandoverService", "handover.v1.DocumentService",
+                                 "handover.v1.AuditService"}) {
     grpc::Status failure;
     EXPECT_EQ(testing::HealthStatus(server_.address(), name, &failure), 1)
         << name << ": " << failure.error_message();

@@ -8,8 +8,8 @@
 #include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/identity.h"
 #include "common/dates.h"
+#include "common/identity.h"
 
 namespace handover::testing {
 
@@ -18,8 +18,8 @@ std::string PkiFile(const std::string& name) { return absl::StrCat(HANDOVER_TEST
 std::string NewTempDir() {
   static std::atomic<int> counter{0};
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string dir = absl::StrCat(::testing::TempDir(), "handover-",
-                                 info ? info->name() : "global", "-", getpid(), "-", counter++);
+  std::string dir = absl::StrCat(::testing::TempDir(), "handover-", info ? info->name() : "global",
+                                 "-", getpid(), "-", counter++);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

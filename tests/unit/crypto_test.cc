@@ -52,8 +52,7 @@ TEST(KeyRingTest, SealUsesAFreshNonce) {
 TEST(KeyRingTest, OpenWithOtherAssociatedDataIsDataLoss) {
   const KeyRing ring = MustParse(kLineA);
   const std::string blob = ring.Seal(kPlaintext, kAad);
-  EXPECT_EQ(ring.Open(blob, "cases/fedcba9876543210").status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ring.Open(blob, "cases/fedcba9876543210").status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(ring.Open(blob, "").status().code(), absl::StatusCode::kDataLoss);
 }
 

@@ -31,8 +31,7 @@ TEST(ExitCodeTest, OtherResourceExhaustedIsRetryLater) {
 TEST(ExitCodeTest, TheSizeMessageUnderAnotherCodeKeepsThatCode) {
   EXPECT_EQ(ExitCodeFor(absl::UnavailableError("Received message larger than max (1 vs. 0)")),
             kExitUnavailable);
-  EXPECT_EQ(ExitCodeFor(absl::InternalError("Sent message larger than max (1 vs. 0)")),
-            kExitError);
+  EXPECT_EQ(ExitCodeFor(absl::InternalError("Sent message larger than max (1 vs. 0)")), kExitError);
 }
 
 TEST(ExitCodeTest, EachCodeHasItsExit) {

@@ -98,8 +98,7 @@ class FeedVisibilityStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = NewTempDir() + "/feed.db";
-    keys_ = std::make_shared<const KeyRing>(
-        *KeyRing::Parse(KeyRing::GenerateKeyLine("test-key")));
+    keys_ = std::make_shared<const KeyRing>(*KeyRing::Parse(KeyRing::GenerateKeyLine("test-key")));
     {
       // Opening creates the schema; the events go in while it is closed.
       auto created = store::SqliteStore::Open({path_, {}, {}}, keys_);
@@ -108,16 +107,16 @@ class FeedVisibilityStoreTest : public ::testing::Test {
     {
       SQLite::Database db(path_, SQLite::OPEN_READWRITE);
       for (const EventAudience& audience : audiences_) {
-        store::AppendEvent(db,
-                           store::EventRow{.case_id = "0123456789abcdef",
-                                           .kind = audience.municipality_only
-                                                       ? v1::EVENT_KIND_ACCESS_REVOKED
-                                                       : v1::EVENT_KIND_FORM_UPDATED,
-                                           .version = 1,
-                                           .operator_id = audience.operator_id,
-                                           .municipality_code = audience.municipality_code,
-                                           .municipality_only = audience.municipality_only},
-                           1);
+        store::AppendEvent(
+            db,
+            store::EventRow{.case_id = "0123456789abcdef",
+                            .kind = audience.municipality_only ? v1::EVENT_KIND_ACCESS_REVOKED
+                                                               : v1::EVENT_KIND_FORM_UPDATED,
+                            .version = 1,
+                            .operator_id = audience.operator_id,
+                            .municipality_code = audience.municipality_code,
+                            .municipality_only = audience.municipality_only},
+            1);
       }
       committed_ = store::EventsAfter(db, 0);
     }
@@ -164,8 +163,8 @@ TEST_F(FeedVisibilityStoreTest, StoreSqlFilterAgreesWithThePolicy) {
     query.filter = EventFilterFor(caller.principal);
     query.after_revision = 0;
     query.page_size = 1000;
-    absl::StatusOr<store::FeedPage> page = Await<store::FeedPage>(
-        [&](auto done) { store_->ReadFeed(std::move(query), done); });
+    absl::StatusOr<store::FeedPage> page =
+        Await<store::FeedPage>([&](auto done) { store_->ReadFeed(std::move(query), done); });
     ASSERT_TRUE(page.ok()) << caller.name << ": " << page.status();
     EXPECT_EQ(Revisions(*page), Allowed(caller.principal)) << caller.name;
   }

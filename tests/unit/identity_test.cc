@@ -10,9 +10,7 @@ namespace {
 
 constexpr char kDomain[] = "handover.example.test";
 
-absl::StatusOr<Principal> Parse(const std::string& uri) {
-  return ParseSpiffeId(uri, kDomain);
-}
+absl::StatusOr<Principal> Parse(const std::string& uri) { return ParseSpiffeId(uri, kDomain); }
 
 void ExpectUnauthenticated(const std::string& uri) {
   const absl::StatusOr<Principal> principal = Parse(uri);
@@ -70,8 +68,7 @@ TEST(ParseSpiffeIdTest, MunicipalityIdMustBeThreeDigits) {
 TEST(ParseSpiffeIdTest, OrganisationIdIsLowerCaseLettersDigitsAndHyphens) {
   ExpectUnauthenticated("spiffe://handover.example.test/operator/Fiktiv-Asyl");
   ExpectUnauthenticated("spiffe://handover.example.test/operator/fiktiv_asyl");
-  ExpectUnauthenticated(
-      "spiffe://handover.example.test/operator/" + std::string(64, 'a'));
+  ExpectUnauthenticated("spiffe://handover.example.test/operator/" + std::string(64, 'a'));
   EXPECT_TRUE(Parse("spiffe://handover.example.test/operator/" + std::string(63, 'a')).ok());
 }
 

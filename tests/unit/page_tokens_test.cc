@@ -87,8 +87,7 @@ TEST(SequenceTokenTest, RoundTrips) {
 
 TEST(SequenceTokenTest, RejectsGarbageAndOtherMethodsTokens) {
   EXPECT_EQ(DecodeSequenceToken("%%%").status(), kBadToken);
-  EXPECT_EQ(DecodeSequenceToken(absl::WebSafeBase64Escape("log-after:seven")).status(),
-            kBadToken);
+  EXPECT_EQ(DecodeSequenceToken(absl::WebSafeBase64Escape("log-after:seven")).status(), kBadToken);
   EXPECT_EQ(DecodeSequenceToken(EncodeCaseToken(kCaseId)).status(), kBadToken);
   EXPECT_EQ(DecodeSequenceToken(EncodeVersionToken(7)).status(), kBadToken);
   EXPECT_EQ(DecodeCaseToken(EncodeSequenceToken(7)).status(), kBadToken);
@@ -97,7 +96,8 @@ TEST(SequenceTokenTest, RejectsGarbageAndOtherMethodsTokens) {
 
 TEST(EffectivePageSizeTest, ZeroMeansTheDefault) {
   EXPECT_EQ(EffectivePageSize(0, 50, 1000).value_or(-1), 50);
-  EXPECT_EQ(EffectivePageSize(0, 100, 20).value_or(-1), 20) << "a maximum below the default caps it";
+  EXPECT_EQ(EffectivePageSize(0, 100, 20).value_or(-1), 20)
+      << "a maximum below the default caps it";
 }
 
 TEST(EffectivePageSizeTest, KeepsASizeWithinRange) {

@@ -35,20 +35,32 @@ CaseFacts FactsFor(CaseState state, ConsentState consent) {
   CaseFacts facts;
   facts.operator_id = "redcross";
   switch (state) {
-    case CaseState::kUnassigned: break;
-    case CaseState::kAssignedToMe: facts.municipality_code = "760"; break;
-    case CaseState::kAssignedElsewhere: facts.municipality_code = "147"; break;
+    case CaseState::kUnassigned:
+      break;
+    case CaseState::kAssignedToMe:
+      facts.municipality_code = "760";
+      break;
+    case CaseState::kAssignedElsewhere:
+      facts.municipality_code = "147";
+      break;
     // Was 760's, re-assigned to 330: the facts only know the current one.
-    case CaseState::kPreviouslyAssignedToMe: facts.municipality_code = "330"; break;
+    case CaseState::kPreviouslyAssignedToMe:
+      facts.municipality_code = "330";
+      break;
   }
   for (auto purpose : {v1::CONSENT_PURPOSE_HEALTH_NEEDS, v1::CONSENT_PURPOSE_MEDICAL_RECORD}) {
     switch (consent) {
-      case ConsentState::kNone: break;
-      case ConsentState::kActive: facts.consents.push_back({purpose, "", false}); break;
+      case ConsentState::kNone:
+        break;
+      case ConsentState::kActive:
+        facts.consents.push_back({purpose, "", false});
+        break;
       case ConsentState::kActiveForOtherMunicipality:
         facts.consents.push_back({purpose, "147", false});
         break;
-      case ConsentState::kWithdrawn: facts.consents.push_back({purpose, "", true}); break;
+      case ConsentState::kWithdrawn:
+        facts.consents.push_back({purpose, "", true});
+        break;
     }
   }
   return facts;
@@ -124,9 +136,9 @@ TEST(PolicyTable, EveryOperationRoleCaseStateAndConsentState) {
     for (const NamedCaller& caller : kCallers) {
       for (CaseState state : {CaseState::kUnassigned, CaseState::kAssignedToMe,
                               CaseState::kAssignedElsewhere, CaseState::kPreviouslyAssignedToMe}) {
-        for (ConsentState consent : {ConsentState::kNone, ConsentState::kActive,
-                                     ConsentState::kActiveForOtherMunicipality,
-                                     ConsentState::kWithdrawn}) {
+        for (ConsentState consent :
+             {ConsentState::kNone, ConsentState::kActive, ConsentState::kActiveForOtherMunicipality,
+              ConsentState::kWithdrawn}) {
           ++walked;
           const CaseFacts facts = FactsFor(state, consent);
           const std::string where =
@@ -136,21 +148,19 @@ TEST(PolicyTable, EveryOperationRoleCaseStateAndConsentState) {
           ASSERT_EQ(status.code(), Expected(op, caller, state)) << where << ": " << status;
           if (status.ok() && op == Operation::kReadDocuments) {
             // Sensitive documents leave for a municipality only under consent.
-            const bool consented = caller.principal.role == Role::kOperator ||
-                                   consent == ConsentState::kActive;
-            EXPECT_EQ(MayReceiveDocument(caller.principal, facts,
-                                         v1::DOCUMENT_TYPE_MEDICAL_RECORD)
+            const bool consented =
+                caller.principal.role == Role::kOperator || consent == ConsentState::kActive;
+            EXPECT_EQ(MayReceiveDocument(caller.principal, facts, v1::DOCUMENT_TYPE_MEDICAL_RECORD)
                           .code(),
                       consented ? absl::StatusCode::kOk : absl::StatusCode::kFailedPrecondition)
                 << where;
-            EXPECT_TRUE(MayReceiveDocument(caller.principal, facts,
-                                           v1::DOCUMENT_TYPE_RESIDENCE_PERMIT)
-                            .ok())
+            EXPECT_TRUE(
+                MayReceiveDocument(caller.principal, facts, v1::DOCUMENT_TYPE_RESIDENCE_PERMIT)
+                    .ok())
                 << where;
           }
           if (!status.ok() || op == Operation::kCreateCase || op == Operation::kAssignCase ||
-              op == Operation::kReadAccessLog ||
-              caller.principal.role == Role::kOperator) {
+              op == Operation::kReadAccessLog || caller.principal.role == Role::kOperator) {
             continue;
           }
           v1::HandoverForm form = FormWithEverything();
@@ -201,7 +211,9 @@ TEST(PolicyTable, UnknownFieldsNeverLeave) {
       const CaseFacts facts = FactsFor(CaseState::kAssignedToMe, consent);
       v1::HandoverForm form = FormWithEverything();
       form.GetReflection()->MutableUnknownFields(&form)->AddLengthDelimited(999, "probe");
-      form.mutable_health()->GetReflection()->MutableUnknownFields(form.mutable_health())
+      form.mutable_health()
+          ->GetReflection()
+          ->MutableUnknownFields(form.mutable_health())
           ->AddVarint(77, 1);
       std::vector<std::string> withheld;
       ProjectForm(caller.principal, facts, &form, &withheld);

@@ -54,7 +54,9 @@ TEST(ServerOptionsTest, EachBadOptionIsNamed) {
       {"document-media-types", [](auto& o) { o.service.documents.media_types = {}; },
        "document-media-types: at least one media type"},
       {"document-media-types",
-       [](auto& o) { o.service.documents.media_types = {"application/pdf", "application/zip"}; },
+       [](auto& o) {
+         o.service.documents.media_types = {"application/pdf", "application/zip"};
+       },
        "document-media-types: application/zip is not a type the server can recognise by content "
        "(application/pdf, image/png, image/jpeg, text/plain)"},
       {"tls-refresh-seconds", [](auto& o) { o.tls_refresh_seconds = 0; },
@@ -86,8 +88,7 @@ TEST(ServerOptionsTest, EachBadOptionIsNamed) {
 
 TEST(ServerOptionsTest, StartNamesAMissingFile) {
   ServerOptions options;
-  EXPECT_EQ(HandoverServer::Start(options).status(),
-            absl::InvalidArgumentError("cert: required"));
+  EXPECT_EQ(HandoverServer::Start(options).status(), absl::InvalidArgumentError("cert: required"));
   options.certificate_file = "/nonexistent/server.pem";
   EXPECT_EQ(HandoverServer::Start(options).status(),
             absl::InvalidArgumentError("cert: no such file /nonexistent/server.pem"));

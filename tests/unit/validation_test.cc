@@ -220,9 +220,8 @@ TEST(ValidateFormTest, PersonalNumber) {
     form.mutable_identity()->set_personal_number(valid);
     EXPECT_TRUE(ValidateForm(form, {}).ok()) << valid;
   }
-  for (const char* invalid : {"3102909999", "0113909999", "0001909999", "010190999",
-                              "01019099999", "01019-09999", "010190 9999", "01019O9999",
-                              "010190--9999"}) {
+  for (const char* invalid : {"3102909999", "0113909999", "0001909999", "010190999", "01019099999",
+                              "01019-09999", "010190 9999", "01019O9999", "010190--9999"}) {
     form.mutable_identity()->set_personal_number(invalid);
     EXPECT_EQ(ValidateForm(form, {}), absl::InvalidArgumentError(error)) << invalid;
   }
@@ -379,8 +378,7 @@ TEST(ValidateFormTest, ResidenceExpiryNotBeforePermitDate) {
   v1::HandoverForm form = MinimalForm();
   *form.mutable_residence()->mutable_permit_date() = MakeDate(2025, 6, 1);
   *form.mutable_residence()->mutable_permit_expiry_date() = MakeDate(2025, 5, 31);
-  ExpectError(form,
-              "form.residence.permit_expiry_date: must not be before residence.permit_date");
+  ExpectError(form, "form.residence.permit_expiry_date: must not be before residence.permit_date");
   *form.mutable_residence()->mutable_permit_expiry_date() = MakeDate(2027, 6, 1);
   ExpectValid(form);
 }
@@ -396,26 +394,16 @@ TEST(ValidateFormTest, MessagesNeverContainTheOffendingValue) {
   const std::vector<Case> cases = {
       {"Testperson-Overlong-Name",
        [](v1::HandoverForm& f, const std::string& v) { f.mutable_identity()->set_given_names(v); }},
-      {"QQ",
-       [](v1::HandoverForm& f, const std::string& v) {
-         f.mutable_identity()->add_nationalities(v);
-       }},
-      {"xyzw",
-       [](v1::HandoverForm& f, const std::string& v) {
-         f.mutable_identity()->add_spoken_languages(v);
-       }},
-      {"3102909999",
-       [](v1::HandoverForm& f, const std::string& v) {
-         f.mutable_identity()->set_personal_number(v);
-       }},
-      {"99x00001",
-       [](v1::HandoverForm& f, const std::string& v) {
-         f.mutable_identity()->set_person_identifier(v);
-       }},
-      {"cases/fiktiv",
-       [](v1::HandoverForm& f, const std::string& v) {
-         f.mutable_household()->add_related_cases(v);
-       }},
+      {"QQ", [](v1::HandoverForm& f,
+                const std::string& v) { f.mutable_identity()->add_nationalities(v); }},
+      {"xyzw", [](v1::HandoverForm& f,
+                  const std::string& v) { f.mutable_identity()->add_spoken_languages(v); }},
+      {"3102909999", [](v1::HandoverForm& f,
+                        const std::string& v) { f.mutable_identity()->set_personal_number(v); }},
+      {"99x00001", [](v1::HandoverForm& f,
+                      const std::string& v) { f.mutable_identity()->set_person_identifier(v); }},
+      {"cases/fiktiv", [](v1::HandoverForm& f,
+                          const std::string& v) { f.mutable_household()->add_related_cases(v); }},
       {"98765",
        [](v1::HandoverForm& f, const std::string& v) {
          f.mutable_formal_competences()->add_work_experience()->set_isco_code(v);
