@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-refresh-seconds", options.tls_refresh_seconds,
                  "How often certificate files are re-read")
       ->capture_default_str();
-  app.add_option("--database", options.database_path, "SQLite database file")
+  app.add_option("--database", options.database_path,
+                 "The database: a SQLite file path, or sqlite:///path")
       ->capture_default_str();
   app.add_option("--key-file", options.key_file, "Encryption key file (mode 0600); required");
   app.add_option("--trust-domain", options.service.trust_domain,
@@ -161,8 +162,14 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Backup and restore work on the file itself.
+  const absl::StatusOr<std::string> database_file = handover::SqlitePathOf(options.database_path);
+  if ((backup->parsed() || restore->parsed()) && !database_file.ok()) {
+    spdlog::error("{}", std::string(database_file.status().message()));
+    return 1;
+  }
   if (backup->parsed()) {
-    absl::Status status = handover::store::BackupDatabase(options.database_path, backup_out);
+    absl::Status status = handover::store::BackupDatabase(*database_file, backup_out);
     if (!status.ok()) {
       spdlog::error("backup: {}", status.ToString());
       return 1;
@@ -172,7 +179,7 @@ int main(int argc, char** argv) {
   }
   if (restore->parsed()) {
     auto restored =
-        handover::store::RestoreDatabase(options.database_path, restore_from, bump_revisions);
+        handover::store::RestoreDatabase(*database_file, restore_from, bump_revisions);
     if (!restored.ok()) {
       spdlog::error("restore: {}", restored.status().ToString());
       return 1;
@@ -181,7 +188,7 @@ int main(int argc, char** argv) {
         "restored {} from {}: backup head revision {}, replaced database's head {}; new events "
         "follow revision {}, older cursors get OUT_OF_RANGE and re-sync from a snapshot; feed "
         "epoch {}",
-        options.database_path, restore_from, restored->backup_head,
+        *database_file, restore_from, restored->backup_head,
         restored->replaced_head ? std::to_string(*restored->replaced_head) : "unknown",
         restored->base_revision, restored->feed_epoch);
     if (!restored->replaced_path.empty()) {

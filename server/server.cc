@@ -139,6 +139,20 @@ absl::Status Range(const char* option, int64_t value, int64_t low, int64_t high)
 
 }  // namespace
 
+absl::StatusOr<std::string> SqlitePathOf(const std::string& database) {
+  constexpr std::string_view kSqlite = "sqlite://";
+  std::string path = database;
+  if (database.rfind(kSqlite, 0) == 0) {
+    path = database.substr(kSqlite.size());
+  } else if (const size_t scheme = database.find("://"); scheme != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "database: ", database.substr(0, scheme),
+        ":// is not a backend this handoverd has; use sqlite:///path/to/handover.db or a path"));
+  }
+  if (path.empty()) return absl::InvalidArgumentError("database: required");
+  return path;
+}
+
 absl::Status ValidateOptions(const ServerOptions& o) {
   const auto& domain = o.service.trust_domain;
   if (domain.empty() || domain.size() > 255 ||
@@ -149,7 +163,9 @@ absl::Status ValidateOptions(const ServerOptions& o) {
   if (o.listen_address.find(':') == std::string::npos) {
     return absl::InvalidArgumentError("listen: must be host:port");
   }
-  if (o.database_path.empty()) return absl::InvalidArgumentError("database: required");
+  if (absl::StatusOr<std::string> path = SqlitePathOf(o.database_path); !path.ok()) {
+    return path.status();
+  }
   if (!o.metrics_listen_address.empty() &&
       o.metrics_listen_address.find(':') == std::string::npos) {
     return absl::InvalidArgumentError("metrics-listen: must be host:port");
@@ -224,14 +240,15 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   absl::StatusOr<Signer> signer = Signer::LoadPrivateKey(options.audit_signing_key_file);
   if (!signer.ok()) return signer.status();
   const std::string public_key_pem = signer->public_key_pem();
+  const std::string database_path = *SqlitePathOf(options.database_path);  // validated
 
   std::unique_ptr<HandoverServer> server(new HandoverServer());
   server->disk_ = std::make_unique<store::DiskSpace>(
-      std::filesystem::absolute(options.database_path).parent_path().string(),
+      std::filesystem::absolute(database_path).parent_path().string(),
       options.disk_reserve_bytes, [raw = server.get()](bool low) {
         if (raw->server_ && !raw->shutting_down_) raw->SetHealth(true, !low);
       });
-  store::SqliteStoreOptions store_options{options.database_path, options.writer, options.readers,
+  store::SqliteStoreOptions store_options{database_path, options.writer, options.readers,
                                           std::make_shared<const Signer>(*std::move(signer))};
   store_options.disk = server->disk_.get();
   auto ring = std::make_shared<const KeyRing>(*std::move(keys));
@@ -316,7 +333,7 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
     return absl::UnavailableError(absl::StrCat("listen: cannot serve on ", options.listen_address));
   }
   server->listener_->Run(std::move(acceptor));
-  server->database_path_ = options.database_path;
+  server->database_path_ = database_path;
   if (!options.metrics_listen_address.empty()) {
     auto endpoint = metrics::MetricsEndpoint::Start(
         options.metrics_listen_address, [raw = server.get()] { return raw->RenderMetrics(); });

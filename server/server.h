@@ -39,7 +39,8 @@ struct ServerOptions {
   std::string client_ca_file;
   // Default 60.
   unsigned tls_refresh_seconds = 60;
-  // SQLite database file, created if missing. Default "handover.db".
+  // The database: a SQLite file, created if missing, as a path or a
+  // "sqlite://" URL (see SqlitePathOf). Default "handover.db".
   std::string database_path = "handover.db";
   // Encryption key file (see common/crypto.h); must be mode 0600 or 0400.
   // Re-read when it changes: data is then re-encrypted under its current key.
@@ -109,6 +110,12 @@ struct ServerOptions {
 // Checks every option's value (not the files): INVALID_ARGUMENT naming the
 // option as in the config file, e.g. "max-page-size: must be from 1 to 10000".
 absl::Status ValidateOptions(const ServerOptions& options);
+
+// The SQLite file a `database` option names: "sqlite:///var/lib/h.db" (an
+// absolute path after "sqlite://") or "sqlite://h.db" (relative), or a plain
+// path. INVALID_ARGUMENT naming `database` for another scheme (PostgreSQL is
+// not available yet) or an empty path.
+absl::StatusOr<std::string> SqlitePathOf(const std::string& database);
 
 class HandoverServer {
  public:

@@ -54,4 +54,18 @@ refused "metrics-listen: must be host:port" "${good[@]}" --metrics-listen 9464
 refused "max-document-bytes: must be from 1 to 1073741824" "${good[@]}" --max-document-bytes 0
 refused "document-media-types: application/zip is not a type the server can recognise" "${good[@]}" --document-media-types application/pdf,application/zip
 refused "metrics-listen: cannot listen on" "${good[@]}" --metrics-listen 256.1.1.1:9464
+refused "database: postgresql:// is not a backend this handoverd has" \
+  "${good[@]/$work\/h.db/postgresql://handover@localhost/handover}"
+
+# The database by URL: a server on sqlite:///<absolute path> starts on that file,
+# and backup takes the same URL.
+"$handoverd" "${good[@]/$work\/h.db/sqlite://$work/url.db}" > "$work/url.log" 2>&1 &
+url_pid=$!
+for _ in $(seq 1 100); do grep -q 'listening on port' "$work/url.log" && break; sleep 0.1; done
+grep -q 'listening on port' "$work/url.log" || { cat "$work/url.log" >&2; exit 1; }
+[ -f "$work/url.db" ] || { echo "sqlite:// URL did not name the file" >&2; exit 1; }
+"$handoverd" --database "sqlite://$work/url.db" backup --out "$work/url-backup.db" > /dev/null 2>&1
+[ -s "$work/url-backup.db" ] || { echo "backup by URL failed" >&2; exit 1; }
+kill "$url_pid"; wait "$url_pid" || true
+passed=$((passed + 1))
 echo "$passed passed, 0 failed"

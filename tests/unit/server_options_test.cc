@@ -17,6 +17,16 @@ struct BadOption {
 
 TEST(ServerOptionsTest, DefaultsAreValid) { EXPECT_TRUE(ValidateOptions({}).ok()); }
 
+// The backend is chosen by URL; a plain path keeps meaning a SQLite file.
+TEST(ServerOptionsTest, TheDatabaseIsAPathOrASqliteUrl) {
+  EXPECT_EQ(*SqlitePathOf("/var/lib/handover/handover.db"), "/var/lib/handover/handover.db");
+  EXPECT_EQ(*SqlitePathOf("sqlite:///var/lib/handover/handover.db"),
+            "/var/lib/handover/handover.db");
+  EXPECT_EQ(*SqlitePathOf("sqlite://var/handover.db"), "var/handover.db");
+  EXPECT_EQ(*SqlitePathOf("handover.db"), "handover.db");
+  EXPECT_EQ(SqlitePathOf("mysql://x/y").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ServerOptionsTest, EachBadOptionIsNamed) {
   using std::chrono::milliseconds;
   using std::chrono::seconds;
@@ -27,6 +37,10 @@ TEST(ServerOptionsTest, EachBadOptionIsNamed) {
        "trust-domain: required, lower-case letters, digits, dots and hyphens"},
       {"listen", [](auto& o) { o.listen_address = "localhost"; }, "listen: must be host:port"},
       {"database", [](auto& o) { o.database_path = ""; }, "database: required"},
+      {"database", [](auto& o) { o.database_path = "sqlite://"; }, "database: required"},
+      {"database", [](auto& o) { o.database_path = "postgresql://handover@db/handover"; },
+       "database: postgresql:// is not a backend this handoverd has; use "
+       "sqlite:///path/to/handover.db or a path"},
       {"max-message-bytes", [](auto& o) { o.max_receive_message_bytes = 10; },
        "max-message-bytes: must be from 65536 to 1073741824"},
       {"max-page-size", [](auto& o) { o.service.max_page_size = -5; },
