@@ -178,8 +178,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (restore->parsed()) {
-    auto restored =
-        handover::store::RestoreDatabase(*database_file, restore_from, bump_revisions);
+    auto restored = handover::store::RestoreDatabase(*database_file, restore_from, bump_revisions);
     if (!restored.ok()) {
       spdlog::error("restore: {}", restored.status().ToString());
       return 1;

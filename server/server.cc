@@ -244,8 +244,8 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
 
   std::unique_ptr<HandoverServer> server(new HandoverServer());
   server->disk_ = std::make_unique<store::DiskSpace>(
-      std::filesystem::absolute(database_path).parent_path().string(),
-      options.disk_reserve_bytes, [raw = server.get()](bool low) {
+      std::filesystem::absolute(database_path).parent_path().string(), options.disk_reserve_bytes,
+      [raw = server.get()](bool low) {
         if (raw->server_ && !raw->shutting_down_) raw->SetHealth(true, !low);
       });
   store::SqliteStoreOptions store_options{database_path, options.writer, options.readers,
