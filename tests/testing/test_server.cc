@@ -60,15 +60,20 @@ void TestServer::Restart() {
   options_.listen_address = absl::StrCat("127.0.0.1:", port_);  // the same port next time
 }
 
+client::ClientOptions ClientOptionsFor(const std::string& address, const std::string& identity) {
+  client::ClientOptions options;
+  options.server = address;
+  options.certificate_file = PkiFile(identity + ".pem");
+  options.private_key_file = PkiFile(identity + ".key");
+  options.ca_file = PkiFile("ca.pem");
+  return options;
+}
+
 std::string TestServer::address() const { return absl::StrCat("localhost:", port_); }
 
 std::unique_ptr<client::HandoverClient> TestServer::ClientFor(const std::string& identity,
                                                               const std::string& actor) const {
-  client::ClientOptions options;
-  options.server = address();
-  options.certificate_file = PkiFile(identity + ".pem");
-  options.private_key_file = PkiFile(identity + ".key");
-  options.ca_file = PkiFile("ca.pem");
+  client::ClientOptions options = ClientOptionsFor(address(), identity);
   options.actor = actor;
   options.timeout = std::chrono::seconds(10);
   auto client = client::HandoverClient::Connect(options);
@@ -79,12 +84,7 @@ std::unique_ptr<client::HandoverClient> TestServer::ClientFor(const std::string&
 grpc::Status SendRawRequest(const std::string& address, const std::string& method,
                             const std::string& request, const std::string& identity,
                             std::string* response) {
-  client::ClientOptions options;
-  options.server = address;
-  options.certificate_file = PkiFile(identity + ".pem");
-  options.private_key_file = PkiFile(identity + ".key");
-  options.ca_file = PkiFile("ca.pem");
-  auto channel = client::MutualTlsChannel(options);
+  auto channel = client::MutualTlsChannel(ClientOptionsFor(address, identity));
   if (!channel.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "no channel");
   grpc::GenericStub stub(*channel);
   grpc::ClientContext context;

@@ -19,6 +19,10 @@ std::string PkiFile(const std::string& name);
 // A new empty directory under the test temp dir.
 std::string NewTempDir();
 
+// Client options for `address` with the test PKI's certificate of `identity`
+// ("operator-redcross", ...) and its CA; no actor.
+client::ClientOptions ClientOptionsFor(const std::string& address, const std::string& identity);
+
 // Server options using the test PKI and a database in `dir`.
 ServerOptions TestServerOptions(const std::string& dir);
 
