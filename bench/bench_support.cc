@@ -104,7 +104,7 @@ std::vector<std::string> CreateAssignedCases(const BenchServer& server, int coun
   return cases;
 }
 
-void SeedAssignedCases(store::SqliteStore* store, int64_t first, int64_t count,
+void SeedAssignedCases(store::CaseStore* store, int64_t first, int64_t count,
                        const std::string& municipality) {
   constexpr int kInFlight = 2000;
   std::mutex mu;

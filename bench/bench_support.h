@@ -45,7 +45,7 @@ std::vector<std::string> CreateAssignedCases(const BenchServer& server, int coun
 // Fast setup for large runs: creates cases for persons first..first+count-1
 // (operator redcross) and assigns each to `municipality`, straight through
 // the store with many writes in flight (no gRPC). Exits on failure.
-void SeedAssignedCases(store::SqliteStore* store, int64_t first, int64_t count,
+void SeedAssignedCases(store::CaseStore* store, int64_t first, int64_t count,
                        const std::string& municipality);
 
 // Runs deploy/dev-pki.sh into `pki`. Exits on failure.

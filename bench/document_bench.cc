@@ -22,8 +22,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kChunk = client::kUploadChunkBytes;
-// What the store sends per download message (SqliteStoreOptions).
-const size_t kDownloadChunk = store::SqliteStoreOptions{}.document_chunk_bytes;
+// What the store sends per download message (DomainStoreOptions).
+const size_t kDownloadChunk = store::DomainStoreOptions{}.document_chunk_bytes;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();

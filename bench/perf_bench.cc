@@ -27,7 +27,7 @@
 #include "bench/server_process.h"
 #include "common/identity.h"
 #include "handover/v1/handover_service.grpc.pb.h"
-#include "server/store/sqlite_store.h"
+#include "server/store/database.h"
 
 namespace handover::bench {
 namespace {
@@ -79,8 +79,8 @@ class Bench {
     const auto start = Clock::now();
     {
       auto keys = KeyRing::LoadFile(pki_ + "/handover.key");
-      auto store = store::SqliteStore::Open({.path = database_},
-                                            std::make_shared<const KeyRing>(*std::move(keys)));
+      auto store = store::OpenDatabase({.path = database_}, {},
+                                       std::make_shared<const KeyRing>(*std::move(keys)));
       if (!store.ok()) {
         std::cerr << "perf_bench: " << store.status() << "\n";
         std::exit(1);

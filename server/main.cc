@@ -8,7 +8,7 @@
 
 #include "server/logging.h"
 #include "server/server.h"
-#include "server/store/backup.h"
+#include "server/store/database.h"
 
 namespace {
 
@@ -162,14 +162,15 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // Backup and restore work on the file itself.
-  const absl::StatusOr<std::string> database_file = handover::SqlitePathOf(options.database_path);
-  if ((backup->parsed() || restore->parsed()) && !database_file.ok()) {
-    spdlog::error("{}", std::string(database_file.status().message()));
+  // Backup and restore work on the database as a whole.
+  const absl::StatusOr<handover::store::DatabaseUrl> database =
+      handover::store::ParseDatabaseUrl(options.database_path);
+  if ((backup->parsed() || restore->parsed()) && !database.ok()) {
+    spdlog::error("{}", std::string(database.status().message()));
     return 1;
   }
   if (backup->parsed()) {
-    absl::Status status = handover::store::BackupDatabase(*database_file, backup_out);
+    absl::Status status = handover::store::BackupStore(*database, backup_out);
     if (!status.ok()) {
       spdlog::error("backup: {}", status.ToString());
       return 1;
@@ -178,7 +179,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (restore->parsed()) {
-    auto restored = handover::store::RestoreDatabase(*database_file, restore_from, bump_revisions);
+    auto restored = handover::store::RestoreStore(*database, restore_from, bump_revisions);
     if (!restored.ok()) {
       spdlog::error("restore: {}", restored.status().ToString());
       return 1;
@@ -187,7 +188,7 @@ int main(int argc, char** argv) {
         "restored {} from {}: backup head revision {}, replaced database's head {}; new events "
         "follow revision {}, older cursors get OUT_OF_RANGE and re-sync from a snapshot; feed "
         "epoch {}",
-        *database_file, restore_from, restored->backup_head,
+        options.database_path, restore_from, restored->backup_head,
         restored->replaced_head ? std::to_string(*restored->replaced_head) : "unknown",
         restored->base_revision, restored->feed_epoch);
     if (!restored->replaced_path.empty()) {

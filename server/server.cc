@@ -16,9 +16,10 @@
 #include "common/dates.h"
 #include "common/media_types.h"
 #include "common/signing.h"
+#include "server/maintenance/maintenance_jobs.h"
 #include "server/metrics/server_gauges.h"
 #include "server/service/undelivered_requests.h"
-#include "server/store/case_rows.h"
+#include "server/store/database.h"
 #include "server/tls_credentials.h"
 
 namespace handover {
@@ -33,101 +34,13 @@ absl::Status RequireFile(const std::string& path, const char* option) {
   return absl::OkStatus();
 }
 
-// The periodic jobs: feed compaction, access log checkpoints, retention.
-// Called from the hub's ticker thread; each job runs when its interval passed.
-std::function<void()> MaintenanceJobs(store::SqliteStore* store, const ServerOptions& options) {
-  using Clock = std::chrono::steady_clock;
-  struct Job {
-    std::chrono::seconds interval;
-    std::function<void()> run;
-    Clock::time_point next;
-  };
-  auto jobs = std::make_shared<std::vector<Job>>();
-  const auto now = Clock::now();
-  jobs->push_back({options.feed_compaction_interval,
-                   [store, retention = options.feed_retention] {
-                     const int64_t cutoff =
-                         store::NowMicros() -
-                         std::chrono::duration_cast<std::chrono::microseconds>(retention).count();
-                     store->CompactFeed(cutoff, [](absl::StatusOr<int64_t>) {});
-                   },
-                   now + options.feed_compaction_interval});
-  jobs->push_back({options.checkpoint_interval,
-                   [store] { store->WriteCheckpoint([](absl::StatusOr<bool>) {}); },
-                   now + options.checkpoint_interval});
-  if (options.retention_days_after_takeover > 0) {
-    jobs->push_back({options.retention_interval,
-                     [store, days = options.retention_days_after_takeover] {
-                       const auto today =
-                           std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
-                       const std::chrono::year_month_day cutoff{today - std::chrono::days(days)};
-                       store->EraseExpired(
-                           MakeDate(int(cutoff.year()), int(unsigned(cutoff.month())),
-                                    int(unsigned(cutoff.day()))),
-                           "retention", [](absl::StatusOr<int>) {});
-                     },
-                     now});
-  }
-  // Key rotation: re-read the key file when it changes; re-encrypt in batches
-  // while anything is sealed with a key other than the current one.
-  struct Rotation {
-    std::filesystem::file_time_type key_file_time;
-    std::atomic<bool> pending{true};  // at start: versions from before key ids
-  };
-  auto rotation = std::make_shared<Rotation>();
-  std::error_code error;
-  rotation->key_file_time = std::filesystem::last_write_time(options.key_file, error);
-  jobs->push_back(
-      {std::chrono::seconds(0),
-       [store, rotation, key_file = options.key_file] {
-         std::error_code error;
-         const auto time = std::filesystem::last_write_time(key_file, error);
-         if (!error && time != rotation->key_file_time) {
-           rotation->key_file_time = time;
-           auto ring = KeyRing::LoadFile(key_file);
-           if (!ring.ok()) {
-             spdlog::error("key file not reloaded: {}", ring.status().ToString());
-           } else {
-             store->ReplaceKeys(
-                 std::make_shared<const KeyRing>(*std::move(ring)),
-                 [rotation](absl::StatusOr<bool> replaced) {
-                   if (replaced.ok()) {
-                     spdlog::info("key file reloaded; re-encrypting under the new current key");
-                     rotation->pending = true;
-                   } else {
-                     spdlog::error("key file not reloaded: {}", replaced.status().ToString());
-                   }
-                 });
-           }
-         }
-         if (!rotation->pending.exchange(false)) return;
-         store->Reencrypt(500, [store, rotation](absl::StatusOr<int> count) {
-           if (!count.ok()) {
-             spdlog::error("re-encryption: {}", count.status().ToString());
-           } else if (*count > 0) {
-             rotation->pending = true;  // more next tick
-           } else {
-             store->KeyUsage([](absl::StatusOr<std::map<std::string, int64_t>> usage) {
-               if (!usage.ok()) return;
-               std::string text;
-               for (const auto& [id, n] : *usage) {
-                 text += absl::StrCat(text.empty() ? "" : ", ", id, ": ", n);
-               }
-               spdlog::info("re-encryption done; sealed items per key: {}",
-                            text.empty() ? "none" : text);
-             });
-           }
-         });
-       },
-       now});
-  return [jobs] {
-    const auto now = Clock::now();
-    for (Job& job : *jobs) {
-      if (now < job.next) continue;
-      job.run();
-      job.next = now + job.interval;
-    }
-  };
+maintenance::MaintenanceOptions MaintenanceOptionsOf(const ServerOptions& options) {
+  return {.feed_retention = options.feed_retention,
+          .feed_compaction_interval = options.feed_compaction_interval,
+          .checkpoint_interval = options.checkpoint_interval,
+          .retention_days_after_takeover = options.retention_days_after_takeover,
+          .retention_interval = options.retention_interval,
+          .key_file = options.key_file};
 }
 
 absl::Status Range(const char* option, int64_t value, int64_t low, int64_t high) {
@@ -139,20 +52,6 @@ absl::Status Range(const char* option, int64_t value, int64_t low, int64_t high)
 
 }  // namespace
 
-absl::StatusOr<std::string> SqlitePathOf(const std::string& database) {
-  constexpr std::string_view kSqlite = "sqlite://";
-  std::string path = database;
-  if (database.rfind(kSqlite, 0) == 0) {
-    path = database.substr(kSqlite.size());
-  } else if (const size_t scheme = database.find("://"); scheme != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "database: ", database.substr(0, scheme),
-        ":// is not a backend this handoverd has; use sqlite:///path/to/handover.db or a path"));
-  }
-  if (path.empty()) return absl::InvalidArgumentError("database: required");
-  return path;
-}
-
 absl::Status ValidateOptions(const ServerOptions& o) {
   const auto& domain = o.service.trust_domain;
   if (domain.empty() || domain.size() > 255 ||
@@ -163,9 +62,7 @@ absl::Status ValidateOptions(const ServerOptions& o) {
   if (o.listen_address.find(':') == std::string::npos) {
     return absl::InvalidArgumentError("listen: must be host:port");
   }
-  if (absl::StatusOr<std::string> path = SqlitePathOf(o.database_path); !path.ok()) {
-    return path.status();
-  }
+  if (auto url = store::ParseDatabaseUrl(o.database_path); !url.ok()) return url.status();
   if (!o.metrics_listen_address.empty() &&
       o.metrics_listen_address.find(':') == std::string::npos) {
     return absl::InvalidArgumentError("metrics-listen: must be host:port");
@@ -240,31 +137,34 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   absl::StatusOr<Signer> signer = Signer::LoadPrivateKey(options.audit_signing_key_file);
   if (!signer.ok()) return signer.status();
   const std::string public_key_pem = signer->public_key_pem();
-  const std::string database_path = *SqlitePathOf(options.database_path);  // validated
+  const store::DatabaseUrl url = *store::ParseDatabaseUrl(options.database_path);  // validated
 
   std::unique_ptr<HandoverServer> server(new HandoverServer());
   server->disk_ = std::make_unique<store::DiskSpace>(
-      std::filesystem::absolute(database_path).parent_path().string(), options.disk_reserve_bytes,
-      [raw = server.get()](bool low) {
+      store::DatabaseDirectory(url), options.disk_reserve_bytes, [raw = server.get()](bool low) {
         if (raw->server_ && !raw->shutting_down_) raw->SetHealth(true, !low);
       });
-  store::SqliteStoreOptions store_options{database_path, options.writer, options.readers,
-                                          std::make_shared<const Signer>(*std::move(signer))};
-  store_options.disk = server->disk_.get();
   auto ring = std::make_shared<const KeyRing>(*std::move(keys));
-  auto store = store::SqliteStore::Open(store_options, ring);
+  auto store =
+      store::OpenDatabase(url,
+                          {.writer = options.writer,
+                           .readers = options.readers,
+                           .domain = {.signer = std::make_shared<const Signer>(*std::move(signer)),
+                                      .disk = server->disk_.get()}},
+                          ring);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
   // Refuse to start if the key file lacks a key that stored data still uses.
   std::promise<absl::StatusOr<bool>> keys_checked;
   server->store_->ReplaceKeys(ring, [&](absl::StatusOr<bool> r) { keys_checked.set_value(r); });
   if (absl::Status s = keys_checked.get_future().get().status(); !s.ok()) return s;
-  store::SqliteStore* raw_store = server->store_.get();
+  store::DomainStore* raw_store = server->store_.get();
   // The hub's ticker drives progress events and stall checks at the progress
   // interval, and the periodic jobs when they are due.
   server->hub_ = std::make_unique<feed::FeedHub>(
       options.service.watch.progress_interval,
-      [jobs = MaintenanceJobs(raw_store, options), disk = server->disk_.get()] {
+      [jobs = maintenance::MaintenanceJobs(raw_store, MaintenanceOptionsOf(options)),
+       disk = server->disk_.get()] {
         disk->Low();  // notices space freed or used up while no write asked
         jobs();
       });
@@ -333,7 +233,6 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
     return absl::UnavailableError(absl::StrCat("listen: cannot serve on ", options.listen_address));
   }
   server->listener_->Run(std::move(acceptor));
-  server->database_path_ = database_path;
   if (!options.metrics_listen_address.empty()) {
     auto endpoint = metrics::MetricsEndpoint::Start(
         options.metrics_listen_address, [raw = server.get()] { return raw->RenderMetrics(); });
@@ -360,9 +259,9 @@ int HandoverServer::metrics_port() const {
 std::string HandoverServer::RenderMetrics() const {
   std::string text;
   rpc_metrics_->AppendPrometheus(&text);
-  metrics::AppendServerGauges({.writer = store_->writer_stats(),
+  metrics::AppendServerGauges({.writer = store_->write_stats(),
                                .watchers = hub_->watcher_count(),
-                               .database_bytes = metrics::DatabaseBytes(database_path_),
+                               .database_bytes = store_->storage_bytes(),
                                .connections = listener_->Stats(),
                                .disk_free_bytes = disk_->free_bytes(),
                                .disk_low = disk_->Low()},

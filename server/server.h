@@ -23,7 +23,7 @@
 #include "server/service/document_service.h"
 #include "server/service/handover_service.h"
 #include "server/store/disk_space.h"
-#include "server/store/sqlite_store.h"
+#include "server/store/domain_store.h"
 
 namespace handover {
 
@@ -40,7 +40,7 @@ struct ServerOptions {
   // Default 60.
   unsigned tls_refresh_seconds = 60;
   // The database: a SQLite file, created if missing, as a path or a
-  // "sqlite://" URL (see SqlitePathOf). Default "handover.db".
+  // "sqlite://" URL (see store::ParseDatabaseUrl). Default "handover.db".
   std::string database_path = "handover.db";
   // Encryption key file (see common/crypto.h); must be mode 0600 or 0400.
   // Re-read when it changes: data is then re-encrypted under its current key.
@@ -111,12 +111,6 @@ struct ServerOptions {
 // option as in the config file, e.g. "max-page-size: must be from 1 to 10000".
 absl::Status ValidateOptions(const ServerOptions& options);
 
-// The SQLite file a `database` option names: "sqlite:///var/lib/h.db" (an
-// absolute path after "sqlite://") or "sqlite://h.db" (relative), or a plain
-// path. INVALID_ARGUMENT naming `database` for another scheme (PostgreSQL is
-// not available yet) or an empty path.
-absl::StatusOr<std::string> SqlitePathOf(const std::string& database);
-
 class HandoverServer {
  public:
   // Opens the key file, the audit signing key and the database and starts
@@ -135,7 +129,7 @@ class HandoverServer {
   // Everything GET /metrics serves.
   std::string RenderMetrics() const;
   // The store and the feed hub, for tests and administration.
-  store::SqliteStore* store() { return store_.get(); }
+  store::DomainStore* store() { return store_.get(); }
   feed::FeedHub* hub() { return hub_.get(); }
   // Blocks until Shutdown.
   void Wait();
@@ -154,7 +148,7 @@ class HandoverServer {
 
   std::unique_ptr<metrics::RpcMetrics> rpc_metrics_;  // outlives server_
   std::unique_ptr<store::DiskSpace> disk_;            // outlives store_
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::DomainStore> store_;
   std::unique_ptr<feed::FeedHub> hub_;
   std::unique_ptr<service::HandoverService> service_;
   std::unique_ptr<service::AuditService> audit_service_;
@@ -162,7 +156,6 @@ class HandoverServer {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<net::ConnectionListener> listener_;  // stopped before server_
   std::unique_ptr<metrics::MetricsEndpoint> metrics_endpoint_;
-  std::string database_path_;
   int port_ = 0;
   std::chrono::milliseconds drain_delay_{0};
   std::once_flag shutdown_once_;

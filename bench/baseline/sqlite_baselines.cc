@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "handover/v1/case.pb.h"
-#include "server/store/case_rows.h"
+#include "server/store/sealing.h"
+#include "server/store/sqlite/case_rows.h"
 
 namespace handover::bench {
 

@@ -29,7 +29,7 @@ void AppendServerGauges(const ServerGauges& g, std::string* out) {
                   "# HELP handover_writer_batch_size Writes per group commit.\n"
                   "# TYPE handover_writer_batch_size histogram\n");
   uint64_t cumulative = 0;
-  const auto& bounds = store::WriterStats::kBatchBuckets;
+  const auto& bounds = store::WriteQueueStats::kBatchBuckets;
   for (size_t i = 0; i + 1 < bounds.size(); ++i) {
     cumulative += g.writer.batch_sizes[i];
     absl::StrAppend(out, "handover_writer_batch_size_bucket{le=\"", bounds[i], "\"} ", cumulative,
@@ -62,16 +62,6 @@ void AppendServerGauges(const ServerGauges& g, std::string* out) {
                   c.refused_per_peer_total,
                   "\nhandover_connections_refused_total{reason=\"descriptors\"} ",
                   c.descriptors_exhausted_total, "\n");
-}
-
-int64_t DatabaseBytes(const std::string& path) {
-  int64_t total = 0;
-  for (const std::string& file : {path, path + "-wal"}) {
-    std::error_code error;
-    const auto size = std::filesystem::file_size(file, error);
-    if (!error) total += static_cast<int64_t>(size);
-  }
-  return total;
 }
 
 }  // namespace handover::metrics

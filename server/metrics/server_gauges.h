@@ -8,22 +8,19 @@
 #include <string>
 
 #include "server/net/connection_listener.h"
-#include "server/store/group_commit_writer.h"
+#include "server/store/backend.h"
 
 namespace handover::metrics {
 
 struct ServerGauges {
-  store::WriterStats writer;
+  store::WriteQueueStats writer;
   size_t watchers = 0;
-  int64_t database_bytes = 0;  // the database file plus its write-ahead log
+  int64_t database_bytes = 0;  // what the database takes on disk (Backend::storage_bytes)
   net::ConnectionStats connections;
   uint64_t disk_free_bytes = 0;  // on the database's filesystem
   bool disk_low = false;         // below the reserve: writes refused
 };
 
 void AppendServerGauges(const ServerGauges& gauges, std::string* out);
-
-// Size of the SQLite database at `path` with its -wal file; 0 if missing.
-int64_t DatabaseBytes(const std::string& path);
 
 }  // namespace handover::metrics

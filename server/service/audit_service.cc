@@ -9,7 +9,7 @@
 #include "server/service/audited.h"
 #include "server/service/handler_steps.h"
 #include "server/service/page_tokens.h"
-#include "server/store/case_rows.h"
+#include "server/store/sealing.h"
 
 namespace handover::service {
 namespace {

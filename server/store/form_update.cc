@@ -5,17 +5,17 @@
 #include "absl/strings/str_cat.h"
 #include "common/resource_names.h"
 #include "common/serialize.h"
-#include "server/store/case_rows.h"
-#include "server/store/statement_cache.h"
+#include "server/store/case_reads.h"
+#include "server/store/sealing.h"
 
 namespace handover::store {
 
 using google::protobuf::util::FieldMaskUtil;
 
-absl::StatusOr<PreparedUpdate> PrepareUpdate(SQLite::Database& db, const KeyRing& keys,
+absl::StatusOr<PreparedUpdate> PrepareUpdate(ReadTxn& txn, const KeyRing& keys,
                                              const UpdateFormCommand& command,
                                              const Authorizer& authorize) {
-  auto current = ReadSnapshot(db, keys, command.case_id, 0, true, authorize);
+  auto current = ReadSnapshot(txn, keys, command.case_id, 0, true, authorize);
   if (!current.ok()) return current.status();
   if (!command.etag.empty() && command.etag != current->meta.etag()) {
     return absl::AbortedError(absl::StrCat(
@@ -56,17 +56,17 @@ bool StillApplies(const PreparedUpdate& prepared, const CaseSnapshot& now, const
 
 }  // namespace
 
-absl::StatusOr<CaseSnapshot> CommitUpdate(SQLite::Database& db, const KeyRing& keys,
+absl::StatusOr<CaseSnapshot> CommitUpdate(WriteTxn& txn, const KeyRing& keys,
                                           const WriteContext& context,
                                           const UpdateFormCommand& command,
                                           const Authorizer& authorize,
                                           std::optional<PreparedUpdate> prepared) {
   // The case as it is in this transaction (metadata and facts only).
-  absl::StatusOr<CaseSnapshot> now = LoadCase(db, command.case_id);
+  absl::StatusOr<CaseSnapshot> now = LoadCase(txn, command.case_id);
   if (!now.ok()) return now.status();
   if (absl::Status allowed = authorize(now->facts); !allowed.ok()) return allowed;
   if (!prepared || !StillApplies(*prepared, *now, keys)) {
-    auto again = PrepareUpdate(db, keys, command, authorize);
+    auto again = PrepareUpdate(txn, keys, command, authorize);
     if (!again.ok()) return again.status();
     prepared = *std::move(again);
   }
@@ -81,27 +81,22 @@ absl::StatusOr<CaseSnapshot> CommitUpdate(SQLite::Database& db, const KeyRing& k
   }
   const int64_t version = prepared->current.meta.version() + 1;
   const int64_t timestamp = NowMicros();
-  InsertVersionRow(db, context, command.case_id, version, prepared->sealed, prepared->key_id,
-                   timestamp);
-  Prepared update(db, "UPDATE cases SET current_version = ?, update_time = ? WHERE case_id = ?");
-  update->bind(1, version);
-  update->bind(2, timestamp);
-  update->bind(3, command.case_id);
-  update->exec();
-  // The person hash (new identifier, or a key rotated since it was written)
-  // only if it differs: rewriting it would rewrite its index page too.
-  Prepared rehash(db,
-                  "UPDATE cases SET person_hash = ?1 WHERE case_id = ?2 AND person_hash IS NOT ?1");
-  rehash->bind(1, prepared->person_hash.data(), static_cast<int>(prepared->person_hash.size()));
-  rehash->bind(2, command.case_id);
-  rehash->exec();
-  AppendEvent(db,
-              {.case_id = command.case_id,
-               .kind = v1::EVENT_KIND_FORM_UPDATED,
-               .version = version,
-               .operator_id = result.facts.operator_id,
-               .municipality_code = result.facts.municipality_code},
-              timestamp);
+  txn.InsertVersion({.case_id = command.case_id,
+                     .version = version,
+                     .sealed_form = prepared->sealed,
+                     .key_id = prepared->key_id,
+                     .create_time = timestamp,
+                     .author_organisation = context.principal.organisation_id,
+                     .author_actor = context.actor});
+  txn.SetCurrentVersion(command.case_id, version, timestamp);
+  // The person hash (new identifier, or a key rotated since it was written).
+  txn.SetPersonHash(command.case_id, prepared->person_hash);
+  txn.AppendEvent({.case_id = command.case_id,
+                   .kind = v1::EVENT_KIND_FORM_UPDATED,
+                   .version = version,
+                   .operator_id = result.facts.operator_id,
+                   .municipality_code = result.facts.municipality_code},
+                  timestamp);
 
   v1::CaseVersion& shown = result.version;
   shown.set_name(VersionName(command.case_id, version));

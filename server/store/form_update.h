@@ -1,7 +1,7 @@
 // A form update in two steps, so the costly part runs on a reader thread and
 // the single writer thread only checks and inserts rows:
 //
-//   1. PrepareUpdate (any connection): read the current version, apply the
+//   1. PrepareUpdate (a read snapshot): read the current version, apply the
 //      mask, validate, and seal the next version.
 //   2. CommitUpdate (the writer, in its transaction): if the case is still at
 //      the prepared version and the key ring's current key is the one that
@@ -10,14 +10,13 @@
 // Both steps run inside a transaction the caller owns.
 #pragma once
 
-#include <SQLiteCpp/Database.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/crypto.h"
+#include "server/store/backend.h"
 #include "server/store/case_store.h"
 
 namespace handover::store {
@@ -37,14 +36,14 @@ struct PreparedUpdate {
 
 // Step 1. Fails as the update would: NOT_FOUND, the authorizer's refusal,
 // ABORTED for a stale etag, the validator's INVALID_ARGUMENT.
-absl::StatusOr<PreparedUpdate> PrepareUpdate(SQLite::Database& db, const KeyRing& keys,
+absl::StatusOr<PreparedUpdate> PrepareUpdate(ReadTxn& txn, const KeyRing& keys,
                                              const UpdateFormCommand& command,
                                              const Authorizer& authorize);
 
 // Step 2, after the caller has checked the request id was not used before
 // (recording it is the caller's too). `prepared` may be empty or stale; the
 // result is the case as updated, with the version shown and its form.
-absl::StatusOr<CaseSnapshot> CommitUpdate(SQLite::Database& db, const KeyRing& keys,
+absl::StatusOr<CaseSnapshot> CommitUpdate(WriteTxn& txn, const KeyRing& keys,
                                           const WriteContext& context,
                                           const UpdateFormCommand& command,
                                           const Authorizer& authorize,

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/access_chain.h"
 #include "common/dates.h"
-#include "server/store/case_rows.h"
+#include "server/store/sealing.h"
 #include "tests/testing/test_server.h"
 
 namespace handover {

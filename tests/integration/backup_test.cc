@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "server/store/backup.h"
+#include "server/store/sqlite/backup.h"
 #include "tests/testing/test_server.h"
 
 namespace handover {

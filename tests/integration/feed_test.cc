@@ -22,7 +22,7 @@
 #include "client/sync_agent.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
-#include "server/store/case_rows.h"
+#include "server/store/sealing.h"
 #include "tests/testing/test_server.h"
 
 namespace handover {

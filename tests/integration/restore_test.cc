@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "client/sync_agent.h"
 #include "common/errors.h"
-#include "server/store/backup.h"
-#include "server/store/case_rows.h"
+#include "server/store/sqlite/backup.h"
+#include "server/store/sqlite/sqlite_txn.h"
 #include "tests/testing/test_server.h"
 
 namespace handover {
@@ -172,7 +172,7 @@ TEST(RestoreTest, OldCursorsAreRefusedNeverResumedAndRevisionsAreNeverReused) {
   ASSERT_FALSE(restored->replaced_path.empty());
   {
     SQLite::Database replaced(restored->replaced_path, SQLite::OPEN_READONLY);
-    EXPECT_EQ(store::HeadRevision(replaced), head);
+    EXPECT_EQ(store::SqliteTxn(replaced, nullptr).HeadRevision(), head);
   }
   EXPECT_FALSE(fs::exists(database + "-wal"));
   EXPECT_FALSE(fs::exists(database + "-shm"));

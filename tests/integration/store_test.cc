@@ -10,8 +10,8 @@
 
 #include "common/crypto.h"
 #include "handover/v1/handover_service.pb.h"
-#include "server/store/migrations.h"
-#include "server/store/sqlite_store.h"
+#include "server/store/database.h"
+#include "server/store/sqlite/migrations.h"
 #include "tests/testing/test_server.h"
 
 namespace handover::store {
@@ -33,7 +33,7 @@ class StoreTest : public ::testing::Test {
 
   void Open() {
     store_.reset();
-    auto store = SqliteStore::Open({path_, {}, {}}, keys_);
+    auto store = OpenDatabase({.path = path_}, {}, keys_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -78,7 +78,7 @@ class StoreTest : public ::testing::Test {
 
   std::string path_;
   std::shared_ptr<const KeyRing> keys_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<DomainStore> store_;
 };
 
 // Migration 6 turns case_versions from a WITHOUT ROWID table into a rowid
@@ -243,7 +243,7 @@ TEST_F(StoreTest, EverythingAcknowledgedSurvivesARestart) {
     ASSERT_TRUE(snapshot.ok()) << snapshot.status();
     ids.push_back(CaseId(*snapshot));
   }
-  const WriterStats stats = store_->writer_stats();
+  const WriteQueueStats stats = store_->write_stats();
   EXPECT_EQ(stats.tasks, static_cast<uint64_t>(kCases));
   EXPECT_LT(stats.groups, stats.tasks) << "concurrent writes should share commits";
 

@@ -1,7 +1,7 @@
 // Who may see a feed event: policy::MaySeeEvent is the rule. This walks every
 // role x event audience and checks the rule against the cases written out
 // below, and that the two places that apply it without calling it per event
-// agree with it: the store's SQL filter (SqliteStore::ReadFeed, run on a real
+// agree with it: the store's SQL filter (the SQLite backend's ReadEvents, run on a real
 // database file holding one event per audience) and the feed hub's in-memory
 // tail (FeedHub::ReadTail).
 #include <SQLiteCpp/Database.h>
@@ -17,8 +17,9 @@
 #include "common/crypto.h"
 #include "server/feed/feed_hub.h"
 #include "server/policy/policy.h"
-#include "server/store/case_rows.h"
-#include "server/store/sqlite_store.h"
+#include "server/store/database.h"
+#include "server/store/sqlite/case_rows.h"
+#include "server/store/sqlite/sqlite_txn.h"
 #include "tests/testing/test_server.h"
 
 namespace handover::policy {
@@ -101,14 +102,14 @@ class FeedVisibilityStoreTest : public ::testing::Test {
     keys_ = std::make_shared<const KeyRing>(*KeyRing::Parse(KeyRing::GenerateKeyLine("test-key")));
     {
       // Opening creates the schema; the events go in while it is closed.
-      auto created = store::SqliteStore::Open({path_, {}, {}}, keys_);
+      auto created = store::OpenDatabase({.path = path_}, {}, keys_);
       ASSERT_TRUE(created.ok()) << created.status();
     }
     {
       SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+      store::SqliteTxn txn(db, nullptr);
       for (const EventAudience& audience : audiences_) {
-        store::AppendEvent(
-            db,
+        txn.AppendEvent(
             store::EventRow{.case_id = "0123456789abcdef",
                             .kind = audience.municipality_only ? v1::EVENT_KIND_ACCESS_REVOKED
                                                                : v1::EVENT_KIND_FORM_UPDATED,
@@ -118,9 +119,9 @@ class FeedVisibilityStoreTest : public ::testing::Test {
                             .municipality_only = audience.municipality_only},
             1);
       }
-      committed_ = store::EventsAfter(db, 0);
+      committed_ = txn.EventsAfter(0);
     }
-    auto store = store::SqliteStore::Open({path_, {}, {}}, keys_);
+    auto store = store::OpenDatabase({.path = path_}, {}, keys_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     ASSERT_EQ(committed_.size(), audiences_.size());
@@ -144,7 +145,7 @@ class FeedVisibilityStoreTest : public ::testing::Test {
   const std::vector<EventAudience> audiences_ = AllAudiences();
   std::string path_;
   std::shared_ptr<const KeyRing> keys_;
-  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<store::DomainStore> store_;
   std::vector<store::CommittedEvent> committed_;
 };
 

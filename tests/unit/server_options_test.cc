@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "server/server.h"
+#include "server/store/database.h"
 
 namespace handover {
 namespace {
@@ -19,12 +20,14 @@ TEST(ServerOptionsTest, DefaultsAreValid) { EXPECT_TRUE(ValidateOptions({}).ok()
 
 // The backend is chosen by URL; a plain path keeps meaning a SQLite file.
 TEST(ServerOptionsTest, TheDatabaseIsAPathOrASqliteUrl) {
-  EXPECT_EQ(*SqlitePathOf("/var/lib/handover/handover.db"), "/var/lib/handover/handover.db");
-  EXPECT_EQ(*SqlitePathOf("sqlite:///var/lib/handover/handover.db"),
+  EXPECT_EQ(store::ParseDatabaseUrl("/var/lib/handover/handover.db")->path,
             "/var/lib/handover/handover.db");
-  EXPECT_EQ(*SqlitePathOf("sqlite://var/handover.db"), "var/handover.db");
-  EXPECT_EQ(*SqlitePathOf("handover.db"), "handover.db");
-  EXPECT_EQ(SqlitePathOf("mysql://x/y").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store::ParseDatabaseUrl("sqlite:///var/lib/handover/handover.db")->path,
+            "/var/lib/handover/handover.db");
+  EXPECT_EQ(store::ParseDatabaseUrl("sqlite://var/handover.db")->path, "var/handover.db");
+  EXPECT_EQ(store::ParseDatabaseUrl("handover.db")->path, "handover.db");
+  EXPECT_EQ(store::ParseDatabaseUrl("mysql://x/y").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ServerOptionsTest, EachBadOptionIsNamed) {

@@ -1,4 +1,4 @@
-#include "server/store/group_commit_writer.h"
+#include "server/store/sqlite/group_commit_writer.h"
 
 #include <sqlite3.h>
 
@@ -6,7 +6,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
-#include "server/store/statement_cache.h"
+#include "server/store/sqlite/statement_cache.h"
 
 namespace handover::store {
 

@@ -1,4 +1,4 @@
-#include "server/store/statement_cache.h"
+#include "server/store/sqlite/statement_cache.h"
 
 #include <map>
 #include <utility>

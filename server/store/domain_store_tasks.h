@@ -1,31 +1,19 @@
-// SqliteStore's internals shared by its source files (sqlite_store.cc,
-// sqlite_documents.cc): how a write or read task runs, what a write's access
-// record names, request fingerprints. Not for use outside the store.
+// DomainStore's task skeletons, shared by its source files (domain_store.cc,
+// domain_documents.cc, domain_keys.cc): how a write, a client write and a
+// read run, and what a write's access record names. Not for use outside the
+// domain store.
 #pragma once
-
-#include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
 #include <exception>
 
 #include "absl/strings/str_cat.h"
-#include "common/serialize.h"
-#include "server/store/access_log_rows.h"
+#include "server/store/access_log.h"
 #include "server/store/access_sections.h"
-#include "server/store/sqlite_store.h"
+#include "server/store/domain_store.h"
+#include "server/store/sealing.h"
 
 namespace handover::store {
-
-inline absl::Status AllowAll(const policy::CaseFacts&) { return absl::OkStatus(); }
-
-// Binds a request to its id: the method (message type) and its exact content,
-// under every key in the ring (the current one first), so a retry across a key
-// rotation still matches.
-inline std::vector<std::string> Fingerprint(const KeyRing& keys,
-                                            const google::protobuf::Message& request) {
-  return keys.KeyedHashes(
-      absl::StrCat("request:", request.GetTypeName(), "\n", SerializeDeterministic(request)));
-}
 
 // What a successful write touched, for its access record.
 inline void DescribeWrite(const CaseSnapshot& snapshot, v1::AccessRecord* record) {
@@ -56,35 +44,31 @@ template <typename T>
 inline void DescribeWrite(const T&, v1::AccessRecord*) {}
 
 template <typename T, typename Fn>
-void SqliteStore::Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> audit) {
-  if (!writer_) {  // the store is closing
-    done(absl::UnavailableError("the store is closing"));
-    return;
-  }
+void DomainStore::Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> audit) {
   auto result = std::make_shared<absl::StatusOr<T>>(absl::UnknownError("not run"));
-  GroupCommitWriter::Apply record_failure;
+  Backend::WriteTask record_failure;
   if (audit) {
-    record_failure = [audit, result](SQLite::Database& db) {
+    record_failure = [audit, result](WriteTxn& txn) {
       v1::AccessRecord record = *audit;
       record.set_outcome(std::string(absl::StatusCodeToString(result->status().code())));
-      AppendAccessRecord(db, std::move(record));
+      AppendAccessRecord(txn, std::move(record));
       return absl::OkStatus();
     };
   }
-  writer_->Submit(
-      [this, apply = std::move(apply), result, audit](SQLite::Database& db) -> absl::Status {
+  backend_->Write(
+      [this, apply = std::move(apply), result, audit](WriteTxn& txn) -> absl::Status {
         try {
           // A client write (it carries a record) waits for disk space.
           if (absl::Status room = audit ? AdmitWrite() : absl::OkStatus(); !room.ok()) {
             *result = room;
             return room;
           }
-          *result = apply(db);
+          *result = apply(txn);
           if (result->ok() && audit) {
             v1::AccessRecord record = *audit;
             DescribeWrite(**result, &record);
             record.set_outcome("OK");
-            AppendAccessRecord(db, std::move(record));
+            AppendAccessRecord(txn, std::move(record));
           }
         } catch (const std::exception& e) {
           // Rolled back; the failure record (if any) says INTERNAL.
@@ -102,19 +86,47 @@ void SqliteStore::Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> 
       std::move(record_failure));
 }
 
-// Runs `read(db) -> StatusOr<T>` on a reader connection.
+template <typename T, typename Replay, typename Apply>
+void DomainStore::ClientWrite(const WriteContext& context, Replay replay, Apply apply,
+                              Done<T> done) {
+  // Fingerprinted now: the request need not outlive this call.
+  const std::vector<std::string> fingerprints = Fingerprint(*keys(), *context.request);
+  const std::string organisation = context.principal.organisation_id;
+  const std::string request_id = context.request_id;
+  Write<T>(
+      [fingerprints, organisation, request_id, replay = std::move(replay),
+       apply = std::move(apply)](WriteTxn& txn) -> absl::StatusOr<T> {
+        if (std::optional<RequestRow> prior = txn.FindRequest(organisation, request_id)) {
+          if (std::find(fingerprints.begin(), fingerprints.end(), prior->fingerprint) ==
+              fingerprints.end()) {
+            return absl::AlreadyExistsError(
+                "request_id: already used by this organisation for a different request");
+          }
+          return replay(txn, prior->result);
+        }
+        PriorRequest produced;
+        absl::StatusOr<T> result = apply(txn, &produced);
+        if (result.ok()) {
+          txn.RecordRequest(organisation, request_id,
+                            {.fingerprint = fingerprints.front(), .result = produced});
+        }
+        return result;
+      },
+      std::move(done), context.audit);
+}
+
 template <typename T, typename Fn>
-void SqliteStore::Read(Fn read, Done<T> done) {
-  auto task = [read = std::move(read), done](SQLite::Database& db) {
+void DomainStore::Read(Fn read, Done<T> done) {
+  auto task = [read = std::move(read), done](ReadTxn& txn) {
     absl::StatusOr<T> result;
     try {
-      result = read(db);
+      result = read(txn);
     } catch (const std::exception& e) {
       result = absl::InternalError(absl::StrCat("storage error: ", e.what()));
     }
     done(std::move(result));
   };
-  if (!readers_ || !readers_->Submit(std::move(task))) {
+  if (!backend_->Read(std::move(task))) {
     done(absl::ResourceExhaustedError("read queue is full; retry later"));
   }
 }

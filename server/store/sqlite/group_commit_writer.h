@@ -22,30 +22,11 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "server/store/backend.h"
 
 namespace handover::store {
 
-struct WriterOptions {
-  // Most tasks committed in one transaction. Default 256.
-  size_t max_batch = 256;
-  // Most tasks waiting; Submit beyond it fails at once with RESOURCE_EXHAUSTED.
-  // Each waiting task holds a call's request and response in memory, so this
-  // bounds memory under overload. Default 2048.
-  size_t max_queue = 2048;
-};
-
-struct WriterStats {
-  // Upper bounds of the batch-size histogram buckets (the last catches all).
-  static constexpr std::array<size_t, 10> kBatchBuckets = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
-
-  uint64_t groups = 0;     // transactions committed or rolled back
-  uint64_t tasks = 0;      // tasks they held
-  uint64_t rejected = 0;   // tasks refused because the queue was full
-  size_t queue_depth = 0;  // tasks waiting now
-  // Groups by size: batch_sizes[i] counts groups of at most kBatchBuckets[i]
-  // tasks and more than kBatchBuckets[i-1] (not cumulative).
-  std::array<uint64_t, kBatchBuckets.size()> batch_sizes{};
-};
+using WriterStats = WriteQueueStats;  // server/store/backend.h
 
 class GroupCommitWriter {
  public:

@@ -1,12 +1,14 @@
-#include "server/store/access_log_rows.h"
-#include "server/store/statement_cache.h"
+// SqliteTxn: the access log (append-only, with an index by case) and its
+// signed checkpoints.
 
 #include <SQLiteCpp/Statement.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/access_chain.h"
 #include "common/serialize.h"
-#include "server/store/case_rows.h"
+#include "server/store/sealing.h"
+#include "server/store/sqlite/case_rows.h"
+#include "server/store/sqlite/sqlite_txn.h"
+#include "server/store/sqlite/statement_cache.h"
 
 namespace handover::store {
 namespace {
@@ -20,68 +22,52 @@ v1::AccessLogEntry EntryFromRow(SQLite::Statement& row, int record_column, int h
 
 }  // namespace
 
-v1::AccessLogEntry AppendAccessRecord(SQLite::Database& db, v1::AccessRecord record) {
-  Prepared last(db, "SELECT sequence, hash FROM access_log ORDER BY sequence DESC LIMIT 1");
-  int64_t sequence = 1;
-  std::string previous = kGenesisHash;
-  if (last->executeStep()) {
-    sequence = last->getColumn(0).getInt64() + 1;
-    previous = Blob(last->getColumn(1));
-  }
-  record.set_sequence(sequence);
-  if (!record.has_time()) *record.mutable_time() = ToTimestamp(NowMicros());
-  v1::AccessLogEntry entry;
-  entry.set_hash(ChainHash(previous, record));
-  const std::string bytes = SerializeDeterministic(record);
+std::optional<AccessHead> SqliteTxn::LastAccessEntry() {
+  Prepared last(db_, "SELECT sequence, hash FROM access_log ORDER BY sequence DESC LIMIT 1");
+  if (!last->executeStep()) return std::nullopt;
+  return AccessHead{.sequence = last->getColumn(0).getInt64(), .hash = Blob(last->getColumn(1))};
+}
 
-  Prepared insert(db,
+int64_t SqliteTxn::SignedThrough() {
+  Prepared signed_through(db_, "SELECT COALESCE(MAX(sequence), 0) FROM checkpoints");
+  signed_through->executeStep();
+  return signed_through->getColumn(0).getInt64();
+}
+
+void SqliteTxn::AppendAccessEntry(const v1::AccessLogEntry& entry) {
+  const v1::AccessRecord& record = entry.record();
+  const std::string bytes = SerializeDeterministic(record);
+  Prepared insert(db_,
                   "INSERT INTO access_log (sequence, time, organisation, actor, record, "
                   "hash) VALUES (?, ?, ?, ?, ?, ?)");
-  insert->bind(1, sequence);
+  insert->bind(1, record.sequence());
   insert->bind(2, ToMicros(record.time()));
   insert->bind(3, record.organisation());
   insert->bind(4, record.actor());
-  insert->bind(5, bytes.data(), static_cast<int>(bytes.size()));
-  insert->bind(6, entry.hash().data(), static_cast<int>(entry.hash().size()));
+  BindBlob(*insert, 5, bytes);
+  BindBlob(*insert, 6, entry.hash());
   insert->exec();
   for (const std::string& name : record.case_names()) {
-    Prepared index(db,
+    Prepared index(db_,
                    "INSERT OR IGNORE INTO access_log_cases (case_id, sequence) "
                    "VALUES (?, ?)");
     index->bind(1, name.substr(name.find('/') + 1));
-    index->bind(2, sequence);
+    index->bind(2, record.sequence());
     index->exec();
   }
-  *entry.mutable_record() = std::move(record);
-  return entry;
 }
 
-std::optional<v1::Checkpoint> AppendCheckpoint(SQLite::Database& db, const Signer& signer,
-                                               int64_t now_micros) {
-  Prepared head(db, "SELECT sequence, hash FROM access_log ORDER BY sequence DESC LIMIT 1");
-  if (!head->executeStep()) return std::nullopt;
-  const int64_t sequence = head->getColumn(0).getInt64();
-  const std::string hash = Blob(head->getColumn(1));
-  const int64_t signed_through =
-      db.execAndGet("SELECT COALESCE(MAX(sequence), 0) FROM checkpoints").getInt64();
-  if (sequence <= signed_through) return std::nullopt;
-
-  v1::Checkpoint checkpoint;
-  checkpoint.set_sequence(sequence);
-  checkpoint.set_head_hash(hash);
-  *checkpoint.mutable_time() = ToTimestamp(now_micros);
-  checkpoint.set_signature(signer.Sign(CheckpointMessage(sequence, hash)));
+void SqliteTxn::InsertCheckpoint(const v1::Checkpoint& checkpoint) {
   Prepared insert(
-      db, "INSERT INTO checkpoints (sequence, head_hash, time, signature) VALUES (?, ?, ?, ?)");
-  insert->bind(1, sequence);
-  insert->bind(2, hash.data(), static_cast<int>(hash.size()));
-  insert->bind(3, now_micros);
-  insert->bind(4, checkpoint.signature().data(), static_cast<int>(checkpoint.signature().size()));
+      db_, "INSERT INTO checkpoints (sequence, head_hash, time, signature) VALUES (?, ?, ?, ?)");
+  insert->bind(1, checkpoint.sequence());
+  BindBlob(*insert, 2, checkpoint.head_hash());
+  insert->bind(3, ToMicros(checkpoint.time()));
+  BindBlob(*insert, 4, checkpoint.signature());
   insert->exec();
-  return checkpoint;
 }
 
-std::vector<v1::AccessLogEntry> QueryAccessRecords(SQLite::Database& db, const AccessQuery& query) {
+std::vector<v1::AccessLogEntry> SqliteTxn::QueryAccessRecords(const AccessQuery& query) {
   std::string sql = "SELECT l.record, l.hash FROM access_log l";
   if (!query.case_id.empty()) {
     sql += " JOIN access_log_cases c ON c.sequence = l.sequence AND c.case_id = :case";
@@ -92,7 +78,7 @@ std::vector<v1::AccessLogEntry> QueryAccessRecords(SQLite::Database& db, const A
   if (query.start_micros > 0) sql += " AND l.time >= :start";
   if (query.end_micros > 0) sql += " AND l.time < :end";
   sql += " ORDER BY l.sequence LIMIT :limit";
-  Prepared select(db, sql);
+  Prepared select(db_, sql);
   if (!query.case_id.empty()) select->bind(":case", query.case_id);
   select->bind(":after", query.after_sequence);
   if (!query.organisation.empty()) select->bind(":organisation", query.organisation);
@@ -105,9 +91,9 @@ std::vector<v1::AccessLogEntry> QueryAccessRecords(SQLite::Database& db, const A
   return entries;
 }
 
-std::vector<v1::ExportAccessLogResponse> ExportAccessRecords(SQLite::Database& db,
-                                                             int64_t after_sequence, int limit) {
-  Prepared select(db,
+std::vector<v1::ExportAccessLogResponse> SqliteTxn::ExportAccessRecords(int64_t after_sequence,
+                                                                        int limit) {
+  Prepared select(db_,
                   "SELECT l.record, l.hash, c.head_hash, c.time, c.signature "
                   "FROM access_log l LEFT JOIN checkpoints c ON c.sequence = l.sequence "
                   "WHERE l.sequence > ? ORDER BY l.sequence LIMIT ?");
@@ -132,13 +118,12 @@ std::vector<v1::ExportAccessLogResponse> ExportAccessRecords(SQLite::Database& d
   return items;
 }
 
-std::vector<v1::AccessRecord> RecordsForCases(SQLite::Database& db,
-                                              const std::vector<std::string>& case_ids) {
+std::vector<v1::AccessRecord> SqliteTxn::RecordsForCases(const std::vector<std::string>& case_ids) {
   std::vector<v1::AccessRecord> records;
   if (case_ids.empty()) return records;
-  Prepared select(db, absl::StrCat("SELECT DISTINCT l.sequence, l.record FROM access_log l JOIN "
-                                   "access_log_cases c ON c.sequence = l.sequence WHERE c.case_id",
-                                   kInIdList, " ORDER BY l.sequence"));
+  Prepared select(db_, absl::StrCat("SELECT DISTINCT l.sequence, l.record FROM access_log l JOIN "
+                                    "access_log_cases c ON c.sequence = l.sequence WHERE c.case_id",
+                                    kInIdList, " ORDER BY l.sequence"));
   select->bind(1, IdList(case_ids));
   while (select->executeStep()) {
     v1::AccessRecord record;

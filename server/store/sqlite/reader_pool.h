@@ -15,16 +15,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "server/store/backend.h"
 
 namespace handover::store {
-
-struct ReaderOptions {
-  // Threads, and so connections. Default 4.
-  int threads = 4;
-  // Most tasks waiting; beyond it Submit returns false (the call gets
-  // RESOURCE_EXHAUSTED at once). Bounds memory under overload. Default 1024.
-  size_t max_queue = 1024;
-};
 
 class ReaderPool {
  public:

@@ -1,7 +1,13 @@
-// CaseStore on SQLite: WAL, synchronous=FULL, one group-committing writer and
-// a pool of readers. Forms are sealed with AES-256-GCM, bound to their case
-// and version by the associated data "handover/v1/form/<case>/<version>";
-// person identifiers are kept only as keyed hashes.
+// The case store's domain rules, written once over any Backend (backend.h):
+// idempotent replay of client writes, the case invariants (one live case per
+// person per operator, already assigned, already withdrawn), the etag check,
+// which events each write emits and to whom, the access record inside the
+// write's own transaction, sealing with associated data, person hashing,
+// erasure, feed paging, key rotation. The backend only stores rows.
+//
+// Threads: every CaseStore method may be called from any thread; callbacks
+// run on the backend's threads (see case_store.h). Key rotation methods
+// likewise.
 #pragma once
 
 #include <atomic>
@@ -14,21 +20,15 @@
 #include "absl/synchronization/mutex.h"
 #include "common/crypto.h"
 #include "common/signing.h"
+#include "server/store/backend.h"
 #include "server/store/case_store.h"
-#include "server/store/group_commit_writer.h"
-#include "server/store/reader_pool.h"
 
 namespace handover::store {
 
-class Checkpointer;     // server/store/checkpointer.h
 class DiskSpace;        // server/store/disk_space.h
 struct PreparedUpdate;  // server/store/form_update.h
 
-struct SqliteStoreOptions {
-  // The database file; created if missing.
-  std::string path;
-  WriterOptions writer;
-  ReaderOptions readers;
+struct DomainStoreOptions {
   // Signs access log checkpoints; without it WriteCheckpoint fails.
   std::shared_ptr<const Signer> signer;
   // Document content is stored, and sent, in chunks of this size: larger
@@ -40,14 +40,15 @@ struct SqliteStoreOptions {
   DiskSpace* disk = nullptr;
 };
 
-class SqliteStore final : public CaseStore {
+class DomainStore final : public CaseStore {
  public:
-  // Opens (creating if needed) and migrates the database. UNAVAILABLE with
-  // SQLite's message if the file cannot be opened or migrated.
-  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options,
-                                                           std::shared_ptr<const KeyRing> keys);
-  // Completes queued work, then closes every connection.
-  ~SqliteStore() override;
+  // Takes the backend over; reads the feed epoch from it. UNAVAILABLE if it
+  // cannot be read.
+  static absl::StatusOr<std::unique_ptr<DomainStore>> Open(std::unique_ptr<Backend> backend,
+                                                           std::shared_ptr<const KeyRing> keys,
+                                                           DomainStoreOptions options);
+  // Completes queued work (the backend's), then closes it.
+  ~DomainStore() override;
 
   absl::Status AdmitWrite() override;
   void CreateCase(const WriteContext& context, v1::HandoverForm form,
@@ -91,36 +92,43 @@ class SqliteStore final : public CaseStore {
   void ReadDocumentChunk(std::string case_id, std::string blob_id, int64_t seq,
                          Authorizer authorize, DocumentAuthorizer may_receive,
                          Done<std::string> done) override;
-  WriterStats writer_stats() const { return writer_->stats(); }
 
-  // Key rotation. How many sealed items (form versions, document titles and
-  // document chunks) each key id seals ("" for a form whose sealed header
-  // names no key).
+  WriteQueueStats write_stats() const { return backend_->write_stats(); }
+  int64_t storage_bytes() const { return backend_->storage_bytes(); }
+
+  // Key rotation (domain_keys.cc). How many sealed items (form versions,
+  // document titles and chunks) each key id seals ("" for a form whose
+  // sealed header names no key).
   void KeyUsage(Done<std::map<std::string, int64_t>> done);
   // Swaps in a new key ring (a re-read key file). FAILED_PRECONDITION, and the
   // old ring stays, if a key still in use is missing from it.
   void ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> done);
-  // Re-seals up to `limit` form versions, document chunks and titles not
-  // sealed with the current key; returns how many. Run repeatedly (the server does, in the
-  // background) until 0.
+  // Re-seals up to `limit` items not sealed with the current key; returns
+  // how many. Run repeatedly (the server does, in the background) until 0.
   void Reencrypt(int limit, Done<int> done);
 
  private:
-  SqliteStore(std::shared_ptr<const KeyRing> keys, const SqliteStoreOptions& options,
-              std::string feed_epoch, std::unique_ptr<Checkpointer> checkpointer,
-              std::unique_ptr<GroupCommitWriter> writer, std::unique_ptr<ReaderPool> readers);
+  DomainStore(std::unique_ptr<Backend> backend, std::shared_ptr<const KeyRing> keys,
+              DomainStoreOptions options, std::string feed_epoch);
 
-  // Runs `apply(db) -> StatusOr<T>` in the writer's group transaction, with
-  // `audit` (if any) appended to the access log in the same transaction, and
-  // hands the result to `done` once durable.
+  // Runs `apply(txn) -> StatusOr<T>` in a write transaction, with `audit` (if
+  // any) appended to the access log in the same transaction — the write's
+  // record on success, its refusal after the rollback — and hands the result
+  // to `done` once durable (domain_store_tasks.h).
   template <typename T, typename Fn>
   void Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> audit = std::nullopt);
-  // After each commit, on the writer thread.
-  void OnCommit(SQLite::Database& db);
+  // The skeleton every client write shares: replay a request seen before
+  // (`replay(txn, prior)`), else `apply(txn, &produced)` and remember the
+  // request with what it produced; in one Write with the context's record.
+  template <typename T, typename Replay, typename Apply>
+  void ClientWrite(const WriteContext& context, Replay replay, Apply apply, Done<T> done);
+  // Runs `read(txn) -> StatusOr<T>` on a read snapshot.
   template <typename T, typename Fn>
   void Read(Fn read, Done<T> done);
-  // UpdateForm's second step, on the writer: `prepared` (possibly empty or
-  // stale) is what a reader worked out.
+  // After each commit, on the backend's writer.
+  void OnCommit(ReadTxn& txn);
+  // UpdateForm's second step: `prepared` (possibly empty or stale) is what a
+  // read snapshot worked out (form_update.h).
   void CommitUpdateForm(const WriteContext& context,
                         std::shared_ptr<const UpdateFormCommand> command, Authorizer authorize,
                         std::shared_ptr<std::optional<PreparedUpdate>> prepared,
@@ -130,22 +138,13 @@ class SqliteStore final : public CaseStore {
 
   mutable absl::Mutex keys_mu_;
   std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(keys_mu_);
-  std::shared_ptr<const Signer> signer_;
-  const std::string feed_epoch_;  // read at open
-  // Uploads in progress: "<database>.staging/" (emptied at open).
-  std::string staging_directory_;
-  size_t document_chunk_bytes_;
-  DiskSpace* disk_ = nullptr;
+  const DomainStoreOptions options_;
+  const std::string feed_epoch_;
   absl::Mutex listener_mu_;
   CommitListener listener_ ABSL_GUARDED_BY(listener_mu_);
-  int64_t published_revision_ = 0;    // writer thread only: events handed to the listener
-  int64_t published_compaction_ = 0;  // writer thread only
-  // Set by an erasure: truncate the WAL after the commit, so no image of the
-  // erased pages survives there.
-  std::atomic<bool> truncate_wal_{false};
-  std::unique_ptr<Checkpointer> checkpointer_;  // destroyed after the writer
-  std::unique_ptr<GroupCommitWriter> writer_;
-  std::unique_ptr<ReaderPool> readers_;  // destroyed before the writer
+  int64_t published_revision_ ABSL_GUARDED_BY(listener_mu_) = 0;
+  int64_t published_compaction_ ABSL_GUARDED_BY(listener_mu_) = 0;
+  std::unique_ptr<Backend> backend_;
 };
 
 }  // namespace handover::store

@@ -1,6 +1,6 @@
-#include "server/store/reader_pool.h"
+#include "server/store/sqlite/reader_pool.h"
 
-#include "server/store/statement_cache.h"
+#include "server/store/sqlite/statement_cache.h"
 
 namespace handover::store {
 

@@ -1,4 +1,4 @@
-#include "server/store/backup.h"
+#include "server/store/sqlite/backup.h"
 
 #include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/Database.h>
@@ -16,8 +16,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
-#include "server/store/case_rows.h"
-#include "server/store/migrations.h"
+#include "server/store/sqlite/case_rows.h"
+#include "server/store/sqlite/migrations.h"
+#include "server/store/sqlite/sqlite_txn.h"
 
 namespace handover::store {
 namespace {
@@ -66,7 +67,7 @@ absl::StatusOr<HeldDatabase> HoldCurrent(const std::string& path) {
   try {
     held.db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE);
     held.db->exec("PRAGMA locking_mode = EXCLUSIVE");
-    held.head = HeadRevision(*held.db);
+    held.head = SqliteTxn(*held.db, nullptr).HeadRevision();
   } catch (const SQLite::Exception& e) {
     const int code = e.getErrorCode() & 0xff;
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
@@ -107,7 +108,7 @@ absl::Status PrepareCopy(const std::string& backup_path, const std::string& temp
   Migrate(copy);
 
   SQLite::Transaction txn(copy);
-  result->backup_head = HeadRevision(copy);
+  result->backup_head = SqliteTxn(copy, nullptr).HeadRevision();
   const int64_t seen = std::max(result->backup_head, current_head.value_or(0));
   if (bump_revisions > std::numeric_limits<int64_t>::max() - seen) {
     return absl::InvalidArgumentError("--bump-revisions: too large for the revision counter");
@@ -127,7 +128,8 @@ absl::Status PrepareCopy(const std::string& backup_path, const std::string& temp
   mark.bind(2, result->feed_epoch);
   mark.exec();
   txn.commit();
-  if (HeadRevision(copy) != result->base_revision || FeedEpoch(copy) != result->feed_epoch) {
+  if (SqliteTxn(copy, nullptr).HeadRevision() != result->base_revision ||
+      SqliteTxn(copy, nullptr).FeedEpoch() != result->feed_epoch) {
     return absl::InternalError("restore: the revision counter did not move");
   }
   // Everything into the main file, so the copy is whole without its WAL.

@@ -1,4 +1,4 @@
-#include "server/store/checkpointer.h"
+#include "server/store/sqlite/checkpointer.h"
 
 #include <sqlite3.h>
 

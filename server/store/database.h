@@ -1,0 +1,79 @@
+// The database a `--database` option names, and what is done to it as a
+// whole: open it as a store, back it up online, restore a backup. The one
+// place outside a backend's folder that knows which backends exist; the
+// server and handoverd's commands go through it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/crypto.h"
+#include "server/store/backend.h"
+#include "server/store/domain_store.h"
+
+namespace handover::store {
+
+struct DatabaseUrl {
+  enum class Engine { kSqlite };
+  Engine engine = Engine::kSqlite;
+  // kSqlite: the file.
+  std::string path;
+};
+
+// "sqlite:///var/lib/h.db" (an absolute path after "sqlite://"),
+// "sqlite://h.db" (relative), or a plain path (SQLite). INVALID_ARGUMENT
+// naming `database` for an empty one or another scheme.
+absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(const std::string& database);
+
+struct OpenOptions {
+  WriterOptions writer;
+  ReaderOptions readers;
+  DomainStoreOptions domain;
+};
+
+// Opens (creating and migrating if needed) the database as a store.
+absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url,
+                                                          OpenOptions options,
+                                                          std::shared_ptr<const KeyRing> keys);
+
+// The directory the database's files live in (for the disk reserve).
+std::string DatabaseDirectory(const DatabaseUrl& url);
+
+// How far a restore moves the revision counter past every revision a client
+// may have seen. It must exceed the number of revisions that can have been
+// handed out after the backup was taken, for when the replaced database
+// cannot be read (lost with its disk): a billion is almost four days of
+// writes without a pause at the measured peak (about 3,000 a second) and
+// centuries at the rate of real handovers, and a 64-bit counter still has
+// room for billions of restores.
+inline constexpr int64_t kDefaultRevisionBump = 1'000'000'000;
+
+// What a restore did.
+struct RestoreResult {
+  // The newest revision in the backup.
+  int64_t backup_head = 0;
+  // The newest revision in the replaced database, if there was one and it
+  // could be read.
+  std::optional<int64_t> replaced_head;
+  // The restored feed's revision counter, max(backup_head, replaced_head) +
+  // the bump: history through it counts as compacted, new events come after.
+  int64_t base_revision = 0;
+  // The restored database's new feed epoch.
+  std::string feed_epoch;
+  // Where the replaced database now is, kept for its access log records and
+  // its lost tail; empty if there was none.
+  std::string replaced_path;
+};
+
+// A consistent online copy (the server keeps serving), checked.
+// SQLite: sqlite/backup.h BackupDatabase.
+absl::Status BackupStore(const DatabaseUrl& url, const std::string& backup_path);
+// Replaces the database with a backup so that no feed revision is handed out
+// twice (the server must be stopped). SQLite: sqlite/backup.h RestoreDatabase.
+absl::StatusOr<RestoreResult> RestoreStore(const DatabaseUrl& url, const std::string& backup_path,
+                                           int64_t bump_revisions = kDefaultRevisionBump);
+
+}  // namespace handover::store

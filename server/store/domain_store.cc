@@ -1,0 +1,501 @@
+#include "server/store/domain_store.h"
+
+#include <algorithm>
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "common/dates.h"
+#include "common/errors.h"
+#include "common/resource_names.h"
+#include "common/serialize.h"
+#include "server/store/case_reads.h"
+#include "server/store/disk_space.h"
+#include "server/store/domain_store_tasks.h"
+#include "server/store/form_update.h"
+
+namespace handover::store {
+namespace {
+
+VersionRow SealedVersion(const KeyRing& keys, const WriteContext& context,
+                         const std::string& case_id, int64_t version, const v1::HandoverForm& form,
+                         int64_t now) {
+  return {
+      .case_id = case_id,
+      .version = version,
+      .sealed_form = keys.Seal(SerializeDeterministic(form), FormAssociatedData(case_id, version)),
+      .key_id = keys.current_key_id(),
+      .create_time = now,
+      .author_organisation = context.principal.organisation_id,
+      .author_actor = context.actor};
+}
+
+// The event every change to a live case emits: to its operator and, if
+// assigned, its municipality.
+EventRow CaseEvent(const CaseSnapshot& current, v1::EventKind kind) {
+  return {.case_id = current.meta.name().substr(6),
+          .kind = kind,
+          .version = current.meta.version(),
+          .operator_id = current.facts.operator_id,
+          .municipality_code = current.facts.municipality_code};
+}
+
+// Deletes a case's personal data and leaves the skeleton, in the caller's
+// transaction; tells the feed (the assigned municipality deletes its copy).
+void EraseCaseData(WriteTxn& txn, const CaseSnapshot& current, int64_t now) {
+  txn.EraseCaseData(current.meta.name().substr(6), now);
+  txn.AppendEvent(CaseEvent(current, v1::EVENT_KIND_CASE_ERASED), now);
+  txn.ScrubAfterCommit();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DomainStore>> DomainStore::Open(std::unique_ptr<Backend> backend,
+                                                               std::shared_ptr<const KeyRing> keys,
+                                                               DomainStoreOptions options) {
+  std::promise<absl::StatusOr<std::string>> epoch;
+  if (!backend->Read([&epoch](ReadTxn& txn) {
+        try {
+          epoch.set_value(txn.FeedEpoch());
+        } catch (const std::exception& e) {
+          epoch.set_value(absl::UnavailableError(absl::StrCat("feed epoch: ", e.what())));
+        }
+      })) {
+    return absl::UnavailableError("the backend refused the first read");
+  }
+  absl::StatusOr<std::string> feed_epoch = epoch.get_future().get();
+  if (!feed_epoch.ok()) return feed_epoch.status();
+  return std::unique_ptr<DomainStore>(
+      new DomainStore(std::move(backend), std::move(keys), std::move(options), *feed_epoch));
+}
+
+DomainStore::DomainStore(std::unique_ptr<Backend> backend, std::shared_ptr<const KeyRing> keys,
+                         DomainStoreOptions options, std::string feed_epoch)
+    : keys_(std::move(keys)),
+      options_(std::move(options)),
+      feed_epoch_(std::move(feed_epoch)),
+      backend_(std::move(backend)) {
+  backend_->SetCommitHook([this](ReadTxn& txn) { OnCommit(txn); });
+}
+
+DomainStore::~DomainStore() { backend_.reset(); }
+
+absl::Status DomainStore::AdmitWrite() {
+  return options_.disk ? options_.disk->AdmitWrite() : absl::OkStatus();
+}
+
+std::shared_ptr<const KeyRing> DomainStore::keys() const {
+  absl::MutexLock lock(&keys_mu_);
+  return keys_;
+}
+
+void DomainStore::OnCommit(ReadTxn& txn) {
+  // Under the lock, so once SetCommitListener(nullptr) returns no call is
+  // still running into what the listener points at.
+  absl::MutexLock lock(&listener_mu_);
+  if (!listener_) return;
+  std::vector<CommittedEvent> events = txn.EventsAfter(published_revision_);
+  const int64_t compacted = txn.CompactedThrough();
+  if (events.empty() && compacted == published_compaction_) return;  // e.g. access records
+  if (!events.empty()) published_revision_ = events.back().event.revision();
+  published_compaction_ = compacted;
+  listener_(std::move(events), compacted);
+}
+
+void DomainStore::SetCommitListener(CommitListener listener) {
+  // Set inside a write, so the starting point is consistent with commits.
+  std::promise<void> set;
+  backend_->Write(
+      [this, &listener](WriteTxn& txn) {
+        absl::MutexLock lock(&listener_mu_);
+        published_revision_ = txn.HeadRevision();
+        published_compaction_ = txn.CompactedThrough();
+        listener_ = std::move(listener);
+        return absl::OkStatus();
+      },
+      [&set](absl::Status) { set.set_value(); });
+  set.get_future().wait();
+}
+
+void DomainStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
+                             Done<CaseSnapshot> done) {
+  ClientWrite<CaseSnapshot>(
+      context,
+      [this](ReadTxn& txn, const PriorRequest& prior) {
+        return ReadSnapshot(txn, *keys(), prior.case_id, prior.version, true, AllowAll);
+      },
+      [this, context, form = std::move(form)](
+          WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<CaseSnapshot> {
+        const std::shared_ptr<const KeyRing> ring = keys();
+        const std::vector<std::string> any_key =
+            PersonHashes(*ring, form.identity().person_identifier());
+        if (txn.HasLiveCaseForPerson(context.principal.organisation_id, any_key)) {
+          return absl::AlreadyExistsError(
+              "form.identity.person_identifier: this operator already has a case for the person");
+        }
+        const std::string case_id = NewResourceId();
+        const int64_t now = NowMicros();
+        txn.InsertCase(case_id, context.principal.organisation_id, any_key.front(), now);
+        txn.InsertVersion(SealedVersion(*ring, context, case_id, 1, form, now));
+        txn.AppendEvent({.case_id = case_id,
+                         .kind = v1::EVENT_KIND_CASE_CREATED,
+                         .version = 1,
+                         .operator_id = context.principal.organisation_id},
+                        now);
+        *produced = {.case_id = case_id, .version = 1};
+        return ReadSnapshot(txn, *ring, case_id, 1, true, AllowAll);
+      },
+      std::move(done));
+}
+
+void DomainStore::UpdateForm(const WriteContext& context, UpdateFormCommand command,
+                             Authorizer authorize, Done<CaseSnapshot> done) {
+  // Worked out on a read snapshot, committed by a write (form_update.h).
+  auto shared = std::make_shared<const UpdateFormCommand>(std::move(command));
+  Read<PreparedUpdate>(
+      [this, shared, authorize](ReadTxn& txn) {
+        return PrepareUpdate(txn, *keys(), *shared, authorize);
+      },
+      [this, context, shared, authorize, done](absl::StatusOr<PreparedUpdate> prepared) {
+        // A refusal here is repeated, and recorded, by the write.
+        auto ready = std::make_shared<std::optional<PreparedUpdate>>();
+        if (prepared.ok()) *ready = *std::move(prepared);
+        CommitUpdateForm(context, shared, authorize, ready, done);
+      });
+}
+
+void DomainStore::CommitUpdateForm(const WriteContext& context,
+                                   std::shared_ptr<const UpdateFormCommand> command,
+                                   Authorizer authorize,
+                                   std::shared_ptr<std::optional<PreparedUpdate>> prepared,
+                                   Done<CaseSnapshot> done) {
+  ClientWrite<CaseSnapshot>(
+      context,
+      [this, authorize](ReadTxn& txn, const PriorRequest& prior) {
+        return ReadSnapshot(txn, *keys(), prior.case_id, prior.version, true, authorize);
+      },
+      [this, context, command, authorize, prepared](
+          WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<CaseSnapshot> {
+        auto updated =
+            CommitUpdate(txn, *keys(), context, *command, authorize, std::move(*prepared));
+        if (updated.ok())
+          *produced = {.case_id = command->case_id, .version = updated->meta.version()};
+        return updated;
+      },
+      std::move(done));
+}
+
+void DomainStore::AssignCase(const WriteContext& context, AssignCommand command,
+                             Authorizer authorize, Done<CaseSnapshot> done) {
+  ClientWrite<CaseSnapshot>(
+      context,
+      [this, authorize](ReadTxn& txn, const PriorRequest& prior) {
+        return ReadSnapshot(txn, *keys(), prior.case_id, 0, true, authorize);
+      },
+      [this, context, command = std::move(command), authorize](
+          WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<CaseSnapshot> {
+        auto current = LoadCase(txn, command.case_id);
+        if (!current.ok()) return current.status();
+        if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
+        if (current->facts.municipality_code == command.municipality_code) {
+          return absl::FailedPreconditionError(
+              "municipality_code: the case is already assigned to this municipality");
+        }
+        const int64_t now = NowMicros();
+        txn.InsertAssignment({.case_id = command.case_id,
+                              .municipality_code = command.municipality_code,
+                              .decision_date = command.decision_date,
+                              .takeover_date = TakeoverDate(command.decision_date),
+                              .assign_time = now,
+                              .author_organisation = context.principal.organisation_id,
+                              .author_actor = context.actor});
+        if (current->facts.municipality_code) {
+          // The municipality the case leaves hears it, and only it.
+          EventRow revoked = CaseEvent(*current, v1::EVENT_KIND_ACCESS_REVOKED);
+          revoked.municipality_only = true;
+          txn.AppendEvent(revoked, now);
+        }
+        EventRow assigned = CaseEvent(*current, v1::EVENT_KIND_ASSIGNED);
+        assigned.municipality_code = command.municipality_code;
+        txn.AppendEvent(assigned, now);
+        *produced = {.case_id = command.case_id, .version = current->meta.version()};
+        return ReadSnapshot(txn, *keys(), command.case_id, 0, true, authorize);
+      },
+      std::move(done));
+}
+
+void DomainStore::RecordConsent(const WriteContext& context, std::string case_id,
+                                v1::Consent consent, Authorizer authorize, Done<v1::Consent> done) {
+  ClientWrite<v1::Consent>(
+      context,
+      [](ReadTxn& txn, const PriorRequest& prior) -> absl::StatusOr<v1::Consent> {
+        return LoadConsent(txn, prior.case_id, prior.consent_id);
+      },
+      [context, case_id = std::move(case_id), consent = std::move(consent), authorize](
+          WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<v1::Consent> {
+        auto current = LoadCase(txn, case_id);
+        if (!current.ok()) return current.status();
+        if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
+        const std::string consent_id = NewResourceId();
+        const int64_t now = NowMicros();
+        txn.InsertConsent({.case_id = case_id,
+                           .consent_id = consent_id,
+                           .consent = consent,
+                           .record_time = now,
+                           .author_organisation = context.principal.organisation_id,
+                           .author_actor = context.actor});
+        txn.TouchCase(case_id, now);
+        txn.AppendEvent(CaseEvent(*current, v1::EVENT_KIND_CONSENT_GIVEN), now);
+        *produced = {.case_id = case_id, .consent_id = consent_id};
+        return LoadConsent(txn, case_id, consent_id);
+      },
+      std::move(done));
+}
+
+void DomainStore::WithdrawConsent(const WriteContext& context, std::string case_id,
+                                  std::string consent_id, Authorizer authorize,
+                                  Done<v1::Consent> done) {
+  ClientWrite<v1::Consent>(
+      context,
+      [](ReadTxn& txn, const PriorRequest& prior) -> absl::StatusOr<v1::Consent> {
+        return LoadConsent(txn, prior.case_id, prior.consent_id);
+      },
+      [case_id = std::move(case_id), consent_id = std::move(consent_id), authorize](
+          WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<v1::Consent> {
+        auto current = LoadCase(txn, case_id);
+        if (!current.ok()) return current.status();
+        if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
+        auto consent = LoadConsent(txn, case_id, consent_id);
+        if (!consent.ok()) return consent.status();
+        if (consent->has_withdraw_time()) {
+          return absl::FailedPreconditionError("name: the consent is already withdrawn");
+        }
+        const int64_t now = NowMicros();
+        txn.SetConsentWithdrawn(consent_id, now);
+        txn.TouchCase(case_id, now);
+        EventRow event = CaseEvent(*current, v1::EVENT_KIND_CONSENT_WITHDRAWN);
+        auto after = LoadCase(txn, case_id);
+        if (!after.ok()) return after.status();
+        // The municipality must delete what no consent covers any more.
+        if (current->facts.municipality_code &&
+            !policy::HasActiveConsent(after->facts, consent->purpose(),
+                                      *current->facts.municipality_code)) {
+          event.withdrawn_fields = policy::FieldsCoveredBy(consent->purpose());
+        }
+        txn.AppendEvent(event, now);
+        *produced = {.case_id = case_id, .consent_id = consent_id};
+        return LoadConsent(txn, case_id, consent_id);
+      },
+      std::move(done));
+}
+
+void DomainStore::GetCase(std::string case_id, int64_t version, bool with_form,
+                          Authorizer authorize, Done<CaseSnapshot> done) {
+  Read<CaseSnapshot>(
+      [this, case_id = std::move(case_id), version, with_form,
+       authorize = std::move(authorize)](ReadTxn& txn) {
+        return ReadSnapshot(txn, *keys(), case_id, version, with_form, authorize);
+      },
+      std::move(done));
+}
+
+void DomainStore::ListCases(CaseQuery query, Done<CasePage> done) {
+  Read<CasePage>(
+      [this, query = std::move(query)](ReadTxn& txn) -> absl::StatusOr<CasePage> {
+        const std::shared_ptr<const KeyRing> ring = keys();
+        CasePage page;
+        page.revision = txn.HeadRevision();
+        CaseSelection selection{.scope = query.scope,
+                                .organisation_id = query.organisation_id,
+                                .after_case_id = query.after_case_id,
+                                .limit = query.page_size + 1};
+        if (query.person_identifier) {
+          selection.person_hashes = PersonHashes(*ring, *query.person_identifier);
+        }
+        std::vector<std::string> ids = txn.SelectCases(selection);
+        const bool more = ids.size() > static_cast<size_t>(query.page_size);
+        if (more) ids.pop_back();
+        auto snapshots = ReadCurrentSnapshots(txn, *ring, ids, query.with_form, AllowAll);
+        for (const std::string& id : ids) {
+          absl::StatusOr<CaseSnapshot>& snapshot = snapshots.at(id);
+          if (!snapshot.ok()) return snapshot.status();
+          page.cases.push_back(std::move(*snapshot));
+        }
+        if (more) page.last_case_id = ids.back();
+        return page;
+      },
+      std::move(done));
+}
+
+void DomainStore::ListVersions(std::string case_id, int64_t before_version, int page_size,
+                               Authorizer authorize, Done<VersionPage> done) {
+  Read<VersionPage>(
+      [case_id = std::move(case_id), before_version, page_size,
+       authorize = std::move(authorize)](ReadTxn& txn) -> absl::StatusOr<VersionPage> {
+        auto current = LoadCase(txn, case_id);
+        if (!current.ok()) return current.status();
+        if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
+        VersionPage page;
+        for (const VersionRow& row : txn.ListVersions(case_id, before_version, page_size + 1)) {
+          page.versions.push_back(VersionMeta(row));
+        }
+        if (page.versions.size() > static_cast<size_t>(page_size)) {
+          page.versions.pop_back();
+          page.next_before_version = page.versions.back().version();
+        }
+        return page;
+      },
+      std::move(done));
+}
+
+void DomainStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
+  Read<FeedPage>(
+      [this, query = std::move(query)](ReadTxn& txn) -> absl::StatusOr<FeedPage> {
+        const int64_t compacted = txn.CompactedThrough();
+        // 0: from the oldest retained revision, whatever was compacted.
+        const int64_t after = query.after_revision == 0 ? compacted : query.after_revision;
+        if (after < compacted) return FeedCompactedError(compacted);
+        const int64_t head = txn.HeadRevision();
+        if (after > head) return FeedAheadError(head, compacted);
+
+        FeedPage page;
+        std::vector<std::string> with_case;  // the events' cases, read once per page
+        for (v1::ChangeEvent& event : txn.ReadEvents(after, query.filter, query.page_size)) {
+          if (query.include_cases && event.kind() != v1::EVENT_KIND_ACCESS_REVOKED) {
+            with_case.push_back(event.case_name().substr(6));
+          }
+          page.events.push_back(FeedEvent{.event = std::move(event)});
+        }
+        if (!with_case.empty()) {
+          std::sort(with_case.begin(), with_case.end());
+          with_case.erase(std::unique(with_case.begin(), with_case.end()), with_case.end());
+          auto snapshots = ReadCurrentSnapshots(txn, *keys(), with_case, true, query.authorize);
+          // The last event of a case takes its snapshot; earlier ones a copy.
+          std::map<std::string, const FeedEvent*> holder;
+          for (size_t i = page.events.size(); i-- > 0;) {
+            FeedEvent& item = page.events[i];
+            if (item.event.kind() == v1::EVENT_KIND_ACCESS_REVOKED) continue;
+            const std::string case_id = item.event.case_name().substr(6);
+            if (auto held = holder.find(case_id); held != holder.end()) {
+              item.snapshot = held->second->snapshot;
+              continue;
+            }
+            absl::StatusOr<CaseSnapshot>& read = snapshots.at(case_id);
+            if (read.ok()) {
+              item.snapshot = std::move(*read);
+            } else if (read.status().code() != absl::StatusCode::kNotFound) {
+              return read.status();
+            }
+            holder.emplace(case_id, &item);
+          }
+        }
+        const bool full = page.events.size() == static_cast<size_t>(query.page_size);
+        page.caught_up = !full;
+        page.scanned_through = full ? page.events.back().event.revision() : head;
+        return page;
+      },
+      std::move(done));
+}
+
+void DomainStore::CompactFeed(int64_t before_micros, Done<int64_t> done) {
+  Write<int64_t>(
+      [before_micros](WriteTxn& txn) -> absl::StatusOr<int64_t> {
+        return txn.CompactEvents(before_micros);
+      },
+      std::move(done));
+}
+
+void DomainStore::EraseCase(const WriteContext& context, std::string case_id, Authorizer authorize,
+                            Done<std::string> done) {
+  ClientWrite<std::string>(
+      context,
+      [](ReadTxn&, const PriorRequest& prior) -> absl::StatusOr<std::string> {
+        return CaseName(prior.case_id);
+      },
+      [case_id = std::move(case_id), authorize](
+          WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<std::string> {
+        auto current = LoadCase(txn, case_id);
+        if (!current.ok()) return current.status();
+        if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
+        EraseCaseData(txn, *current, NowMicros());
+        *produced = {.case_id = case_id};
+        return CaseName(case_id);
+      },
+      std::move(done));
+}
+
+void DomainStore::EraseExpired(v1::Date takeover_before, std::string actor, Done<int> done) {
+  Write<int>(
+      [takeover_before, actor](WriteTxn& txn) -> absl::StatusOr<int> {
+        const std::vector<std::string> ids = txn.ExpiredCases(takeover_before);
+        const int64_t now = NowMicros();
+        for (const std::string& id : ids) {
+          auto current = LoadCase(txn, id);
+          if (!current.ok()) return current.status();
+          EraseCaseData(txn, *current, now);
+          v1::AccessRecord record;
+          record.set_organisation("handoverd");
+          record.set_role("system");
+          record.set_actor(actor);
+          record.set_operation("EraseCase");
+          record.add_case_names(CaseName(id));
+          record.add_sections("erasure");
+          record.set_outcome("OK");
+          record.set_purpose("retention-expired");
+          AppendAccessRecord(txn, std::move(record));
+        }
+        return static_cast<int>(ids.size());
+      },
+      std::move(done));
+}
+
+void DomainStore::RecordAccess(v1::AccessRecord record, Done<int64_t> done) {
+  Write<int64_t>(
+      [record = std::move(record)](WriteTxn& txn) -> absl::StatusOr<int64_t> {
+        return AppendAccessRecord(txn, record).record().sequence();
+      },
+      std::move(done));
+}
+
+void DomainStore::WriteCheckpoint(Done<bool> done) {
+  if (!options_.signer) {
+    done(absl::FailedPreconditionError("no checkpoint signing key configured"));
+    return;
+  }
+  Write<bool>(
+      [this](WriteTxn& txn) -> absl::StatusOr<bool> {
+        return AppendCheckpoint(txn, *options_.signer, NowMicros()).has_value();
+      },
+      std::move(done));
+}
+
+void DomainStore::QueryAccessLog(AccessQuery query, Done<std::vector<v1::AccessLogEntry>> done) {
+  Read<std::vector<v1::AccessLogEntry>>(
+      [query = std::move(query)](ReadTxn& txn) { return txn.QueryAccessRecords(query); },
+      std::move(done));
+}
+
+void DomainStore::ExportAccessLog(int64_t after_sequence, int limit,
+                                  Done<std::vector<v1::ExportAccessLogResponse>> done) {
+  Read<std::vector<v1::ExportAccessLogResponse>>(
+      [after_sequence, limit](ReadTxn& txn) {
+        return txn.ExportAccessRecords(after_sequence, limit);
+      },
+      std::move(done));
+}
+
+void DomainStore::SubjectAccess(std::string person_identifier,
+                                Done<v1::SubjectAccessReportResponse> done) {
+  Read<v1::SubjectAccessReportResponse>(
+      [this, person_identifier = std::move(person_identifier)](
+          ReadTxn& txn) -> absl::StatusOr<v1::SubjectAccessReportResponse> {
+        const std::vector<std::string> ids =
+            txn.CasesOfPerson(PersonHashes(*keys(), person_identifier));
+        v1::SubjectAccessReportResponse report;
+        for (const std::string& id : ids) report.add_case_names(CaseName(id));
+        for (auto& record : txn.RecordsForCases(ids)) *report.add_records() = std::move(record);
+        return report;
+      },
+      std::move(done));
+}
+
+}  // namespace handover::store

@@ -1,0 +1,564 @@
+// SqliteTxn: cases, versions, assignments, consents, request fingerprints,
+// erasure and key usage; and the value spellings of case_rows.h.
+#include "server/store/sqlite/case_rows.h"
+
+#include <SQLiteCpp/Statement.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/resource_names.h"
+#include "server/store/sealing.h"
+#include "server/store/sqlite/sqlite_txn.h"
+#include "server/store/sqlite/statement_cache.h"
+
+namespace handover::store {
+
+std::string Blob(const SQLite::Column& column) {
+  return std::string(static_cast<const char*>(column.getBlob()),
+                     static_cast<size_t>(column.getBytes()));
+}
+
+void BindBlob(SQLite::Statement& statement, int index, const std::string& bytes) {
+  statement.bind(index, bytes.data(), static_cast<int>(bytes.size()));
+}
+
+int64_t DateToInt(const v1::Date& date) {
+  return int64_t{date.year()} * 10000 + date.month() * 100 + date.day();
+}
+
+v1::Date IntToDate(int64_t yyyymmdd) {
+  v1::Date date;
+  date.set_year(static_cast<int32_t>(yyyymmdd / 10000));
+  date.set_month(static_cast<int32_t>(yyyymmdd / 100 % 100));
+  date.set_day(static_cast<int32_t>(yyyymmdd % 100));
+  return date;
+}
+
+std::string InMarks(size_t count) {
+  std::vector<std::string> marks(count, "?");
+  return absl::StrCat(" IN (", absl::StrJoin(marks, ", "), ")");
+}
+
+void BindBlobs(SQLite::Statement& statement, int first, const std::vector<std::string>& blobs) {
+  for (size_t i = 0; i < blobs.size(); ++i)
+    BindBlob(statement, first + static_cast<int>(i), blobs[i]);
+}
+
+const char kInIdList[] = " IN (SELECT value FROM json_each(?))";
+
+std::string IdList(const std::vector<std::string>& ids) {
+  std::string json = "[";
+  for (const std::string& id : ids) {
+    if (json.size() > 1) json += ',';
+    json += '"';
+    for (char c : id) {
+      if (c == '"' || c == '\\') json += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) {
+        absl::StrAppend(&json, "\\u00", absl::Hex(c, absl::kZeroPad2));
+      } else {
+        json += c;
+      }
+    }
+    json += '"';
+  }
+  return json + "]";
+}
+
+namespace {
+
+// A consent from kConsentColumns at `first`.
+v1::Consent ConsentFromRow(SQLite::Statement& row, int first, const std::string& case_id) {
+  v1::Consent consent;
+  consent.set_name(ConsentName(case_id, row.getColumn(first).getString()));
+  consent.set_purpose(static_cast<v1::ConsentPurpose>(row.getColumn(first + 1).getInt()));
+  consent.set_recipient_municipality_code(row.getColumn(first + 2).getString());
+  *consent.mutable_given_date() = IntToDate(row.getColumn(first + 3).getInt64());
+  *consent.mutable_record_time() = ToTimestamp(row.getColumn(first + 4).getInt64());
+  if (!row.getColumn(first + 5).isNull()) {
+    *consent.mutable_withdraw_time() = ToTimestamp(row.getColumn(first + 5).getInt64());
+  }
+  return consent;
+}
+
+constexpr char kConsentColumns[] =
+    "consent_id, purpose, recipient_municipality_code, given_date, record_time, withdraw_time";
+
+// A case's metadata from "operator_id, current_version, create_time,
+// update_time" at `first`; its state and assignment come later.
+CaseSnapshot CaseFromRow(SQLite::Statement& row, int first, const std::string& case_id) {
+  CaseSnapshot snapshot;
+  v1::Case& meta = snapshot.meta;
+  meta.set_name(CaseName(case_id));
+  meta.set_operator_id(row.getColumn(first).getString());
+  meta.set_version(row.getColumn(first + 1).getInt64());
+  *meta.mutable_create_time() = ToTimestamp(row.getColumn(first + 2).getInt64());
+  *meta.mutable_update_time() = ToTimestamp(row.getColumn(first + 3).getInt64());
+  meta.set_state(v1::CASE_STATE_ASYLUM);
+  snapshot.facts.operator_id = meta.operator_id();
+  return snapshot;
+}
+
+// The newest assignment from "municipality_code, decision_date,
+// takeover_date, assign_time" at `first`.
+void AddAssignment(SQLite::Statement& row, int first, CaseSnapshot* snapshot) {
+  v1::Case& meta = snapshot->meta;
+  meta.set_state(v1::CASE_STATE_ASSIGNED);
+  v1::Assignment* assignment = meta.mutable_assignment();
+  assignment->set_municipality_code(row.getColumn(first).getString());
+  *assignment->mutable_decision_date() = IntToDate(row.getColumn(first + 1).getInt64());
+  *assignment->mutable_takeover_date() = IntToDate(row.getColumn(first + 2).getInt64());
+  *assignment->mutable_assign_time() = ToTimestamp(row.getColumn(first + 3).getInt64());
+  snapshot->facts.municipality_code = assignment->municipality_code();
+}
+
+void AddConsent(v1::Consent consent, CaseSnapshot* snapshot) {
+  snapshot->facts.consents.push_back(policy::ConsentFact{
+      consent.purpose(), consent.recipient_municipality_code(), consent.has_withdraw_time()});
+  *snapshot->meta.add_consents() = std::move(consent);
+}
+
+// From "form, create_time, author_organisation, author_actor" at `first`.
+VersionRow VersionFromRow(SQLite::Statement& row, int first, const std::string& case_id,
+                          int64_t version, bool with_form) {
+  VersionRow v{.case_id = case_id, .version = version};
+  if (with_form) v.sealed_form = Blob(row.getColumn(first));
+  v.create_time = row.getColumn(first + 1).getInt64();
+  v.author_organisation = row.getColumn(first + 2).getString();
+  v.author_actor = row.getColumn(first + 3).getString();
+  return v;
+}
+
+}  // namespace
+
+std::optional<CaseSnapshot> SqliteTxn::LoadCase(const std::string& case_id) {
+  Prepared row(db_,
+               "SELECT operator_id, current_version, create_time, update_time "
+               "FROM cases WHERE case_id = ? AND erased_time IS NULL");
+  row->bind(1, case_id);
+  if (!row->executeStep()) return std::nullopt;
+  CaseSnapshot snapshot = CaseFromRow(*row, 0, case_id);
+
+  Prepared assignments(db_,
+                       "SELECT municipality_code, decision_date, takeover_date, "
+                       "assign_time FROM assignments WHERE case_id = ? "
+                       "ORDER BY seq DESC LIMIT 2");
+  assignments->bind(1, case_id);
+  if (assignments->executeStep()) {
+    AddAssignment(*assignments, 0, &snapshot);
+    if (assignments->executeStep()) {
+      snapshot.meta.mutable_assignment()->set_previous_municipality_code(
+          assignments->getColumn(0).getString());
+    }
+  }
+
+  Prepared consents(
+      db_, absl::StrCat("SELECT ", kConsentColumns,
+                        " FROM consents WHERE case_id = ? ORDER BY record_time, consent_id"));
+  consents->bind(1, case_id);
+  while (consents->executeStep()) AddConsent(ConsentFromRow(*consents, 0, case_id), &snapshot);
+  return snapshot;
+}
+
+std::optional<VersionRow> SqliteTxn::LoadVersion(const std::string& case_id, int64_t version,
+                                                 bool with_form) {
+  Prepared row(db_,
+               "SELECT form, create_time, author_organisation, author_actor "
+               "FROM case_versions WHERE case_id = ? AND version = ?");
+  row->bind(1, case_id);
+  row->bind(2, version);
+  if (!row->executeStep()) return std::nullopt;
+  return VersionFromRow(*row, 0, case_id, version, with_form);
+}
+
+std::map<std::string, CaseRows> SqliteTxn::LoadCurrentCases(
+    const std::vector<std::string>& case_ids, bool with_form) {
+  std::map<std::string, CaseRows> reads;
+  if (case_ids.empty()) return reads;
+  const std::string ids = IdList(case_ids);
+  Prepared cases(db_,
+                 absl::StrCat("SELECT c.case_id, c.operator_id, c.current_version, c.create_time, "
+                              "c.update_time, v.form, v.create_time, v.author_organisation, "
+                              "v.author_actor FROM cases c JOIN case_versions v "
+                              "ON v.case_id = c.case_id AND v.version = c.current_version "
+                              "WHERE c.erased_time IS NULL AND c.case_id",
+                              kInIdList));
+  cases->bind(1, ids);
+  while (cases->executeStep()) {
+    const std::string id = cases->getColumn(0).getString();
+    reads.emplace(id, CaseRows{.head = CaseFromRow(*cases, 1, id),
+                               .current = VersionFromRow(
+                                   *cases, 5, id, cases->getColumn(2).getInt64(), with_form)});
+  }
+
+  Prepared assignments(db_, absl::StrCat("SELECT case_id, municipality_code, decision_date, "
+                                         "takeover_date, assign_time FROM assignments "
+                                         "WHERE case_id",
+                                         kInIdList, " ORDER BY case_id, seq DESC"));
+  assignments->bind(1, ids);
+  std::string previous_id;
+  int seen = 0;  // assignments of previous_id so far
+  while (assignments->executeStep()) {
+    const std::string id = assignments->getColumn(0).getString();
+    seen = id == previous_id ? seen + 1 : 1;
+    previous_id = id;
+    auto it = reads.find(id);
+    if (it == reads.end() || seen > 2) continue;
+    if (seen == 1) {
+      AddAssignment(*assignments, 1, &it->second.head);
+    } else {
+      it->second.head.meta.mutable_assignment()->set_previous_municipality_code(
+          assignments->getColumn(1).getString());
+    }
+  }
+
+  Prepared consents(
+      db_, absl::StrCat("SELECT case_id, ", kConsentColumns, " FROM consents WHERE case_id",
+                        kInIdList, " ORDER BY case_id, record_time, consent_id"));
+  consents->bind(1, ids);
+  while (consents->executeStep()) {
+    const std::string id = consents->getColumn(0).getString();
+    if (auto it = reads.find(id); it != reads.end()) {
+      AddConsent(ConsentFromRow(*consents, 1, id), &it->second.head);
+    }
+  }
+  return reads;
+}
+
+std::vector<std::string> SqliteTxn::SelectCases(const CaseSelection& selection) {
+  std::string sql = "SELECT case_id FROM cases WHERE case_id > ? AND erased_time IS NULL";
+  if (selection.scope == CaseQuery::Scope::kOperator) sql += " AND operator_id = ?";
+  if (selection.scope == CaseQuery::Scope::kMunicipality) sql += " AND municipality_code = ?";
+  if (!selection.person_hashes.empty()) {
+    sql += absl::StrCat(" AND person_hash", InMarks(selection.person_hashes.size()));
+  }
+  sql += " ORDER BY case_id LIMIT ?";
+  Prepared select(db_, sql);
+  int at = 1;
+  select->bind(at++, selection.after_case_id);
+  if (selection.scope != CaseQuery::Scope::kAll) select->bind(at++, selection.organisation_id);
+  BindBlobs(*select, at, selection.person_hashes);
+  at += static_cast<int>(selection.person_hashes.size());
+  select->bind(at, selection.limit);
+  std::vector<std::string> ids;
+  while (select->executeStep()) ids.push_back(select->getColumn(0).getString());
+  return ids;
+}
+
+std::vector<VersionRow> SqliteTxn::ListVersions(const std::string& case_id, int64_t before_version,
+                                                int limit) {
+  Prepared select(db_,
+                  "SELECT version, create_time, author_organisation, author_actor "
+                  "FROM case_versions WHERE case_id = ? AND version < ? "
+                  "ORDER BY version DESC LIMIT ?");
+  select->bind(1, case_id);
+  select->bind(2, before_version > 0 ? before_version : INT64_MAX);
+  select->bind(3, limit);
+  std::vector<VersionRow> rows;
+  while (select->executeStep()) {
+    rows.push_back({.case_id = case_id,
+                    .version = select->getColumn(0).getInt64(),
+                    .create_time = select->getColumn(1).getInt64(),
+                    .author_organisation = select->getColumn(2).getString(),
+                    .author_actor = select->getColumn(3).getString()});
+  }
+  return rows;
+}
+
+std::optional<v1::Consent> SqliteTxn::LoadConsent(const std::string& case_id,
+                                                  const std::string& consent_id) {
+  Prepared row(db_, absl::StrCat("SELECT ", kConsentColumns,
+                                 " FROM consents WHERE consent_id = ? AND case_id = ?"));
+  row->bind(1, consent_id);
+  row->bind(2, case_id);
+  if (!row->executeStep()) return std::nullopt;
+  return ConsentFromRow(*row, 0, case_id);
+}
+
+bool SqliteTxn::HasLiveCaseForPerson(const std::string& operator_id,
+                                     const std::vector<std::string>& person_hashes) {
+  Prepared existing(
+      db_, absl::StrCat("SELECT 1 FROM cases WHERE operator_id = ? AND erased_time IS NULL "
+                        "AND person_hash",
+                        InMarks(person_hashes.size())));
+  existing->bind(1, operator_id);
+  BindBlobs(*existing, 2, person_hashes);
+  return existing->executeStep();
+}
+
+std::vector<std::string> SqliteTxn::CasesOfPerson(const std::vector<std::string>& person_hashes) {
+  Prepared cases(db_, absl::StrCat("SELECT case_id FROM cases WHERE person_hash",
+                                   InMarks(person_hashes.size()), " ORDER BY case_id"));
+  BindBlobs(*cases, 1, person_hashes);
+  std::vector<std::string> ids;
+  while (cases->executeStep()) ids.push_back(cases->getColumn(0).getString());
+  return ids;
+}
+
+std::optional<RequestRow> SqliteTxn::FindRequest(const std::string& organisation,
+                                                 const std::string& request_id) {
+  Prepared row(db_,
+               "SELECT fingerprint, case_id, version, consent_id, document_id FROM requests "
+               "WHERE organisation = ? AND request_id = ?");
+  row->bind(1, organisation);
+  row->bind(2, request_id);
+  if (!row->executeStep()) return std::nullopt;
+  return RequestRow{.fingerprint = Blob(row->getColumn(0)),
+                    .result = {row->getColumn(1).getString(), row->getColumn(2).getInt64(),
+                               row->getColumn(3).getString(), row->getColumn(4).getString()}};
+}
+
+std::map<std::string, int64_t> SqliteTxn::KeyUsage() {
+  Prepared select(
+      db_,
+      "SELECT key_id, SUM(n) FROM ("
+      "SELECT COALESCE(key_id, '') AS key_id, COUNT(*) AS n FROM case_versions GROUP BY 1 "
+      "UNION ALL SELECT key_id, COUNT(*) FROM document_versions GROUP BY 1 "
+      "UNION ALL SELECT key_id, COUNT(*) FROM document_chunks GROUP BY 1) GROUP BY key_id");
+  std::map<std::string, int64_t> usage;
+  while (select->executeStep()) {
+    usage[select->getColumn(0).getString()] = select->getColumn(1).getInt64();
+  }
+  return usage;
+}
+
+void SqliteTxn::InsertCase(const std::string& case_id, const std::string& operator_id,
+                           const std::string& person_hash, int64_t now) {
+  Prepared insert(db_,
+                  "INSERT INTO cases (case_id, operator_id, municipality_code, "
+                  "current_version, person_hash, create_time, update_time) "
+                  "VALUES (?, ?, NULL, 1, ?, ?, ?)");
+  insert->bind(1, case_id);
+  insert->bind(2, operator_id);
+  BindBlob(*insert, 3, person_hash);
+  insert->bind(4, now);
+  insert->bind(5, now);
+  insert->exec();
+}
+
+void SqliteTxn::InsertVersion(const VersionRow& row) {
+  Prepared insert(db_,
+                  "INSERT INTO case_versions (case_id, version, form, create_time, "
+                  "author_organisation, author_actor, key_id) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  insert->bind(1, row.case_id);
+  insert->bind(2, row.version);
+  BindBlob(*insert, 3, row.sealed_form);
+  insert->bind(4, row.create_time);
+  insert->bind(5, row.author_organisation);
+  insert->bind(6, row.author_actor);
+  insert->bind(7, row.key_id);
+  insert->exec();
+}
+
+void SqliteTxn::SetCurrentVersion(const std::string& case_id, int64_t version, int64_t now) {
+  Prepared update(db_, "UPDATE cases SET current_version = ?, update_time = ? WHERE case_id = ?");
+  update->bind(1, version);
+  update->bind(2, now);
+  update->bind(3, case_id);
+  update->exec();
+}
+
+void SqliteTxn::SetPersonHash(const std::string& case_id, const std::string& person_hash) {
+  // Only if it differs: rewriting it would rewrite its index page too.
+  Prepared rehash(db_,
+                  "UPDATE cases SET person_hash = ?1 WHERE case_id = ?2 AND person_hash IS NOT ?1");
+  BindBlob(*rehash, 1, person_hash);
+  rehash->bind(2, case_id);
+  rehash->exec();
+}
+
+void SqliteTxn::TouchCase(const std::string& case_id, int64_t now) {
+  Prepared update(db_, "UPDATE cases SET update_time = ? WHERE case_id = ?");
+  update->bind(1, now);
+  update->bind(2, case_id);
+  update->exec();
+}
+
+void SqliteTxn::InsertAssignment(const AssignmentRow& row) {
+  Prepared insert(
+      db_,
+      "INSERT INTO assignments (case_id, seq, municipality_code, decision_date, "
+      "takeover_date, assign_time, author_organisation, author_actor) "
+      "VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM assignments WHERE case_id = ?1), "
+      "?2, ?3, ?4, ?5, ?6, ?7)");
+  insert->bind(1, row.case_id);
+  insert->bind(2, row.municipality_code);
+  insert->bind(3, DateToInt(row.decision_date));
+  insert->bind(4, DateToInt(row.takeover_date));
+  insert->bind(5, row.assign_time);
+  insert->bind(6, row.author_organisation);
+  insert->bind(7, row.author_actor);
+  insert->exec();
+  Prepared update(db_, "UPDATE cases SET municipality_code = ?, update_time = ? WHERE case_id = ?");
+  update->bind(1, row.municipality_code);
+  update->bind(2, row.assign_time);
+  update->bind(3, row.case_id);
+  update->exec();
+}
+
+void SqliteTxn::InsertConsent(const ConsentRow& row) {
+  Prepared insert(db_,
+                  "INSERT INTO consents (consent_id, case_id, purpose, "
+                  "recipient_municipality_code, given_date, record_time, "
+                  "withdraw_time, author_organisation, author_actor) "
+                  "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)");
+  insert->bind(1, row.consent_id);
+  insert->bind(2, row.case_id);
+  insert->bind(3, static_cast<int>(row.consent.purpose()));
+  insert->bind(4, row.consent.recipient_municipality_code());
+  insert->bind(5, DateToInt(row.consent.given_date()));
+  insert->bind(6, row.record_time);
+  insert->bind(7, row.author_organisation);
+  insert->bind(8, row.author_actor);
+  insert->exec();
+}
+
+void SqliteTxn::SetConsentWithdrawn(const std::string& consent_id, int64_t now) {
+  Prepared update(db_, "UPDATE consents SET withdraw_time = ? WHERE consent_id = ?");
+  update->bind(1, now);
+  update->bind(2, consent_id);
+  update->exec();
+}
+
+void SqliteTxn::RecordRequest(const std::string& organisation, const std::string& request_id,
+                              const RequestRow& row) {
+  Prepared insert(db_,
+                  "INSERT INTO requests (organisation, request_id, fingerprint, case_id, "
+                  "version, consent_id, document_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  insert->bind(1, organisation);
+  insert->bind(2, request_id);
+  BindBlob(*insert, 3, row.fingerprint);
+  insert->bind(4, row.result.case_id);
+  insert->bind(5, row.result.version);
+  insert->bind(6, row.result.consent_id);
+  insert->bind(7, row.result.document_id);
+  insert->exec();
+}
+
+void SqliteTxn::EraseCaseData(const std::string& case_id, int64_t now) {
+  for (const char* sql :
+       {"DELETE FROM document_chunks WHERE blob_id IN "
+        "(SELECT blob_id FROM document_versions WHERE case_id = ?)",
+        "DELETE FROM document_versions WHERE case_id = ?",
+        "DELETE FROM documents WHERE case_id = ?", "DELETE FROM case_versions WHERE case_id = ?",
+        "DELETE FROM consents WHERE case_id = ?", "DELETE FROM assignments WHERE case_id = ?",
+        "DELETE FROM requests WHERE case_id = ?"}) {
+    Prepared erase(db_, sql);
+    erase->bind(1, case_id);
+    erase->exec();
+  }
+  Prepared mark(db_,
+                "UPDATE cases SET erased_time = ?, update_time = ?, "
+                "municipality_code = NULL WHERE case_id = ?");
+  mark->bind(1, now);
+  mark->bind(2, now);
+  mark->bind(3, case_id);
+  mark->exec();
+}
+
+std::vector<std::string> SqliteTxn::ExpiredCases(const v1::Date& takeover_before) {
+  Prepared expired(db_,
+                   "SELECT c.case_id FROM cases c JOIN assignments a ON a.case_id = c.case_id "
+                   "AND a.seq = (SELECT MAX(seq) FROM assignments WHERE case_id = c.case_id) "
+                   "WHERE c.erased_time IS NULL AND a.takeover_date < ?");
+  expired->bind(1, DateToInt(takeover_before));
+  std::vector<std::string> ids;
+  while (expired->executeStep()) ids.push_back(expired->getColumn(0).getString());
+  return ids;
+}
+
+void SqliteTxn::ScrubAfterCommit() {
+  if (scrub_) *scrub_ = true;
+}
+
+std::vector<SealedItem> SqliteTxn::StaleItems(SealedItem::Kind kind, const std::string& key_id,
+                                              int limit) {
+  std::vector<SealedItem> items;
+  switch (kind) {
+    case SealedItem::Kind::kForm: {
+      Prepared stale(db_,
+                     "SELECT v.case_id, v.version, v.form, c.current_version "
+                     "FROM case_versions v JOIN cases c ON c.case_id = v.case_id "
+                     "WHERE v.key_id IS NULL OR v.key_id != ? LIMIT ?");
+      stale->bind(1, key_id);
+      stale->bind(2, limit);
+      while (stale->executeStep()) {
+        items.push_back(
+            {.kind = kind,
+             .case_id = stale->getColumn(0).getString(),
+             .version = stale->getColumn(1).getInt64(),
+             .sealed = Blob(stale->getColumn(2)),
+             .current_form = stale->getColumn(1).getInt64() == stale->getColumn(3).getInt64()});
+      }
+      break;
+    }
+    case SealedItem::Kind::kTitle: {
+      Prepared stale(db_,
+                     "SELECT case_id, document_id, version, title FROM document_versions "
+                     "WHERE key_id != ? LIMIT ?");
+      stale->bind(1, key_id);
+      stale->bind(2, limit);
+      while (stale->executeStep()) {
+        items.push_back({.kind = kind,
+                         .case_id = stale->getColumn(0).getString(),
+                         .document_id = stale->getColumn(1).getString(),
+                         .version = stale->getColumn(2).getInt64(),
+                         .sealed = Blob(stale->getColumn(3))});
+      }
+      break;
+    }
+    case SealedItem::Kind::kChunk: {
+      Prepared stale(db_,
+                     "SELECT blob_id, seq, data FROM document_chunks WHERE key_id != ? LIMIT ?");
+      stale->bind(1, key_id);
+      stale->bind(2, limit);
+      while (stale->executeStep()) {
+        items.push_back({.kind = kind,
+                         .blob_id = stale->getColumn(0).getString(),
+                         .seq = stale->getColumn(1).getInt64(),
+                         .sealed = Blob(stale->getColumn(2))});
+      }
+      break;
+    }
+  }
+  return items;
+}
+
+void SqliteTxn::Reseal(const SealedItem& item, const std::string& key_id) {
+  switch (item.kind) {
+    case SealedItem::Kind::kForm: {
+      Prepared update(
+          db_, "UPDATE case_versions SET form = ?, key_id = ? WHERE case_id = ? AND version = ?");
+      BindBlob(*update, 1, item.sealed);
+      update->bind(2, key_id);
+      update->bind(3, item.case_id);
+      update->bind(4, item.version);
+      update->exec();
+      return;
+    }
+    case SealedItem::Kind::kTitle: {
+      Prepared update(db_,
+                      "UPDATE document_versions SET title = ?, key_id = ? "
+                      "WHERE case_id = ? AND document_id = ? AND version = ?");
+      BindBlob(*update, 1, item.sealed);
+      update->bind(2, key_id);
+      update->bind(3, item.case_id);
+      update->bind(4, item.document_id);
+      update->bind(5, item.version);
+      update->exec();
+      return;
+    }
+    case SealedItem::Kind::kChunk: {
+      Prepared update(
+          db_, "UPDATE document_chunks SET data = ?, key_id = ? WHERE blob_id = ? AND seq = ?");
+      BindBlob(*update, 1, item.sealed);
+      update->bind(2, key_id);
+      update->bind(3, item.blob_id);
+      update->bind(4, item.seq);
+      update->exec();
+      return;
+    }
+  }
+}
+
+}  // namespace handover::store
