@@ -8,13 +8,15 @@ namespace handover::client {
 namespace {
 
 // A request over the size limit: handoverd refuses it itself up to twice its
-// max-message-bytes (common/errors.h), gRPC's core beyond that on the server,
-// or the client's own send limit. Core messages end "(N vs. M)", in bytes.
+// max-message-bytes, marked with a RequestTooLarge detail (common/errors.h);
+// beyond that gRPC's core refuses it on the server, or the client's own send
+// limit does, with no detail: only their messages say so, and they end
+// "(N vs. M)", in bytes.
 constexpr absl::string_view kReceivedTooLarge = "Received message larger than max";
 constexpr absl::string_view kSentTooLarge = "Sent message larger than max";
 
 bool IsOverSizeLimit(const absl::Status& status) {
-  return IsRequestTooLarge(status) ||  // handoverd's own refusal, recorded
+  return IsRequestTooLarge(status) ||  // handoverd's own refusal, recorded, marked
          (status.code() == absl::StatusCode::kResourceExhausted &&
           (absl::StartsWith(status.message(), kReceivedTooLarge) ||
            absl::StartsWith(status.message(), kSentTooLarge)));

@@ -1,8 +1,8 @@
 #include "common/errors.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "handover/v1/feed.pb.h"
+#include "handover/v1/types.pb.h"
 
 namespace handover {
 
@@ -14,15 +14,24 @@ absl::Status CaseNotFound(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat(name, ": no such case visible to the caller"));
 }
 
+namespace {
+constexpr char kRequestTooLargeType[] = "type.googleapis.com/handover.v1.RequestTooLarge";
+}  // namespace
+
 absl::Status RequestTooLargeError(size_t size, size_t max_bytes) {
-  return absl::ResourceExhaustedError(
+  absl::Status status = absl::ResourceExhaustedError(
       absl::StrCat("request: ", size, " bytes is over the server's limit of ", max_bytes,
                    " (max-message-bytes); a retry cannot succeed"));
+  v1::RequestTooLarge detail;
+  detail.set_size_bytes(static_cast<int64_t>(size));
+  detail.set_limit_bytes(static_cast<int64_t>(max_bytes));
+  status.SetPayload(kRequestTooLargeType, absl::Cord(detail.SerializeAsString()));
+  return status;
 }
 
 bool IsRequestTooLarge(const absl::Status& status) {
   return status.code() == absl::StatusCode::kResourceExhausted &&
-         absl::StartsWith(status.message(), "request: ");
+         status.GetPayload(kRequestTooLargeType).has_value();
 }
 
 namespace {

@@ -20,9 +20,12 @@ namespace handover {
 absl::Status FieldError(absl::string_view field_path, absl::string_view rule);
 
 // RESOURCE_EXHAUSTED "request: N bytes is over the server's limit of M
-// (max-message-bytes)". Unlike load shedding (also RESOURCE_EXHAUSTED), a
-// retry cannot succeed, and the refusal is recorded.
+// (max-message-bytes)", with a handover.v1.RequestTooLarge payload (a
+// google.rpc.Status detail on the wire). Unlike load shedding (also
+// RESOURCE_EXHAUSTED), a retry cannot succeed, and the refusal is recorded.
 absl::Status RequestTooLargeError(size_t size, size_t max_bytes);
+// True if `status` is RESOURCE_EXHAUSTED with that payload: the server's own
+// refusal, on either side of the wire (gRPC core's size refusals carry none).
 bool IsRequestTooLarge(const absl::Status& status);
 
 // NOT_FOUND that says nothing about whether the resource exists.

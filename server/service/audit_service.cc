@@ -6,9 +6,8 @@
 #include "common/resource_names.h"
 #include "common/validation.h"
 #include "server/policy/policy.h"
-#include "server/service/audited.h"
-#include "server/service/handler_steps.h"
 #include "server/service/page_tokens.h"
+#include "server/service/pipeline.h"
 #include "server/store/sealing.h"
 
 namespace handover::service {
@@ -16,21 +15,16 @@ namespace {
 
 constexpr int kExportBatch = 500;
 
-// The caller identified and its role checked (policy::CheckRole).
-absl::Status CheckAuditor(const absl::StatusOr<Caller>& caller) {
-  if (!caller.ok()) return caller.status();
-  return policy::CheckRole(caller->principal, policy::Operation::kReadAccessLog);
-}
-
 // Streams the whole log in batches, the public key first; recorded once.
 class LogExporter final : public grpc::ServerWriteReactor<v1::ExportAccessLogResponse> {
  public:
+  // Records the export (step 6) before anything is written.
   LogExporter(store::CaseStore* store, std::string public_key_pem, v1::AccessRecord record)
       : store_(store) {
     current_.set_public_key_pem(std::move(public_key_pem));
-    store_->RecordAccess(std::move(record), [this](absl::StatusOr<int64_t> logged) {
-      if (!logged.ok()) {
-        Finish(ToGrpcStatus(absl::UnavailableError("the access log could not be written")));
+    Audit(store_, std::move(record), absl::OkStatus(), [this](absl::Status recorded) {
+      if (!recorded.ok()) {
+        Finish(ToGrpcStatus(recorded));
         return;
       }
       StartWrite(&current_);
@@ -83,26 +77,20 @@ class LogExporter final : public grpc::ServerWriteReactor<v1::ExportAccessLogRes
 
 AuditService::AuditService(store::CaseStore* store, std::string public_key_pem,
                            ServiceOptions options)
-    : store_(store), public_key_pem_(std::move(public_key_pem)), options_(std::move(options)) {}
+    : store_(store),
+      public_key_pem_(std::move(public_key_pem)),
+      options_(std::move(options)),
+      pipeline_(store, options_) {}
 
 grpc::ServerUnaryReactor* AuditService::QueryAccessLog(grpc::CallbackServerContext* context,
                                                        const v1::QueryAccessLogRequest* request,
                                                        v1::QueryAccessLogResponse* response) {
-  auto caller = IdentifyCaller(*context, options_.trust_domain);
-  v1::AccessRecord audit = AccessSkeleton(*context, caller, "QueryAccessLog");
-  audit.add_sections("access-log");
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto refuse = [&](const absl::Status& status) {
-    FinishAudited(reactor, store_, audit, status);
-    return reactor;
-  };
-  if (absl::Status s = CheckAuditor(caller); !s.ok()) return refuse(s);
-  if (absl::Status s = CheckRequest(*request, options_.max_request_bytes); !s.ok())
-    return refuse(s);
+  UnaryCall call(context, pipeline_, kQueryAccessLog);
+  if (call.Refused(call.Admit(*request))) return call.reactor();
   store::AccessQuery query;
   if (!request->case_name().empty()) {
     auto case_id = ParseCaseName(request->case_name(), "case_name");
-    if (!case_id.ok()) return refuse(case_id.status());
+    if (call.Refused(case_id.status())) return call.reactor();
     query.case_id = *case_id;
   }
   query.organisation = request->organisation();
@@ -111,16 +99,15 @@ grpc::ServerUnaryReactor* AuditService::QueryAccessLog(grpc::CallbackServerConte
   if (request->has_end_time()) query.end_micros = store::ToMicros(request->end_time());
   auto page_size =
       EffectivePageSize(request->page_size(), options_.default_page_size, options_.max_page_size);
-  if (!page_size.ok()) return refuse(page_size.status());
+  if (call.Refused(page_size.status())) return call.reactor();
   auto after = DecodeSequenceToken(request->page_token());
-  if (!after.ok()) return refuse(after.status());
+  if (call.Refused(after.status())) return call.reactor();
   query.after_sequence = *after;
   query.page_size = *page_size;
   const int limit = *page_size;
   store_->QueryAccessLog(
       std::move(query),
-      RespondAudited<std::vector<v1::AccessLogEntry>>(
-          reactor, store_, audit,
+      call.Read<std::vector<v1::AccessLogEntry>>(
           [response, limit](std::vector<v1::AccessLogEntry>& entries, v1::AccessRecord*) {
             for (auto& entry : entries) *response->add_entries() = std::move(entry);
             if (response->entries_size() == limit) {
@@ -128,48 +115,32 @@ grpc::ServerUnaryReactor* AuditService::QueryAccessLog(grpc::CallbackServerConte
                   response->entries(response->entries_size() - 1).record().sequence()));
             }
           }));
-  return reactor;
+  return call.reactor();
 }
 
 grpc::ServerWriteReactor<v1::ExportAccessLogResponse>* AuditService::ExportAccessLog(
     grpc::CallbackServerContext* context, const v1::ExportAccessLogRequest* request) {
-  auto caller = IdentifyCaller(*context, options_.trust_domain);
-  v1::AccessRecord audit = AccessSkeleton(*context, caller, "ExportAccessLog");
-  audit.add_sections("access-log");
-  absl::Status s = CheckAuditor(caller);
-  if (s.ok()) s = CheckRequest(*request, options_.max_request_bytes);
-  if (!s.ok()) {
-    return new RefusedStream<v1::ExportAccessLogResponse>(store_, std::move(audit), s);
-  }
-  audit.set_outcome("OK");
-  return new LogExporter(store_, public_key_pem_, std::move(audit));
+  StreamCall<v1::ExportAccessLogResponse> call(context, pipeline_, kExportAccessLog);
+  if (call.Refused(call.Admit(*request))) return call.reactor();
+  return new LogExporter(store_, public_key_pem_, call.record());
 }
 
 grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
     grpc::CallbackServerContext* context, const v1::SubjectAccessReportRequest* request,
     v1::SubjectAccessReportResponse* response) {
-  auto caller = IdentifyCaller(*context, options_.trust_domain);
-  v1::AccessRecord audit = AccessSkeleton(*context, caller, "SubjectAccessReport");
-  audit.add_sections("access-log");
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status status = CheckAuditor(caller);
-  if (status.ok()) status = CheckRequest(*request, options_.max_request_bytes);
-  if (status.ok()) {
-    status = ValidatePersonIdentifier(request->person_identifier(), "person_identifier");
-  }
-  if (!status.ok()) {
-    FinishAudited(reactor, store_, audit, status);
-    return reactor;
+  UnaryCall call(context, pipeline_, kSubjectAccessReport);
+  if (call.Refused(call.Admit(*request))) return call.reactor();
+  if (call.Refused(ValidatePersonIdentifier(request->person_identifier(), "person_identifier"))) {
+    return call.reactor();
   }
   store_->SubjectAccess(
       request->person_identifier(),
-      RespondAudited<v1::SubjectAccessReportResponse>(
-          reactor, store_, audit,
+      call.Read<v1::SubjectAccessReportResponse>(
           [response](v1::SubjectAccessReportResponse& report, v1::AccessRecord* record) {
             *record->mutable_case_names() = report.case_names();
             *response = std::move(report);
           }));
-  return reactor;
+  return call.reactor();
 }
 
 }  // namespace handover::service

@@ -7,7 +7,8 @@
 #include <string>
 
 #include "handover/v1/handover_service.grpc.pb.h"
-#include "server/service/handover_service.h"
+#include "server/service/pipeline.h"
+#include "server/service/service_options.h"
 #include "server/store/case_store.h"
 
 namespace handover::service {
@@ -31,6 +32,7 @@ class AuditService final : public v1::AuditService::CallbackService {
   store::CaseStore* store_;
   const std::string public_key_pem_;
   const ServiceOptions options_;
+  const Pipeline pipeline_;  // after options_, which it reads
 };
 
 }  // namespace handover::service

@@ -11,15 +11,12 @@
 #include "common/resource_names.h"
 #include "common/signing.h"
 #include "common/validation.h"
-#include "server/service/audited.h"
 #include "server/service/caller.h"
-#include "server/service/handler_steps.h"
+#include "server/service/pipeline.h"
 #include "server/store/access_sections.h"
 
 namespace handover::service {
 namespace {
-
-using policy::Operation;
 
 constexpr size_t kMaxTitleBytes = 200;
 
@@ -71,20 +68,14 @@ absl::Status ValidateUpload(const v1::DocumentUpload& upload, const DocumentLimi
 class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentRequest> {
  public:
   UploadReactor(grpc::CallbackServerContext* context, store::CaseStore* store,
-                const ServiceOptions& options, v1::UploadDocumentResponse* response)
-      : context_(context), store_(store), options_(options), response_(response) {
-    auto caller = IdentifyCaller(*context, options.trust_domain);
-    audit_ = AccessSkeleton(*context, caller, "UploadDocument");
-    if (!caller.ok()) {
-      Fail(caller.status());
-      return;
-    }
-    caller_ = *std::move(caller);
-    if (absl::Status s = policy::CheckRole(caller_.principal, Operation::kUploadDocument);
-        !s.ok()) {
-      Fail(s);
-      return;
-    }
+                const Pipeline& pipeline, const ServiceOptions& options,
+                v1::UploadDocumentResponse* response)
+      : context_(context),
+        store_(store),
+        options_(options),
+        response_(response),
+        call_(context, pipeline, kUploadDocument, this) {
+    if (call_.Refused(call_.Admit())) return;
     StartRead(&request_);
   }
 
@@ -93,40 +84,31 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
       if (context_->IsCancelled()) {
         Finish(grpc::Status(grpc::StatusCode::CANCELLED, "upload cancelled; nothing stored"));
       } else if (!staged_) {
-        Fail(FieldError("metadata", "required as the first message"));
+        call_.Refuse(FieldError("metadata", "required as the first message"));
       } else {
         Complete();
       }
       return;
     }
-    if (absl::Status s = CheckRequest(request_, options_.max_request_bytes); !s.ok()) {
-      Fail(s);
-      return;
-    }
+    if (call_.Refused(call_.CheckRequest(request_))) return;
     if (!staged_) {
       OnMetadata();
       return;
     }
     if (!request_.has_chunk()) {
-      Fail(FieldError("metadata", "only in the first message; the rest must be chunks"));
+      call_.Refuse(FieldError("metadata", "only in the first message; the rest must be chunks"));
       return;
     }
     const std::string& chunk = request_.chunk();
     received_ += static_cast<int64_t>(chunk.size());
     if (received_ > upload_.size_bytes()) {
-      Fail(FieldError("metadata.size_bytes",
-                      absl::StrCat("declared ", upload_.size_bytes(), " bytes; more arrived")));
+      call_.Refuse(FieldError("metadata.size_bytes", absl::StrCat("declared ", upload_.size_bytes(),
+                                                                  " bytes; more arrived")));
       return;
     }
-    if (absl::Status s = media_check_->Add(chunk); !s.ok()) {
-      Fail(s);
-      return;
-    }
+    if (call_.Refused(media_check_->Add(chunk))) return;
     hash_.Add(chunk);
-    if (absl::Status s = staged_->Append(chunk); !s.ok()) {
-      Fail(s);
-      return;
-    }
+    if (call_.Refused(staged_->Append(chunk))) return;
     StartRead(&request_);
   }
 
@@ -135,63 +117,46 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
  private:
   void OnMetadata() {
     if (!request_.has_metadata()) {
-      Fail(FieldError("metadata", "required as the first message"));
+      call_.Refuse(FieldError("metadata", "required as the first message"));
       return;
     }
     upload_ = request_.metadata();
     upload_.set_sha256(absl::AsciiStrToLower(upload_.sha256()));
-    audit_ = AboutCase(audit_, upload_.parent(), store::DocumentSection(upload_.type()).c_str());
-    if (absl::Status s = ValidateUpload(upload_, options_.documents); !s.ok()) {
-      Fail(s);
-      return;
-    }
-    if (absl::Status s = store_->AdmitWrite(); !s.ok()) {
-      Fail(s);
-      return;
-    }
+    call_.NameCase(upload_.parent());
+    call_.record().add_sections(store::DocumentSection(upload_.type()));
+    if (call_.Refused(ValidateUpload(upload_, options_.documents))) return;
+    if (call_.Refused(store_->AdmitWrite())) return;
     case_id_ = *ParseCaseName(upload_.parent(), "metadata.parent");
     // Refuse before taking the content if the caller may not upload here or
     // the type does not fit the household.
-    store_->GetCase(case_id_, 0, true,
-                    AuthorizerFor(caller_.principal, Operation::kUploadDocument, upload_.parent()),
-                    [this](absl::StatusOr<store::CaseSnapshot> snapshot) {
-                      absl::Status status = snapshot.status();
-                      if (status.ok())
-                        status =
-                            CheckDocumentType(upload_.type(), *snapshot->form, "metadata.type");
-                      if (!status.ok()) {
-                        Fail(status);
-                        return;
-                      }
-                      auto staged = store_->StageDocument();
-                      if (!staged.ok()) {
-                        Fail(staged.status());
-                        return;
-                      }
-                      staged_ = *std::move(staged);
-                      media_check_.emplace(upload_.media_type());
-                      StartRead(&request_);
-                    });
+    store_->GetCase(
+        case_id_, 0, true, call_.CaseAuthorizer(upload_.parent()),
+        [this](absl::StatusOr<store::CaseSnapshot> snapshot) {
+          if (call_.Refused(snapshot.status()) ||
+              call_.Refused(CheckDocumentType(upload_.type(), *snapshot->form, "metadata.type"))) {
+            return;
+          }
+          auto staged = store_->StageDocument();
+          if (call_.Refused(staged.status())) return;
+          staged_ = *std::move(staged);
+          media_check_.emplace(upload_.media_type());
+          StartRead(&request_);
+        });
   }
 
   void Complete() {
     if (received_ != upload_.size_bytes()) {
-      Fail(FieldError("metadata.size_bytes", absl::StrCat("declared ", upload_.size_bytes(),
-                                                          " bytes; ", received_, " arrived")));
+      call_.Refuse(FieldError(
+          "metadata.size_bytes",
+          absl::StrCat("declared ", upload_.size_bytes(), " bytes; ", received_, " arrived")));
       return;
     }
-    if (absl::Status s = media_check_->Finish(); !s.ok()) {
-      Fail(s);
-      return;
-    }
+    if (call_.Refused(media_check_->Finish())) return;
     if (HexEncode(hash_.Finish()) != upload_.sha256()) {
-      Fail(FieldError("metadata.sha256", "does not match the content received"));
+      call_.Refuse(FieldError("metadata.sha256", "does not match the content received"));
       return;
     }
-    if (absl::Status s = staged_->Complete(); !s.ok()) {
-      Fail(s);
-      return;
-    }
+    if (call_.Refused(staged_->Complete())) return;
     store::AddDocumentCommand command{
         .case_id = case_id_,
         .type = upload_.type(),
@@ -207,32 +172,25 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
     if (!upload_.document().empty()) {
       command.document_id = ParseDocumentName(upload_.document(), "")->document_id;
     }
-    store_->AddDocument(
-        WriteContextOf(caller_, upload_.request_id(), upload_, audit_), std::move(command),
-        AuthorizerFor(caller_.principal, Operation::kUploadDocument, upload_.parent()),
-        [this](absl::StatusOr<store::DocumentRecord> record) {
-          if (!record.ok()) {
-            Finish(ToGrpcStatus(record.status()));
-            return;
-          }
-          *response_->mutable_document() = record->document;
-          Finish(grpc::Status::OK);
-        });
-  }
-
-  // Records the refusal, then ends the call; the staged content goes with
-  // the reactor.
-  void Fail(const absl::Status& status) {
-    RecordThen(store_, audit_, status,
-               [this](absl::Status outcome) { Finish(ToGrpcStatus(outcome)); });
+    store_->AddDocument(call_.Write(upload_.request_id(), upload_), std::move(command),
+                        call_.CaseAuthorizer(upload_.parent()),
+                        [this](absl::StatusOr<store::DocumentRecord> record) {
+                          if (!record.ok()) {
+                            Finish(ToGrpcStatus(record.status()));
+                            return;
+                          }
+                          *response_->mutable_document() = record->document;
+                          Finish(grpc::Status::OK);
+                        });
   }
 
   grpc::CallbackServerContext* const context_;
   store::CaseStore* const store_;
   const ServiceOptions& options_;
   v1::UploadDocumentResponse* const response_;
-  Caller caller_;
-  v1::AccessRecord audit_;
+  // A refusal (call_.Refuse) ends the call; the staged content goes with the
+  // reactor.
+  Call<grpc::ServerReadReactor<v1::UploadDocumentRequest>> call_;
   v1::UploadDocumentRequest request_;
   v1::DocumentUpload upload_;
   std::string case_id_;
@@ -248,56 +206,36 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
 class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocumentResponse> {
  public:
   DownloadReactor(grpc::CallbackServerContext* context, store::CaseStore* store,
-                  const ServiceOptions& options, const v1::DownloadDocumentRequest& request)
-      : store_(store) {
-    auto caller = IdentifyCaller(*context, options.trust_domain);
-    audit_ = AccessSkeleton(*context, caller, "DownloadDocument");
-    if (!caller.ok()) {
-      Fail(caller.status());
-      return;
-    }
-    principal_ = caller->principal;
-    if (absl::Status s = policy::CheckRole(principal_, Operation::kReadDocuments); !s.ok()) {
-      Fail(s);
-      return;
-    }
-    if (absl::Status s = CheckRequest(request, options.max_request_bytes); !s.ok()) {
-      Fail(s);
-      return;
-    }
+                  const Pipeline& pipeline, const v1::DownloadDocumentRequest& request)
+      : store_(store), call_(context, pipeline, kDownloadDocument, this) {
+    if (call_.Refused(call_.Admit(request))) return;
     auto ref = ParseDocumentName(request.name(), "name");
-    if (!ref.ok()) {
-      Fail(ref.status());
-      return;
-    }
+    if (call_.Refused(ref.status())) return;
     case_id_ = ref->case_id;
-    audit_ = AboutCase(audit_, CaseName(case_id_));
+    call_.NameCase(CaseName(case_id_));
     if (request.version() < 0) {
-      Fail(FieldError("version", "must be 0 (current) or a version from 1"));
+      call_.Refuse(FieldError("version", "must be 0 (current) or a version from 1"));
       return;
     }
     if (request.offset() < 0) {
-      Fail(FieldError("offset", "must not be negative"));
+      call_.Refuse(FieldError("offset", "must not be negative"));
       return;
     }
     position_ = request.offset();
     store_->GetDocument(
-        case_id_, ref->document_id, request.version(), Authorize(), MayReceive(principal_),
+        case_id_, ref->document_id, request.version(), Authorize(), MayReceive(call_.principal()),
         [this](absl::StatusOr<store::DocumentRecord> record) {
-          if (!record.ok()) {
-            Fail(record.status());
-            return;
-          }
+          if (call_.Refused(record.status())) return;
           record_ = *std::move(record);
           const v1::Document& document = record_.document;
           if (position_ > document.size_bytes()) {
-            Fail(absl::OutOfRangeError(absl::StrCat("offset: beyond the document's end (",
-                                                    document.size_bytes(), " bytes)")));
+            call_.Refuse(absl::OutOfRangeError(absl::StrCat("offset: beyond the document's end (",
+                                                            document.size_bytes(), " bytes)")));
             return;
           }
-          audit_.set_version(document.version());
-          audit_.add_sections(store::DocumentSection(document.type()));
-          RecordThen(store_, audit_, absl::OkStatus(), [this](absl::Status recorded) {
+          call_.record().set_version(document.version());
+          call_.record().add_sections(store::DocumentSection(document.type()));
+          Audit(store_, call_.record(), absl::OkStatus(), [this](absl::Status recorded) {
             if (!recorded.ok()) {
               Finish(ToGrpcStatus(recorded));
               return;
@@ -319,7 +257,7 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocume
     }
     const int64_t seq = position_ / record_.chunk_bytes;
     store_->ReadDocumentChunk(
-        case_id_, record_.blob_id, seq, Authorize(), MayReceive(principal_),
+        case_id_, record_.blob_id, seq, Authorize(), MayReceive(call_.principal()),
         [this, seq](absl::StatusOr<std::string> chunk) {
           if (!chunk.ok()) {
             Finish(ToGrpcStatus(chunk.status()));
@@ -339,19 +277,11 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocume
   void OnDone() override { delete this; }
 
  private:
-  store::Authorizer Authorize() const {
-    return AuthorizerFor(principal_, Operation::kReadDocuments, CaseName(case_id_));
-  }
-
-  void Fail(const absl::Status& status) {
-    RecordThen(store_, audit_, status,
-               [this](absl::Status outcome) { Finish(ToGrpcStatus(outcome)); });
-  }
+  store::Authorizer Authorize() const { return call_.CaseAuthorizer(CaseName(case_id_)); }
 
   store::CaseStore* const store_;
-  Principal principal_;
+  Call<grpc::ServerWriteReactor<v1::DownloadDocumentResponse>> call_;
   std::string case_id_;
-  v1::AccessRecord audit_;
   store::DocumentRecord record_;
   int64_t position_ = 0;
   v1::DownloadDocumentResponse response_;
@@ -360,56 +290,46 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocume
 }  // namespace
 
 DocumentService::DocumentService(store::CaseStore* store, ServiceOptions options)
-    : store_(store), options_(std::move(options)) {}
+    : store_(store), options_(std::move(options)), pipeline_(store, options_) {}
 
 grpc::ServerReadReactor<v1::UploadDocumentRequest>* DocumentService::UploadDocument(
     grpc::CallbackServerContext* context, v1::UploadDocumentResponse* response) {
-  return new UploadReactor(context, store_, options_, response);
+  return new UploadReactor(context, store_, pipeline_, options_, response);
 }
 
 grpc::ServerWriteReactor<v1::DownloadDocumentResponse>* DocumentService::DownloadDocument(
     grpc::CallbackServerContext* context, const v1::DownloadDocumentRequest* request) {
-  return new DownloadReactor(context, store_, options_, *request);
+  return new DownloadReactor(context, store_, pipeline_, *request);
 }
 
 grpc::ServerUnaryReactor* DocumentService::ListDocuments(grpc::CallbackServerContext* context,
                                                          const v1::ListDocumentsRequest* request,
                                                          v1::ListDocumentsResponse* response) {
-  auto caller = IdentifyCaller(*context, options_.trust_domain);
-  v1::AccessRecord audit = AccessSkeleton(*context, caller, "ListDocuments");
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::Status valid = caller.status();
-  if (valid.ok()) valid = policy::CheckRole(caller->principal, Operation::kReadDocuments);
-  if (valid.ok()) valid = CheckRequest(*request, options_.max_request_bytes);
-  absl::StatusOr<std::string> case_id = ParseCaseName(request->parent(), "parent");
-  if (valid.ok()) valid = case_id.status();
-  if (!valid.ok()) {
-    FinishAudited(reactor, store_, std::move(audit), valid);
-    return reactor;
-  }
+  UnaryCall call(context, pipeline_, kListDocuments);
+  if (call.Refused(call.Admit(*request))) return call.reactor();
+  auto case_id = ParseCaseName(request->parent(), "parent");
+  if (call.Refused(case_id.status())) return call.reactor();
+  call.NameCase(request->parent());
   store_->ListDocuments(
-      *case_id, request->include_history(),
-      AuthorizerFor(caller->principal, Operation::kReadDocuments, request->parent()),
-      RespondAudited<store::DocumentList>(
-          reactor, store_, AboutCase(audit, request->parent()),
-          [response, principal = caller->principal](store::DocumentList& list,
-                                                    v1::AccessRecord* record) {
-            for (store::DocumentRecord& document : list.documents) {
-              const v1::DocumentType type = document.document.type();
-              const std::string section = store::DocumentSection(type);
-              if (!policy::MayReceiveDocument(principal, list.facts, type).ok()) {
-                const std::string name = v1::DocumentType_Name(type);
-                if (std::find(response->withheld_types().begin(), response->withheld_types().end(),
-                              name) == response->withheld_types().end()) {
-                  response->add_withheld_types(name);
-                }
-                continue;
-              }
-              store::AddSection(section, record);
-              *response->add_documents() = std::move(document.document);
+      *case_id, request->include_history(), call.CaseAuthorizer(request->parent()),
+      call.Read<store::DocumentList>([response, principal = call.principal()](
+                                         store::DocumentList& list, v1::AccessRecord* record) {
+        for (store::DocumentRecord& document : list.documents) {
+          const v1::DocumentType type = document.document.type();
+          const std::string section = store::DocumentSection(type);
+          if (!policy::MayReceiveDocument(principal, list.facts, type).ok()) {
+            const std::string name = v1::DocumentType_Name(type);
+            if (std::find(response->withheld_types().begin(), response->withheld_types().end(),
+                          name) == response->withheld_types().end()) {
+              response->add_withheld_types(name);
             }
-          }));
-  return reactor;
+            continue;
+          }
+          store::AddSection(section, record);
+          *response->add_documents() = std::move(document.document);
+        }
+      }));
+  return call.reactor();
 }
 
 }  // namespace handover::service

@@ -1,6 +1,6 @@
 // The gRPC adapter for handover.v1.DocumentService: streamed upload and
-// download of a case's documents, and their listing. Same steps as
-// HandoverService (identify, validate, authorise, execute, record, respond).
+// download of a case's documents, and their listing. Every call, the
+// client-streaming upload included, runs the one pipeline (pipeline.h).
 //
 // Memory per transfer is bounded by one message plus one stored chunk
 // (256 KiB), whatever the document's size: an upload is hashed, checked and
@@ -9,7 +9,8 @@
 #pragma once
 
 #include "handover/v1/document_service.grpc.pb.h"
-#include "server/service/handover_service.h"
+#include "server/service/pipeline.h"
+#include "server/service/service_options.h"
 #include "server/store/case_store.h"
 
 namespace handover::service {
@@ -30,6 +31,7 @@ class DocumentService final : public v1::DocumentService::CallbackService {
  private:
   store::CaseStore* store_;
   const ServiceOptions options_;
+  const Pipeline pipeline_;  // after options_, which it reads
 };
 
 }  // namespace handover::service

@@ -2,56 +2,24 @@
 // proto out. Like the other services (AuditService, DocumentService), it keeps
 // grpc:: out of the policy and the store.
 //
-// Every RPC takes the same steps in the same order: identify the caller, check
-// its role (policy::CheckRole), validate the request, execute (store) with an
-// Authorizer that the store runs against the case's facts inside the same read
-// or write (policy::Authorize), project the view (policy), record the access,
-// respond. A refusal at any step is recorded in the access log too
-// (audited.h). Handlers never block: they hand work to the store and finish
-// the call from its completion callback.
+// Every RPC runs the one pipeline (pipeline.h, its row in operations.h):
+// identify, authorise the role, validate, execute in the store (which
+// authorises the case), project the view, record the access, respond; a
+// refusal at any step is recorded too. Handlers never block: they hand work
+// to the store and finish the call from its completion callback.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "common/media_types.h"
-#include "common/validation.h"
 #include "handover/v1/handover_service.grpc.pb.h"
 #include "server/feed/feed_hub.h"
-#include "server/service/watcher.h"
+#include "server/service/pipeline.h"
+#include "server/service/service_options.h"
 #include "server/store/case_store.h"
 
 namespace handover::service {
-
-struct DocumentLimits {
-  // Largest document accepted. Default 25 MiB.
-  int64_t max_bytes = 25 * 1024 * 1024;
-  // Media types accepted, each checked against the content. Default PDF, PNG,
-  // JPEG and plain text.
-  std::vector<std::string> media_types = DefaultAllowedMediaTypes();
-};
-
-struct ServiceOptions {
-  // SPIFFE trust domain of client certificates. Default "handover.test".
-  std::string trust_domain = "handover.test";
-  // Page size when the request gives none. Default 50.
-  int default_page_size = 50;
-  // Larger page sizes are reduced to this. Default 500.
-  int max_page_size = 500;
-  // Largest request message accepted: larger ones are refused with
-  // RESOURCE_EXHAUSTED and recorded (ServerOptions::max_receive_message_bytes).
-  size_t max_request_bytes = 4 * 1024 * 1024;
-  FormLimits form_limits;
-  DocumentLimits documents;
-  // Sync page size when the request gives none. Default 100.
-  int default_sync_page_size = 100;
-  WatchOptions watch;
-  // Record reads, and reads refused, in the access log. Always true in
-  // service; false only to measure what the records cost (bench/read_bench).
-  // Default true.
-  bool record_reads = true;
-};
 
 class HandoverService final : public v1::HandoverService::CallbackService {
  public:
@@ -95,13 +63,10 @@ class HandoverService final : public v1::HandoverService::CallbackService {
                                       v1::EraseCaseResponse* response) override;
 
  private:
-  // Where reads (and their refusals) are recorded: the store, or nowhere when
-  // options_.record_reads is off.
-  store::CaseStore* read_log() const { return options_.record_reads ? store_ : nullptr; }
-
   store::CaseStore* store_;
   feed::FeedHub* hub_;
   const ServiceOptions options_;
+  const Pipeline pipeline_;  // after options_, which it reads
 };
 
 }  // namespace handover::service

@@ -3,8 +3,8 @@
 #include <grpcpp/server_context.h>
 
 #include "absl/strings/str_cat.h"
-#include "server/service/audited.h"
 #include "server/service/caller.h"
+#include "server/service/pipeline.h"
 
 namespace handover::service {
 namespace {
@@ -40,20 +40,17 @@ class UndeliveredRequestInterceptor : public grpc::experimental::Interceptor {
       return;
     }
     const std::string operation = OperationOf(info_->method());
-    const grpc::Status status(
-        grpc::StatusCode::INVALID_ARGUMENT,
+    const absl::Status status = absl::InvalidArgumentError(
         absl::StrCat("request: cannot be decoded as the request message of ", operation));
-    methods->ModifySendStatus(status);
+    methods->ModifySendStatus(ToGrpcStatus(status));
     const auto* context = dynamic_cast<const grpc::CallbackServerContext*>(info_->server_context());
     if (context == nullptr) {
       methods->Proceed();
       return;
     }
-    v1::AccessRecord record =
-        AccessSkeleton(*context, IdentifyCaller(*context, *trust_domain_), operation.c_str());
-    record.set_outcome("INVALID_ARGUMENT");
-    store_->RecordAccess(std::move(record),
-                         [methods](absl::StatusOr<int64_t>) { methods->Proceed(); });
+    // Recorded as every refusal is (pipeline.h), then the status goes out.
+    Audit(store_, AccessRecordFor(*context, IdentifyCaller(*context, *trust_domain_), operation),
+          status, [methods](absl::Status) { methods->Proceed(); });
   }
 
  private:

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
-#include "server/service/audited.h"
+#include "server/service/pipeline.h"
 #include "server/service/views.h"
 
 namespace handover::service {

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "common/errors.h"
+#include "common/grpc_status.h"
+
 namespace handover::client {
 namespace {
 
@@ -19,6 +22,20 @@ TEST(ExitCodeTest, ARequestOverTheSizeLimitIsInvalidInput) {
   EXPECT_EQ(ExitCodeFor(kServerRefusedSize), kExitInvalid);
   EXPECT_EQ(ExitCodeFor(kClientRefusedSize), kExitInvalid);
   EXPECT_EQ(kExitInvalid, 5);
+}
+
+// handoverd's own refusal is marked by its RequestTooLarge detail, which
+// crosses the wire; its message alone marks nothing.
+TEST(ExitCodeTest, TheServersOwnSizeRefusalIsKnownByItsDetail) {
+  const absl::Status received = FromGrpcStatus(ToGrpcStatus(RequestTooLargeError(70012, 65536)));
+  EXPECT_EQ(ExitCodeFor(received), kExitInvalid);
+  EXPECT_EQ(ErrorLine(received),
+            "handoverctl: RESOURCE_EXHAUSTED: the request is over the server's size limit; "
+            "send less, retrying will not help (request: 70012 bytes is over the server's "
+            "limit of 65536 (max-message-bytes); a retry cannot succeed)");
+  EXPECT_EQ(ExitCodeFor(absl::ResourceExhaustedError("request: 70012 bytes is over the server's "
+                                                     "limit of 65536 (max-message-bytes)")),
+            kExitUnavailable);
 }
 
 TEST(ExitCodeTest, OtherResourceExhaustedIsRetryLater) {
