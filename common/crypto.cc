@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -22,7 +23,8 @@ namespace {
 constexpr size_t kKeyBytes = 32;
 constexpr size_t kNonceBytes = 12;
 constexpr size_t kTagBytes = 16;
-constexpr unsigned char kBlobFormat = 0x01;  // KeyRing::Seal
+constexpr unsigned char kBlobFormat = 0x01;         // KeyRing::Seal
+constexpr unsigned char kDataKeyBlobFormat = 0x02;  // DataKey::Seal
 
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
@@ -249,6 +251,59 @@ std::string KeyRing::SealedKeyId(absl::string_view blob) {
   const size_t id_len = static_cast<unsigned char>(blob[1]);
   if (blob.size() < 2 + id_len) return "";
   return std::string(blob.substr(2, id_len));
+}
+
+DataKey DataKey::Generate() {
+  DataKey key;
+  if (RAND_bytes(key.key_.data(), static_cast<int>(key.key_.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return key;
+}
+
+absl::StatusOr<DataKey> DataKey::FromBytes(std::string raw) {
+  if (raw.size() != kBytes) {
+    OPENSSL_cleanse(raw.data(), raw.size());
+    return absl::InvalidArgumentError(
+        absl::StrCat("data key: must be ", kBytes, " bytes, not ", raw.size()));
+  }
+  DataKey key;
+  std::memcpy(key.key_.data(), raw.data(), kBytes);
+  OPENSSL_cleanse(raw.data(), raw.size());
+  return key;
+}
+
+DataKey& DataKey::operator=(const DataKey& other) {
+  if (this != &other) key_ = other.key_;
+  return *this;
+}
+
+DataKey::~DataKey() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+std::string DataKey::Seal(absl::string_view plaintext, absl::string_view associated_data) const {
+  return AesGcmSeal(absl::string_view(reinterpret_cast<const char*>(key_.data()), key_.size()),
+                    std::string(1, static_cast<char>(kDataKeyBlobFormat)), plaintext,
+                    associated_data);
+}
+
+absl::StatusOr<std::string> DataKey::Open(absl::string_view blob,
+                                          absl::string_view associated_data) const {
+  if (!IsSealed(blob)) return Corrupt();
+  return AesGcmOpen(absl::string_view(reinterpret_cast<const char*>(key_.data()), key_.size()),
+                    blob.substr(1), associated_data);
+}
+
+bool DataKey::IsSealed(absl::string_view blob) {
+  return blob.size() >= 1 + kNonceBytes + kTagBytes &&
+         static_cast<unsigned char>(blob[0]) == kDataKeyBlobFormat;
+}
+
+std::string DataKey::Bytes() const {
+  return std::string(reinterpret_cast<const char*>(key_.data()), key_.size());
+}
+
+bool operator==(const DataKey& a, const DataKey& b) {
+  return CRYPTO_memcmp(a.key_.data(), b.key_.data(), DataKey::kBytes) == 0;
 }
 
 }  // namespace handover
