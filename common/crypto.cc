@@ -1,11 +1,13 @@
 #include "common/crypto.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -21,7 +23,8 @@ namespace {
 constexpr size_t kKeyBytes = 32;
 constexpr size_t kNonceBytes = 12;
 constexpr size_t kTagBytes = 16;
-constexpr unsigned char kBlobFormat = 0x01;
+constexpr unsigned char kBlobFormat = 0x01;         // KeyRing::Seal
+constexpr unsigned char kDataKeyBlobFormat = 0x02;  // DataKey::Seal
 
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
@@ -44,6 +47,73 @@ std::string Hkdf(absl::string_view key, absl::string_view info) {
       EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), i, static_cast<int>(info.size())) <= 0 ||
       EVP_PKEY_derive(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &out_len) <= 0) {
     throw std::runtime_error("HKDF failed");
+  }
+  return out;
+}
+
+absl::Status Corrupt() { return absl::DataLossError("stored data failed authentication"); }
+
+// AES-256-GCM under `key` (32 bytes) with a fresh random nonce: returns
+// `header` | nonce | ciphertext | tag, the header not authenticated (callers
+// bind what matters through their format byte check and associated data).
+std::string AesGcmSeal(absl::string_view key, std::string header, absl::string_view plaintext,
+                       absl::string_view associated_data) {
+  std::string out = std::move(header);
+  const std::string nonce = RandomBytes(kNonceBytes);
+  out.reserve(out.size() + kNonceBytes + plaintext.size() + kTagBytes);
+  out += nonce;
+  const size_t body = out.size();
+  out.resize(body + plaintext.size() + kTagBytes);
+  auto* dst = reinterpret_cast<unsigned char*>(out.data());
+
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  bool ok = ctx &&
+            EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                               reinterpret_cast<const unsigned char*>(key.data()),
+                               reinterpret_cast<const unsigned char*>(nonce.data())) == 1 &&
+            EVP_EncryptUpdate(ctx.get(), nullptr, &len,
+                              reinterpret_cast<const unsigned char*>(associated_data.data()),
+                              static_cast<int>(associated_data.size())) == 1 &&
+            EVP_EncryptUpdate(ctx.get(), dst + body, &len,
+                              reinterpret_cast<const unsigned char*>(plaintext.data()),
+                              static_cast<int>(plaintext.size())) == 1 &&
+            EVP_EncryptFinal_ex(ctx.get(), dst + body + len, &len) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
+                                dst + body + plaintext.size()) == 1;
+  if (!ok) throw std::runtime_error("AES-GCM encryption failed");
+  return out;
+}
+
+// Opens nonce | ciphertext | tag (`sealed`, the part of a blob after its
+// header) under `key`; DATA_LOSS on any mismatch.
+absl::StatusOr<std::string> AesGcmOpen(absl::string_view key, absl::string_view sealed,
+                                       absl::string_view associated_data) {
+  if (sealed.size() < kNonceBytes + kTagBytes) return Corrupt();
+  absl::string_view nonce = sealed.substr(0, kNonceBytes);
+  absl::string_view rest = sealed.substr(kNonceBytes);
+  absl::string_view ciphertext = rest.substr(0, rest.size() - kTagBytes);
+  std::string tag(rest.substr(rest.size() - kTagBytes));
+
+  std::string out(ciphertext.size(), '\0');
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  bool ok =
+      ctx &&
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                         reinterpret_cast<const unsigned char*>(key.data()),
+                         reinterpret_cast<const unsigned char*>(nonce.data())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len,
+                        reinterpret_cast<const unsigned char*>(associated_data.data()),
+                        static_cast<int>(associated_data.size())) == 1 &&
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
+                        reinterpret_cast<const unsigned char*>(ciphertext.data()),
+                        static_cast<int>(ciphertext.size())) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) == 1 &&
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) == 1;
+  if (!ok) {
+    OPENSSL_cleanse(out.data(), out.size());
+    return Corrupt();
   }
   return out;
 }
@@ -136,67 +206,22 @@ std::string KeyRing::GenerateKeyLine(absl::string_view key_id) {
 
 std::string KeyRing::Seal(absl::string_view plaintext, absl::string_view associated_data) const {
   const SubKeys& key = keys_.find(current_key_id_)->second;
-  std::string nonce = RandomBytes(kNonceBytes);
-  std::string out;
-  out.reserve(2 + current_key_id_.size() + kNonceBytes + plaintext.size() + kTagBytes);
-  out.push_back(static_cast<char>(kBlobFormat));
-  out.push_back(static_cast<char>(current_key_id_.size()));
-  out += current_key_id_;
-  out += nonce;
-  const size_t body = out.size();
-  out.resize(body + plaintext.size() + kTagBytes);
-  auto* dst = reinterpret_cast<unsigned char*>(out.data());
-
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
-  int len = 0;
-  bool ok = ctx &&
-            EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
-                               reinterpret_cast<const unsigned char*>(key.encryption.data()),
-                               reinterpret_cast<const unsigned char*>(nonce.data())) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), nullptr, &len,
-                              reinterpret_cast<const unsigned char*>(associated_data.data()),
-                              static_cast<int>(associated_data.size())) == 1 &&
-            EVP_EncryptUpdate(ctx.get(), dst + body, &len,
-                              reinterpret_cast<const unsigned char*>(plaintext.data()),
-                              static_cast<int>(plaintext.size())) == 1 &&
-            EVP_EncryptFinal_ex(ctx.get(), dst + body + len, &len) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
-                                dst + body + plaintext.size()) == 1;
-  if (!ok) throw std::runtime_error("AES-GCM encryption failed");
-  return out;
+  std::string header;
+  header.reserve(2 + current_key_id_.size());
+  header.push_back(static_cast<char>(kBlobFormat));
+  header.push_back(static_cast<char>(current_key_id_.size()));
+  header += current_key_id_;
+  return AesGcmSeal(key.encryption, std::move(header), plaintext, associated_data);
 }
 
 absl::StatusOr<std::string> KeyRing::Open(absl::string_view blob,
                                           absl::string_view associated_data) const {
-  auto corrupt = [] { return absl::DataLossError("stored data failed authentication"); };
-  if (blob.size() < 2 || static_cast<unsigned char>(blob[0]) != kBlobFormat) return corrupt();
+  if (blob.size() < 2 || static_cast<unsigned char>(blob[0]) != kBlobFormat) return Corrupt();
   const size_t id_len = static_cast<unsigned char>(blob[1]);
-  if (blob.size() < 2 + id_len + kNonceBytes + kTagBytes) return corrupt();
+  if (blob.size() < 2 + id_len + kNonceBytes + kTagBytes) return Corrupt();
   auto it = keys_.find(blob.substr(2, id_len));
   if (it == keys_.end()) return absl::DataLossError("stored data sealed with an unknown key");
-  absl::string_view nonce = blob.substr(2 + id_len, kNonceBytes);
-  absl::string_view rest = blob.substr(2 + id_len + kNonceBytes);
-  absl::string_view ciphertext = rest.substr(0, rest.size() - kTagBytes);
-  std::string tag(rest.substr(rest.size() - kTagBytes));
-
-  std::string out(ciphertext.size(), '\0');
-  CipherCtx ctx(EVP_CIPHER_CTX_new());
-  int len = 0;
-  bool ok =
-      ctx &&
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
-                         reinterpret_cast<const unsigned char*>(it->second.encryption.data()),
-                         reinterpret_cast<const unsigned char*>(nonce.data())) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len,
-                        reinterpret_cast<const unsigned char*>(associated_data.data()),
-                        static_cast<int>(associated_data.size())) == 1 &&
-      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
-                        reinterpret_cast<const unsigned char*>(ciphertext.data()),
-                        static_cast<int>(ciphertext.size())) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) == 1 &&
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &len) == 1;
-  if (!ok) return corrupt();
-  return out;
+  return AesGcmOpen(it->second.encryption, blob.substr(2 + id_len), associated_data);
 }
 
 namespace {
@@ -226,6 +251,59 @@ std::string KeyRing::SealedKeyId(absl::string_view blob) {
   const size_t id_len = static_cast<unsigned char>(blob[1]);
   if (blob.size() < 2 + id_len) return "";
   return std::string(blob.substr(2, id_len));
+}
+
+DataKey DataKey::Generate() {
+  DataKey key;
+  if (RAND_bytes(key.key_.data(), static_cast<int>(key.key_.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return key;
+}
+
+absl::StatusOr<DataKey> DataKey::FromBytes(std::string raw) {
+  if (raw.size() != kBytes) {
+    OPENSSL_cleanse(raw.data(), raw.size());
+    return absl::InvalidArgumentError(
+        absl::StrCat("data key: must be ", kBytes, " bytes, not ", raw.size()));
+  }
+  DataKey key;
+  std::memcpy(key.key_.data(), raw.data(), kBytes);
+  OPENSSL_cleanse(raw.data(), raw.size());
+  return key;
+}
+
+DataKey& DataKey::operator=(const DataKey& other) {
+  if (this != &other) key_ = other.key_;
+  return *this;
+}
+
+DataKey::~DataKey() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+std::string DataKey::Seal(absl::string_view plaintext, absl::string_view associated_data) const {
+  return AesGcmSeal(absl::string_view(reinterpret_cast<const char*>(key_.data()), key_.size()),
+                    std::string(1, static_cast<char>(kDataKeyBlobFormat)), plaintext,
+                    associated_data);
+}
+
+absl::StatusOr<std::string> DataKey::Open(absl::string_view blob,
+                                          absl::string_view associated_data) const {
+  if (!IsSealed(blob)) return Corrupt();
+  return AesGcmOpen(absl::string_view(reinterpret_cast<const char*>(key_.data()), key_.size()),
+                    blob.substr(1), associated_data);
+}
+
+bool DataKey::IsSealed(absl::string_view blob) {
+  return blob.size() >= 1 + kNonceBytes + kTagBytes &&
+         static_cast<unsigned char>(blob[0]) == kDataKeyBlobFormat;
+}
+
+std::string DataKey::Bytes() const {
+  return std::string(reinterpret_cast<const char*>(key_.data()), key_.size());
+}
+
+bool operator==(const DataKey& a, const DataKey& b) {
+  return CRYPTO_memcmp(a.key_.data(), b.key_.data(), DataKey::kBytes) == 0;
 }
 
 }  // namespace handover

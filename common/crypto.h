@@ -13,6 +13,7 @@
 // and safe to call concurrently.
 #pragma once
 
+#include <array>
 #include <map>
 #include <string>
 #include <vector>
@@ -58,6 +59,53 @@ class KeyRing {
   };
   std::map<std::string, SubKeys, std::less<>> keys_;
   std::string current_key_id_;
+};
+
+// One case's data key: a random 256-bit AES-256-GCM key that seals that case's
+// data only, so erasing the key (crypto-erasure) makes every copy of the
+// case's data unreadable, backups included. The key store keeps it wrapped
+// (sealed) under a KeyRing key; see server/store/key_store.h.
+//
+// The raw key bytes are held inline and overwritten with OPENSSL_cleanse when
+// the object is destroyed or assigned over; copies (cheap: 32 bytes) are
+// cleansed the same way. Thread safety: immutable after construction; all
+// methods are const and safe to call concurrently.
+class DataKey {
+ public:
+  static constexpr size_t kBytes = 32;
+
+  // A fresh key from the OpenSSL CSPRNG.
+  static DataKey Generate();
+  // A key from its raw bytes (as from Bytes()); INVALID_ARGUMENT unless
+  // exactly 32 bytes. `raw` is cleansed before return either way.
+  static absl::StatusOr<DataKey> FromBytes(std::string raw);
+
+  DataKey(const DataKey& other) = default;
+  DataKey& operator=(const DataKey& other);
+  ~DataKey();
+
+  // AES-256-GCM with a random 96-bit nonce; `associated_data` is
+  // authenticated, not stored, and Open must be given the same bytes. The
+  // result is 0x02 | nonce | ciphertext | tag, distinct from KeyRing's 0x01.
+  std::string Seal(absl::string_view plaintext, absl::string_view associated_data) const;
+  // DATA_LOSS if the blob is not DataKey-sealed, was changed, was sealed
+  // under other associated data or with another key.
+  absl::StatusOr<std::string> Open(absl::string_view blob, absl::string_view associated_data) const;
+  // Whether `blob` has the DataKey format (first byte 0x02, long enough for a
+  // nonce and tag); says nothing about which key sealed it.
+  static bool IsSealed(absl::string_view blob);
+
+  // A copy of the raw key bytes, for wrapping. The caller should
+  // OPENSSL_cleanse the copy once done with it.
+  std::string Bytes() const;
+
+  // Constant-time comparison.
+  friend bool operator==(const DataKey& a, const DataKey& b);
+  friend bool operator!=(const DataKey& a, const DataKey& b) { return !(a == b); }
+
+ private:
+  DataKey() = default;
+  std::array<unsigned char, kBytes> key_{};
 };
 
 // Lowercase hex of raw bytes.

@@ -1,4 +1,5 @@
-// common/crypto.h: KeyRing sealing, rotation, keyed hashing and key files.
+// common/crypto.h: KeyRing sealing, rotation, keyed hashing and key files;
+// DataKey sealing and the cleansing of its key bytes.
 #include "common/crypto.h"
 
 #include <gtest/gtest.h>
@@ -6,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <new>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -199,6 +201,95 @@ TEST(KeyRingTest, LoadFileAcceptsOwnerOnlyFiles) {
 TEST(KeyRingTest, LoadFileOfAMissingFileIsNotFound) {
   EXPECT_EQ(KeyRing::LoadFile(testing::TempDir() + "/crypto_test_no_such_file").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST(DataKeyTest, SealOpenRoundTrip) {
+  const DataKey key = DataKey::Generate();
+  const std::string blob = key.Seal(kPlaintext, kAad);
+  EXPECT_EQ(blob.find(kPlaintext), std::string::npos);
+  EXPECT_EQ(blob.size(), 1 + 12 + sizeof(kPlaintext) - 1 + 16);
+  const absl::StatusOr<std::string> opened = key.Open(blob, kAad);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(*opened, kPlaintext);
+  const absl::StatusOr<std::string> empty = key.Open(key.Seal("", kAad), kAad);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(*empty, "");
+}
+
+TEST(DataKeyTest, SealUsesAFreshNonceAndGenerateAFreshKey) {
+  const DataKey key = DataKey::Generate();
+  EXPECT_NE(key.Seal(kPlaintext, kAad), key.Seal(kPlaintext, kAad));
+  EXPECT_NE(DataKey::Generate(), DataKey::Generate());
+}
+
+TEST(DataKeyTest, FromBytesRoundTripsAndRejectsOtherLengths) {
+  const DataKey key = DataKey::Generate();
+  const absl::StatusOr<DataKey> copy = DataKey::FromBytes(key.Bytes());
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ(*copy, key);
+  EXPECT_TRUE(copy->Open(key.Seal(kPlaintext, kAad), kAad).ok());
+  for (size_t n : {size_t{0}, size_t{16}, size_t{31}, size_t{33}, size_t{64}}) {
+    EXPECT_EQ(DataKey::FromBytes(std::string(n, 'k')).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << "length " << n;
+  }
+}
+
+TEST(DataKeyTest, OpenWithOtherAssociatedDataOrKeyIsDataLoss) {
+  const DataKey key = DataKey::Generate();
+  const std::string blob = key.Seal(kPlaintext, kAad);
+  EXPECT_EQ(key.Open(blob, "cases/fedcba9876543210").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DataKey::Generate().Open(blob, kAad).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(DataKeyTest, AnyFlippedByteOrTruncationIsDataLoss) {
+  const DataKey key = DataKey::Generate();
+  const std::string blob = key.Seal(kPlaintext, kAad);
+  for (size_t i = 0; i < blob.size(); ++i) {
+    std::string changed = blob;
+    changed[i] = static_cast<char>(changed[i] ^ 0x01);
+    EXPECT_EQ(key.Open(changed, kAad).status().code(), absl::StatusCode::kDataLoss) << "byte " << i;
+  }
+  for (size_t n : {size_t{0}, size_t{1}, size_t{28}, blob.size() - 1}) {
+    EXPECT_EQ(key.Open(blob.substr(0, n), kAad).status().code(), absl::StatusCode::kDataLoss)
+        << "length " << n;
+  }
+}
+
+TEST(DataKeyTest, FormatIsDistinctFromKeyRings) {
+  const KeyRing ring = MustParse(kLineA);
+  const DataKey key = DataKey::Generate();
+  const std::string sealed_by_key = key.Seal(kPlaintext, kAad);
+  const std::string sealed_by_ring = ring.Seal(kPlaintext, kAad);
+  EXPECT_EQ(static_cast<unsigned char>(sealed_by_key[0]), 0x02);
+  EXPECT_TRUE(DataKey::IsSealed(sealed_by_key));
+  EXPECT_FALSE(DataKey::IsSealed(sealed_by_ring));
+  EXPECT_FALSE(DataKey::IsSealed(""));
+  EXPECT_FALSE(DataKey::IsSealed(std::string(1, '\x02')));
+  EXPECT_EQ(KeyRing::SealedKeyId(sealed_by_key), "");
+  EXPECT_EQ(ring.Open(sealed_by_key, kAad).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(key.Open(sealed_by_ring, kAad).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(DataKeyTest, CopiesOpenWhatTheOriginalSealed) {
+  const DataKey key = DataKey::Generate();
+  DataKey copy = key;
+  EXPECT_EQ(copy, key);
+  copy = DataKey::Generate();
+  EXPECT_NE(copy, key);
+  copy = key;
+  EXPECT_TRUE(copy.Open(key.Seal(kPlaintext, kAad), kAad).ok());
+}
+
+TEST(DataKeyTest, DestructionCleansesTheKeyBytes) {
+  alignas(DataKey) unsigned char storage[sizeof(DataKey)];
+  auto* key = new (storage) DataKey(DataKey::Generate());
+  const std::string raw = key->Bytes();
+  ASSERT_NE(std::string(reinterpret_cast<char*>(storage), sizeof(storage)).find(raw),
+            std::string::npos);
+  key->~DataKey();
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(storage), sizeof(storage)),
+            std::string(sizeof(storage), '\0'));
 }
 
 TEST(HexEncodeTest, LowerCaseTwoDigitsPerByte) {
