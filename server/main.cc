@@ -144,6 +144,13 @@ int main(int argc, char** argv) {
       "backup", "Copy the database online (while handoverd serves) and check the copy");
   std::string backup_out;
   backup->add_option("--out", backup_out, "The copy to write (must not exist)")->required();
+  auto* backup_keys = app.add_subcommand(
+      "backup-keys",
+      "Copy the key store (the per-case data keys, beside the database) online and check the "
+      "copy; keep such copies briefly: they bring erased cases' keys back");
+  std::string backup_keys_out;
+  backup_keys->add_option("--out", backup_keys_out, "The copy to write (must not exist)")
+      ->required();
   auto* restore = app.add_subcommand(
       "restore",
       "Replace the database with a backup (handoverd must be stopped): revisions move past "
@@ -165,7 +172,7 @@ int main(int argc, char** argv) {
   // Backup and restore work on the database as a whole.
   const absl::StatusOr<handover::store::DatabaseUrl> database =
       handover::store::ParseDatabaseUrl(options.database_path);
-  if ((backup->parsed() || restore->parsed()) && !database.ok()) {
+  if ((backup->parsed() || backup_keys->parsed() || restore->parsed()) && !database.ok()) {
     spdlog::error("{}", std::string(database.status().message()));
     return 1;
   }
@@ -176,6 +183,20 @@ int main(int argc, char** argv) {
       return 1;
     }
     spdlog::info("backup written to {} and checked", backup_out);
+    return 0;
+  }
+  if (backup_keys->parsed()) {
+    auto ring = handover::KeyRing::LoadFile(options.key_file);
+    absl::Status status =
+        ring.ok() ? handover::store::BackupKeyStore(
+                        *database, std::make_shared<const handover::KeyRing>(*std::move(ring)),
+                        backup_keys_out)
+                  : ring.status();
+    if (!status.ok()) {
+      spdlog::error("backup-keys: {}", status.ToString());
+      return 1;
+    }
+    spdlog::info("key store copied to {} and checked; keep it briefly", backup_keys_out);
     return 0;
   }
   if (restore->parsed()) {

@@ -136,7 +136,7 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
               call_.Refused(CheckDocumentType(upload_.type(), *snapshot->form, "metadata.type"))) {
             return;
           }
-          auto staged = store_->StageDocument();
+          auto staged = store_->StageDocument(case_id_);
           if (call_.Refused(staged.status())) return;
           staged_ = *std::move(staged);
           media_check_.emplace(upload_.media_type());

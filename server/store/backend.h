@@ -148,17 +148,18 @@ struct DocumentVersionRow {
   std::string key_id;
 };
 
-// A sealed item (form version, title or chunk) not sealed under a given key.
+// What key rotation and the per-case-key migration revisit: a sealed item
+// (form version, title or chunk) not sealed under a given key id, or a live
+// case whose person hash is not under a given key id (with its current form).
 struct SealedItem {
-  enum class Kind { kForm, kTitle, kChunk };
+  enum class Kind { kForm, kTitle, kChunk, kPersonHash };
   Kind kind = Kind::kForm;
-  std::string case_id;      // form, title
+  std::string case_id;
   std::string document_id;  // title
-  int64_t version = 0;      // form, title
+  int64_t version = 0;      // form, title, person hash (the current version)
   std::string blob_id;      // chunk
   int64_t seq = 0;          // chunk
   std::string sealed;
-  bool current_form = false;  // a case's current version
 };
 
 // The access log's newest entry's sequence and hash.
@@ -231,19 +232,24 @@ class ReadTxn {
                                                            const std::string& blob_id) = 0;
   virtual std::optional<std::string> LoadSealedChunk(const std::string& blob_id, int64_t seq) = 0;
 
-  // Sealed items per key id ("" for unlabelled forms).
+  // Sealed items per key id ("" for unlabelled forms), and live cases'
+  // person hashes per key id (unlabelled ones, from before labels, are not
+  // counted: rotation re-makes them).
   virtual std::map<std::string, int64_t> KeyUsage() = 0;
 };
 
 // A write transaction: reads see its own writes.
 class WriteTxn : public ReadTxn {
  public:
+  // `person_hash` was made under the ring's key `hash_key_id`.
   virtual void InsertCase(const std::string& case_id, const std::string& operator_id,
-                          const std::string& person_hash, int64_t now) = 0;
+                          const std::string& person_hash, const std::string& hash_key_id,
+                          int64_t now) = 0;
   virtual void InsertVersion(const VersionRow& row) = 0;
   virtual void SetCurrentVersion(const std::string& case_id, int64_t version, int64_t now) = 0;
   // Only writes if it differs.
-  virtual void SetPersonHash(const std::string& case_id, const std::string& person_hash) = 0;
+  virtual void SetPersonHash(const std::string& case_id, const std::string& person_hash,
+                             const std::string& hash_key_id) = 0;
   virtual void TouchCase(const std::string& case_id, int64_t now) = 0;
   // Appends the assignment (newest) and makes it the case's municipality.
   virtual void InsertAssignment(const AssignmentRow& row) = 0;
@@ -279,8 +285,8 @@ class WriteTxn : public ReadTxn {
   virtual void InsertChunk(const std::string& blob_id, int64_t seq, const std::string& key_id,
                            const std::string& sealed) = 0;
 
-  // Key rotation: up to `limit` items of `kind` not sealed under `key_id`;
-  // replaces one item's seal.
+  // Key rotation: up to `limit` items of `kind` not sealed (person hashes:
+  // not hashed) under `key_id`; replaces one sealed item's seal.
   virtual std::vector<SealedItem> StaleItems(SealedItem::Kind kind, const std::string& key_id,
                                              int limit) = 0;
   virtual void Reseal(const SealedItem& item, const std::string& key_id) = 0;
@@ -332,6 +338,10 @@ class Backend {
   virtual bool Read(ReadTask read) = 0;
   // Called after each durable commit (contract 5). Set before the first write.
   virtual void SetCommitHook(ReadTask hook) = 0;
+  // Called on the writer after a group's tasks and before its COMMIT (the
+  // domain store makes the group's new case keys durable there, so no
+  // committed data lacks its key). A failure rolls the whole group back.
+  virtual void SetPreCommitHook(std::function<absl::Status()> hook) = 0;
 
   // The directory beside the data where uploads are staged.
   virtual const std::string& staging_directory() const = 0;

@@ -9,14 +9,17 @@ namespace handover::store {
 namespace {
 
 // Makes `row` the snapshot's shown version, its form opened if `with_form`.
-absl::Status ShowVersion(const KeyRing& keys, const VersionRow& row, bool with_form,
+absl::Status ShowVersion(const CaseCipher& cipher, const VersionRow& row, bool with_form,
                          CaseSnapshot* snapshot) {
   snapshot->version = VersionMeta(row);
   snapshot->meta.set_version(row.version);
   snapshot->meta.set_etag(absl::StrCat("v", row.version));
-  if (!with_form) return absl::OkStatus();
+  if (!with_form) {
+    // Unopened, but only shown if it could be: not once its key is gone.
+    return row.key_id == kCaseKeyId ? cipher.Key(row.case_id).status() : absl::OkStatus();
+  }
   absl::StatusOr<std::string> plain =
-      keys.Open(row.sealed_form, FormAssociatedData(row.case_id, row.version));
+      cipher.Open(row.case_id, row.sealed_form, FormAssociatedData(row.case_id, row.version));
   if (!plain.ok()) return plain.status();
   v1::HandoverForm form;
   if (!form.ParseFromString(*plain)) return absl::DataLossError("stored form does not parse");
@@ -51,7 +54,7 @@ v1::CaseVersion VersionMeta(const VersionRow& row) {
   return meta;
 }
 
-absl::StatusOr<CaseSnapshot> ReadSnapshot(ReadTxn& txn, const KeyRing& keys,
+absl::StatusOr<CaseSnapshot> ReadSnapshot(ReadTxn& txn, const CaseCipher& cipher,
                                           const std::string& case_id, int64_t version,
                                           bool with_form, const Authorizer& authorize) {
   absl::StatusOr<CaseSnapshot> snapshot = LoadCase(txn, case_id);
@@ -62,13 +65,13 @@ absl::StatusOr<CaseSnapshot> ReadSnapshot(ReadTxn& txn, const KeyRing& keys,
   if (!row) {
     return absl::NotFoundError(absl::StrCat(VersionName(case_id, version), ": no such version"));
   }
-  if (absl::Status s = ShowVersion(keys, *row, with_form, &*snapshot); !s.ok()) return s;
+  if (absl::Status s = ShowVersion(cipher, *row, with_form, &*snapshot); !s.ok()) return s;
   return snapshot;
 }
 
 std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
-    ReadTxn& txn, const KeyRing& keys, const std::vector<std::string>& case_ids, bool with_form,
-    const Authorizer& authorize) {
+    ReadTxn& txn, const CaseCipher& cipher, const std::vector<std::string>& case_ids,
+    bool with_form, const Authorizer& authorize) {
   std::map<std::string, absl::StatusOr<CaseSnapshot>> result;
   for (const std::string& id : case_ids) result.emplace(id, CaseNotFound(CaseName(id)));
   if (case_ids.empty()) return result;
@@ -76,7 +79,7 @@ std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
     absl::StatusOr<CaseSnapshot>& out = result.at(id);
     if (absl::Status allowed = authorize(rows.head.facts); !allowed.ok()) {
       out = allowed;
-    } else if (absl::Status s = ShowVersion(keys, rows.current, with_form, &rows.head); !s.ok()) {
+    } else if (absl::Status s = ShowVersion(cipher, rows.current, with_form, &rows.head); !s.ok()) {
       out = s;
     } else {
       out = std::move(rows.head);

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/crypto.h"
 #include "server/store/backend.h"
 #include "server/store/case_store.h"
+#include "server/store/sealing.h"
 
 namespace handover::store {
 
@@ -28,9 +28,9 @@ absl::StatusOr<v1::Consent> LoadConsent(ReadTxn& txn, const std::string& case_id
 v1::CaseVersion VersionMeta(const VersionRow& row);
 
 // LoadCase, then `authorize` on the facts, then the version (0: current) with
-// its form opened if `with_form`. NOT_FOUND for a missing version; DATA_LOSS
-// if the sealed form does not open.
-absl::StatusOr<CaseSnapshot> ReadSnapshot(ReadTxn& txn, const KeyRing& keys,
+// its form opened if `with_form`. NOT_FOUND for a missing version or a case
+// whose key is gone (erased); DATA_LOSS if the sealed form does not open.
+absl::StatusOr<CaseSnapshot> ReadSnapshot(ReadTxn& txn, const CaseCipher& cipher,
                                           const std::string& case_id, int64_t version,
                                           bool with_form, const Authorizer& authorize);
 
@@ -38,7 +38,7 @@ absl::StatusOr<CaseSnapshot> ReadSnapshot(ReadTxn& txn, const KeyRing& keys,
 // would give it one by one (NOT_FOUND, authorize's refusal, or the snapshot),
 // read with one backend call for all of them.
 std::map<std::string, absl::StatusOr<CaseSnapshot>> ReadCurrentSnapshots(
-    ReadTxn& txn, const KeyRing& keys, const std::vector<std::string>& case_ids, bool with_form,
-    const Authorizer& authorize);
+    ReadTxn& txn, const CaseCipher& cipher, const std::vector<std::string>& case_ids,
+    bool with_form, const Authorizer& authorize);
 
 }  // namespace handover::store

@@ -270,8 +270,10 @@ class CaseStore {
   virtual void SubjectAccess(std::string person_identifier,
                              Done<v1::SubjectAccessReportResponse> done) = 0;
 
-  // Documents. A staging file for an upload's content.
-  virtual absl::StatusOr<std::unique_ptr<StagedDocument>> StageDocument() = 0;
+  // Documents. A staging file for an upload's content to the case, sealed
+  // under the case's key (NOT_FOUND if the case has none: erased).
+  virtual absl::StatusOr<std::unique_ptr<StagedDocument>> StageDocument(
+      const std::string& case_id) = 0;
   // Makes a staged upload a document (or a new version of one), with a feed
   // event, in one transaction. NOT_FOUND for an unknown document_id;
   // INVALID_ARGUMENT if its type differs or `validate` fails.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/store/sqlite/backup.h"
+#include "server/store/sqlite/key_store.h"
 #include "server/store/sqlite/sqlite_backend.h"
 
 namespace handover::store {
@@ -26,9 +27,21 @@ absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(const std::string& database) {
 absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url,
                                                           OpenOptions options,
                                                           std::shared_ptr<const KeyRing> keys) {
+  auto case_keys = KeyStore::Open(KeyStorePath(url), keys);
+  if (!case_keys.ok()) return case_keys.status();
   auto backend = SqliteBackend::Open({url.path, options.writer, options.readers});
   if (!backend.ok()) return backend.status();
-  return DomainStore::Open(*std::move(backend), std::move(keys), std::move(options.domain));
+  return DomainStore::Open(*std::move(backend), *std::move(case_keys), std::move(keys),
+                           std::move(options.domain));
+}
+
+std::string KeyStorePath(const DatabaseUrl& url) { return url.path + ".keys"; }
+
+absl::Status BackupKeyStore(const DatabaseUrl& url, std::shared_ptr<const KeyRing> keys,
+                            const std::string& backup_path) {
+  auto key_store = KeyStore::Open(KeyStorePath(url), std::move(keys));
+  if (!key_store.ok()) return key_store.status();
+  return (*key_store)->Backup(backup_path);
 }
 
 std::string DatabaseDirectory(const DatabaseUrl& url) {

@@ -39,6 +39,14 @@ absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url
                                                           OpenOptions options,
                                                           std::shared_ptr<const KeyRing> keys);
 
+// Where the case keys are kept, apart from the data (case_keys.h): SQLite,
+// "<path>.keys". A data backup does not contain them.
+std::string KeyStorePath(const DatabaseUrl& url);
+// An online copy of the key store (`keys` opens it). It brings erased
+// cases' keys back: keep such copies briefly (README, "Backups").
+absl::Status BackupKeyStore(const DatabaseUrl& url, std::shared_ptr<const KeyRing> keys,
+                            const std::string& backup_path);
+
 // The directory the database's files live in (for the disk reserve).
 std::string DatabaseDirectory(const DatabaseUrl& url);
 

@@ -22,10 +22,11 @@ std::string ChunkAssociatedData(const std::string& blob_id, int64_t seq) {
   return absl::StrCat("handover/v1/document-chunk/", blob_id, "/", seq);
 }
 
-absl::StatusOr<std::unique_ptr<StagedDocument>> StagedDocument::Create(
-    const std::string& directory, std::shared_ptr<const KeyRing> keys, size_t chunk_bytes) {
+absl::StatusOr<std::unique_ptr<StagedDocument>> StagedDocument::Create(const std::string& directory,
+                                                                       DataKey key,
+                                                                       size_t chunk_bytes) {
   std::unique_ptr<StagedDocument> staged(new StagedDocument());
-  staged->keys_ = std::move(keys);
+  staged->key_ = std::move(key);
   staged->blob_id_ = HexEncode(RandomBytes(16));
   staged->path_ = absl::StrCat(directory, "/", staged->blob_id_, ".part");
   staged->chunk_bytes_ = chunk_bytes;
@@ -64,7 +65,7 @@ absl::Status StagedDocument::Complete() {
 }
 
 absl::Status StagedDocument::WriteChunk() {
-  const std::string sealed = keys_->Seal(pending_, ChunkAssociatedData(blob_id_, next_seq_++));
+  const std::string sealed = key_->Seal(pending_, ChunkAssociatedData(blob_id_, next_seq_++));
   pending_.clear();
   const uint32_t length = static_cast<uint32_t>(sealed.size());
   if (std::fwrite(&length, sizeof length, 1, file_) != 1 ||

@@ -2,10 +2,14 @@
 // size, each sealed (AES-256-GCM, bound to the blob id and chunk number) and
 // appended to a private file in the staging directory as it arrives, so
 // memory holds one chunk whatever the document's size. Nothing here is
-// visible in the database: SqliteStore::AddDocument copies the sealed chunks
+// visible in the store: DomainStore::AddDocument copies the sealed chunks
 // in, in the transaction that makes the document visible. The file is
 // deleted when the object goes, whether the upload succeeded or not.
 #pragma once
+
+#include <optional>
+
+#include "server/store/sealing.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -24,9 +28,9 @@ class StagedDocument {
  public:
   // A new staging file under `directory` (which must exist). UNAVAILABLE if
   // it cannot be created.
+  // The chunks are sealed under `key`, the case's data key.
   static absl::StatusOr<std::unique_ptr<StagedDocument>> Create(const std::string& directory,
-                                                                std::shared_ptr<const KeyRing> keys,
-                                                                size_t chunk_bytes);
+                                                                DataKey key, size_t chunk_bytes);
   ~StagedDocument();
   StagedDocument(const StagedDocument&) = delete;
   StagedDocument& operator=(const StagedDocument&) = delete;
@@ -44,14 +48,14 @@ class StagedDocument {
   const std::string& blob_id() const { return blob_id_; }
   size_t chunk_bytes() const { return chunk_bytes_; }
   int64_t size_bytes() const { return size_bytes_; }
-  // The key the chunks are sealed with.
-  const std::string& key_id() const { return keys_->current_key_id(); }
+  // The chunks are sealed with the case's key.
+  std::string key_id() const { return kCaseKeyId; }
 
  private:
   StagedDocument() = default;
   absl::Status WriteChunk();
 
-  std::shared_ptr<const KeyRing> keys_;
+  std::optional<DataKey> key_;  // set by Create
   std::string blob_id_;
   std::string path_;
   std::FILE* file_ = nullptr;

@@ -11,15 +11,16 @@ namespace handover::store {
 namespace {
 
 // A stored version as the API shows it, its title opened.
-absl::StatusOr<DocumentRecord> OpenDocument(const KeyRing& keys, const DocumentVersionRow& row) {
+absl::StatusOr<DocumentRecord> OpenDocument(const CaseCipher& cipher,
+                                            const DocumentVersionRow& row) {
   DocumentRecord record;
   v1::Document& document = record.document;
   document.set_name(DocumentName(row.case_id, row.document_id));
   document.set_type(row.type);
   document.set_version(row.version);
   record.blob_id = row.blob_id;
-  auto title =
-      keys.Open(row.sealed_title, TitleAssociatedData(row.case_id, row.document_id, row.version));
+  auto title = cipher.Open(row.case_id, row.sealed_title,
+                           TitleAssociatedData(row.case_id, row.document_id, row.version));
   if (!title.ok()) return title.status();
   document.set_title(*std::move(title));
   document.set_media_type(row.media_type);
@@ -31,7 +32,7 @@ absl::StatusOr<DocumentRecord> OpenDocument(const KeyRing& keys, const DocumentV
 }
 
 // One version (0: the current one), NOT_FOUND if absent.
-absl::StatusOr<DocumentRecord> LoadDocument(ReadTxn& txn, const KeyRing& keys,
+absl::StatusOr<DocumentRecord> LoadDocument(ReadTxn& txn, const CaseCipher& cipher,
                                             const std::string& case_id,
                                             const std::string& document_id, int64_t version) {
   std::optional<DocumentVersionRow> row = txn.LoadDocumentVersion(case_id, document_id, version);
@@ -40,7 +41,7 @@ absl::StatusOr<DocumentRecord> LoadDocument(ReadTxn& txn, const KeyRing& keys,
                                             version == 0 ? "" : absl::StrCat(" version ", version),
                                             " not found"));
   }
-  return OpenDocument(keys, *row);
+  return OpenDocument(cipher, *row);
 }
 
 // The version number the upload becomes: 1 for a new document, else the
@@ -63,26 +64,27 @@ absl::StatusOr<int64_t> NextDocumentVersion(WriteTxn& txn, const AddDocumentComm
 }
 
 // Inserts the version and copies the staged (sealed) chunks in.
-absl::Status InsertDocumentVersion(WriteTxn& txn, const KeyRing& keys, const WriteContext& context,
-                                   const AddDocumentCommand& command,
+absl::Status InsertDocumentVersion(WriteTxn& txn, const CaseCipher& cipher,
+                                   const WriteContext& context, const AddDocumentCommand& command,
                                    const std::string& document_id, int64_t version, int64_t now) {
   StagedDocument& staged = *command.staged;
-  txn.InsertDocumentVersion(
-      {.case_id = command.case_id,
-       .document_id = document_id,
-       .type = command.type,
-       .version = version,
-       .blob_id = staged.blob_id(),
-       .sealed_title =
-           keys.Seal(command.title, TitleAssociatedData(command.case_id, document_id, version)),
-       .media_type = command.media_type,
-       .size_bytes = staged.size_bytes(),
-       .sha256 = command.sha256,
-       .chunk_bytes = static_cast<int64_t>(staged.chunk_bytes()),
-       .create_time = now,
-       .author_organisation = context.principal.organisation_id,
-       .author_actor = context.actor,
-       .key_id = keys.current_key_id()});
+  auto title = cipher.Seal(command.case_id, command.title,
+                           TitleAssociatedData(command.case_id, document_id, version));
+  if (!title.ok()) return title.status();
+  txn.InsertDocumentVersion({.case_id = command.case_id,
+                             .document_id = document_id,
+                             .type = command.type,
+                             .version = version,
+                             .blob_id = staged.blob_id(),
+                             .sealed_title = *std::move(title),
+                             .media_type = command.media_type,
+                             .size_bytes = staged.size_bytes(),
+                             .sha256 = command.sha256,
+                             .chunk_bytes = static_cast<int64_t>(staged.chunk_bytes()),
+                             .create_time = now,
+                             .author_organisation = context.principal.organisation_id,
+                             .author_actor = context.actor,
+                             .key_id = kCaseKeyId});
   if (absl::Status s = staged.Rewind(); !s.ok()) return s;
   for (int64_t seq = 0;; ++seq) {
     auto sealed = staged.NextSealedChunk();
@@ -94,8 +96,11 @@ absl::Status InsertDocumentVersion(WriteTxn& txn, const KeyRing& keys, const Wri
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<StagedDocument>> DomainStore::StageDocument() {
-  return StagedDocument::Create(backend_->staging_directory(), keys(),
+absl::StatusOr<std::unique_ptr<StagedDocument>> DomainStore::StageDocument(
+    const std::string& case_id) {
+  absl::StatusOr<DataKey> key = Cipher().Key(case_id);
+  if (!key.ok()) return key.status();
+  return StagedDocument::Create(backend_->staging_directory(), *std::move(key),
                                 options_.document_chunk_bytes);
 }
 
@@ -106,12 +111,12 @@ void DomainStore::AddDocument(const WriteContext& context, AddDocumentCommand co
       context,
       [this, case_id](ReadTxn& txn, const PriorRequest& prior) -> absl::StatusOr<DocumentRecord> {
         if (auto live = LoadCase(txn, case_id); !live.ok()) return live.status();
-        return LoadDocument(txn, *keys(), prior.case_id, prior.document_id, prior.version);
+        return LoadDocument(txn, Cipher(), prior.case_id, prior.document_id, prior.version);
       },
       [this, context, command = std::move(command), authorize](
           WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<DocumentRecord> {
-        const std::shared_ptr<const KeyRing> ring = keys();
-        auto current = ReadSnapshot(txn, *ring, command.case_id, 0, true, authorize);
+        const CaseCipher cipher = Cipher();
+        auto current = ReadSnapshot(txn, cipher, command.case_id, 0, true, authorize);
         if (!current.ok()) return current.status();
         if (absl::Status valid = command.validate(*current->form); !valid.ok()) return valid;
 
@@ -121,7 +126,7 @@ void DomainStore::AddDocument(const WriteContext& context, AddDocumentCommand co
         auto version = NextDocumentVersion(txn, command, document_id);
         if (!version.ok()) return version.status();
         if (absl::Status s =
-                InsertDocumentVersion(txn, *ring, context, command, document_id, *version, now);
+                InsertDocumentVersion(txn, cipher, context, command, document_id, *version, now);
             !s.ok()) {
           return s;
         }
@@ -135,7 +140,7 @@ void DomainStore::AddDocument(const WriteContext& context, AddDocumentCommand co
                          .document_type = command.type},
                         now);
         *produced = {.case_id = command.case_id, .version = *version, .document_id = document_id};
-        return LoadDocument(txn, *ring, command.case_id, document_id, *version);
+        return LoadDocument(txn, cipher, command.case_id, document_id, *version);
       },
       std::move(done));
 }
@@ -148,10 +153,10 @@ void DomainStore::ListDocuments(std::string case_id, bool include_history, Autho
         auto current = LoadCase(txn, case_id);
         if (!current.ok()) return current.status();
         if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
-        const std::shared_ptr<const KeyRing> ring = keys();
+        const CaseCipher cipher = Cipher();
         DocumentList list{.facts = std::move(current->facts)};
         for (const DocumentVersionRow& row : txn.LoadDocumentVersions(case_id, include_history)) {
-          auto record = OpenDocument(*ring, row);
+          auto record = OpenDocument(cipher, row);
           if (!record.ok()) return record.status();
           list.documents.push_back(*std::move(record));
         }
@@ -170,7 +175,7 @@ void DomainStore::GetDocument(std::string case_id, std::string document_id, int6
         auto current = LoadCase(txn, case_id);
         if (!current.ok()) return current.status();
         if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
-        auto record = LoadDocument(txn, *keys(), case_id, document_id, version);
+        auto record = LoadDocument(txn, Cipher(), case_id, document_id, version);
         if (!record.ok()) return record.status();
         if (absl::Status allowed = may_receive(current->facts, record->document.type());
             !allowed.ok()) {
@@ -198,7 +203,7 @@ void DomainStore::ReadDocumentChunk(std::string case_id, std::string blob_id, in
         }
         std::optional<std::string> sealed = txn.LoadSealedChunk(blob_id, seq);
         if (!sealed) return absl::NotFoundError("no such chunk");
-        return keys()->Open(*sealed, ChunkAssociatedData(blob_id, seq));
+        return Cipher().Open(case_id, *sealed, ChunkAssociatedData(blob_id, seq));
       },
       std::move(done));
 }

@@ -16,19 +16,6 @@
 namespace handover::store {
 namespace {
 
-VersionRow SealedVersion(const KeyRing& keys, const WriteContext& context,
-                         const std::string& case_id, int64_t version, const v1::HandoverForm& form,
-                         int64_t now) {
-  return {
-      .case_id = case_id,
-      .version = version,
-      .sealed_form = keys.Seal(SerializeDeterministic(form), FormAssociatedData(case_id, version)),
-      .key_id = keys.current_key_id(),
-      .create_time = now,
-      .author_organisation = context.principal.organisation_id,
-      .author_actor = context.actor};
-}
-
 // The event every change to a live case emits: to its operator and, if
 // assigned, its municipality.
 EventRow CaseEvent(const CaseSnapshot& current, v1::EventKind kind) {
@@ -39,17 +26,24 @@ EventRow CaseEvent(const CaseSnapshot& current, v1::EventKind kind) {
           .municipality_code = current.facts.municipality_code};
 }
 
-// Deletes a case's personal data and leaves the skeleton, in the caller's
-// transaction; tells the feed (the assigned municipality deletes its copy).
-void EraseCaseData(WriteTxn& txn, const CaseSnapshot& current, int64_t now) {
-  txn.EraseCaseData(current.meta.name().substr(6), now);
+// Erases a case: its key first (durably, so every copy of its data can no
+// longer be opened, whatever happens next), then its personal data's rows,
+// leaving the skeleton, in the caller's transaction; tells the feed (the
+// assigned municipality deletes its copy).
+absl::Status EraseKeyThenData(WriteTxn& txn, CaseKeys& keys, const CaseSnapshot& current,
+                              int64_t now) {
+  const std::string case_id = current.meta.name().substr(6);
+  if (absl::Status deleted = keys.Delete(case_id); !deleted.ok()) return deleted;
+  txn.EraseCaseData(case_id, now);
   txn.AppendEvent(CaseEvent(current, v1::EVENT_KIND_CASE_ERASED), now);
   txn.ScrubAfterCommit();
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DomainStore>> DomainStore::Open(std::unique_ptr<Backend> backend,
+                                                               std::unique_ptr<CaseKeys> case_keys,
                                                                std::shared_ptr<const KeyRing> keys,
                                                                DomainStoreOptions options) {
   std::promise<absl::StatusOr<std::string>> epoch;
@@ -64,17 +58,20 @@ absl::StatusOr<std::unique_ptr<DomainStore>> DomainStore::Open(std::unique_ptr<B
   }
   absl::StatusOr<std::string> feed_epoch = epoch.get_future().get();
   if (!feed_epoch.ok()) return feed_epoch.status();
-  return std::unique_ptr<DomainStore>(
-      new DomainStore(std::move(backend), std::move(keys), std::move(options), *feed_epoch));
+  return std::unique_ptr<DomainStore>(new DomainStore(
+      std::move(backend), std::move(case_keys), std::move(keys), std::move(options), *feed_epoch));
 }
 
-DomainStore::DomainStore(std::unique_ptr<Backend> backend, std::shared_ptr<const KeyRing> keys,
-                         DomainStoreOptions options, std::string feed_epoch)
+DomainStore::DomainStore(std::unique_ptr<Backend> backend, std::unique_ptr<CaseKeys> case_keys,
+                         std::shared_ptr<const KeyRing> keys, DomainStoreOptions options,
+                         std::string feed_epoch)
     : keys_(std::move(keys)),
       options_(std::move(options)),
       feed_epoch_(std::move(feed_epoch)),
+      case_keys_(std::move(case_keys)),
       backend_(std::move(backend)) {
   backend_->SetCommitHook([this](ReadTxn& txn) { OnCommit(txn); });
+  backend_->SetPreCommitHook([this] { return StorePendingKeys(); });
 }
 
 DomainStore::~DomainStore() { backend_.reset(); }
@@ -86,6 +83,36 @@ absl::Status DomainStore::AdmitWrite() {
 std::shared_ptr<const KeyRing> DomainStore::keys() const {
   absl::MutexLock lock(&keys_mu_);
   return keys_;
+}
+
+CaseCipher DomainStore::Cipher() const {
+  return CaseCipher(keys(), [this](const std::string& case_id) { return CaseKey(case_id); });
+}
+
+absl::StatusOr<DataKey> DomainStore::CaseKey(const std::string& case_id) const {
+  {
+    absl::MutexLock lock(&pending_mu_);
+    if (auto it = pending_keys_.find(case_id); it != pending_keys_.end()) return it->second;
+  }
+  return case_keys_->Get(case_id);
+}
+
+DataKey DomainStore::NewCaseKey(const std::string& case_id) {
+  DataKey key = DataKey::Generate();
+  absl::MutexLock lock(&pending_mu_);
+  pending_keys_.insert_or_assign(case_id, key);
+  return key;
+}
+
+absl::Status DomainStore::StorePendingKeys() {
+  std::map<std::string, DataKey> keys;
+  {
+    absl::MutexLock lock(&pending_mu_);
+    keys.swap(pending_keys_);
+  }
+  // A key whose case's write was rolled back is stored all the same: a key
+  // without data is harmless; data without its key would be lost.
+  return case_keys_->Put(keys);
 }
 
 void DomainStore::OnCommit(ReadTxn& txn) {
@@ -121,28 +148,37 @@ void DomainStore::CreateCase(const WriteContext& context, v1::HandoverForm form,
   ClientWrite<CaseSnapshot>(
       context,
       [this](ReadTxn& txn, const PriorRequest& prior) {
-        return ReadSnapshot(txn, *keys(), prior.case_id, prior.version, true, AllowAll);
+        return ReadSnapshot(txn, Cipher(), prior.case_id, prior.version, true, AllowAll);
       },
       [this, context, form = std::move(form)](
           WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<CaseSnapshot> {
-        const std::shared_ptr<const KeyRing> ring = keys();
+        const CaseCipher cipher = Cipher();
+        const KeyRing& ring = cipher.ring();
         const std::vector<std::string> any_key =
-            PersonHashes(*ring, form.identity().person_identifier());
+            PersonHashes(ring, form.identity().person_identifier());
         if (txn.HasLiveCaseForPerson(context.principal.organisation_id, any_key)) {
           return absl::AlreadyExistsError(
               "form.identity.person_identifier: this operator already has a case for the person");
         }
         const std::string case_id = NewResourceId();
         const int64_t now = NowMicros();
-        txn.InsertCase(case_id, context.principal.organisation_id, any_key.front(), now);
-        txn.InsertVersion(SealedVersion(*ring, context, case_id, 1, form, now));
+        txn.InsertCase(case_id, context.principal.organisation_id, any_key.front(),
+                       ring.current_key_id(), now);
+        txn.InsertVersion({.case_id = case_id,
+                           .version = 1,
+                           .sealed_form = NewCaseKey(case_id).Seal(SerializeDeterministic(form),
+                                                                   FormAssociatedData(case_id, 1)),
+                           .key_id = kCaseKeyId,
+                           .create_time = now,
+                           .author_organisation = context.principal.organisation_id,
+                           .author_actor = context.actor});
         txn.AppendEvent({.case_id = case_id,
                          .kind = v1::EVENT_KIND_CASE_CREATED,
                          .version = 1,
                          .operator_id = context.principal.organisation_id},
                         now);
         *produced = {.case_id = case_id, .version = 1};
-        return ReadSnapshot(txn, *ring, case_id, 1, true, AllowAll);
+        return ReadSnapshot(txn, cipher, case_id, 1, true, AllowAll);
       },
       std::move(done));
 }
@@ -153,7 +189,7 @@ void DomainStore::UpdateForm(const WriteContext& context, UpdateFormCommand comm
   auto shared = std::make_shared<const UpdateFormCommand>(std::move(command));
   Read<PreparedUpdate>(
       [this, shared, authorize](ReadTxn& txn) {
-        return PrepareUpdate(txn, *keys(), *shared, authorize);
+        return PrepareUpdate(txn, Cipher(), *shared, authorize);
       },
       [this, context, shared, authorize, done](absl::StatusOr<PreparedUpdate> prepared) {
         // A refusal here is repeated, and recorded, by the write.
@@ -171,12 +207,12 @@ void DomainStore::CommitUpdateForm(const WriteContext& context,
   ClientWrite<CaseSnapshot>(
       context,
       [this, authorize](ReadTxn& txn, const PriorRequest& prior) {
-        return ReadSnapshot(txn, *keys(), prior.case_id, prior.version, true, authorize);
+        return ReadSnapshot(txn, Cipher(), prior.case_id, prior.version, true, authorize);
       },
       [this, context, command, authorize, prepared](
           WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<CaseSnapshot> {
         auto updated =
-            CommitUpdate(txn, *keys(), context, *command, authorize, std::move(*prepared));
+            CommitUpdate(txn, Cipher(), context, *command, authorize, std::move(*prepared));
         if (updated.ok())
           *produced = {.case_id = command->case_id, .version = updated->meta.version()};
         return updated;
@@ -189,7 +225,7 @@ void DomainStore::AssignCase(const WriteContext& context, AssignCommand command,
   ClientWrite<CaseSnapshot>(
       context,
       [this, authorize](ReadTxn& txn, const PriorRequest& prior) {
-        return ReadSnapshot(txn, *keys(), prior.case_id, 0, true, authorize);
+        return ReadSnapshot(txn, Cipher(), prior.case_id, 0, true, authorize);
       },
       [this, context, command = std::move(command), authorize](
           WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<CaseSnapshot> {
@@ -218,7 +254,7 @@ void DomainStore::AssignCase(const WriteContext& context, AssignCommand command,
         assigned.municipality_code = command.municipality_code;
         txn.AppendEvent(assigned, now);
         *produced = {.case_id = command.case_id, .version = current->meta.version()};
-        return ReadSnapshot(txn, *keys(), command.case_id, 0, true, authorize);
+        return ReadSnapshot(txn, Cipher(), command.case_id, 0, true, authorize);
       },
       std::move(done));
 }
@@ -293,7 +329,7 @@ void DomainStore::GetCase(std::string case_id, int64_t version, bool with_form,
   Read<CaseSnapshot>(
       [this, case_id = std::move(case_id), version, with_form,
        authorize = std::move(authorize)](ReadTxn& txn) {
-        return ReadSnapshot(txn, *keys(), case_id, version, with_form, authorize);
+        return ReadSnapshot(txn, Cipher(), case_id, version, with_form, authorize);
       },
       std::move(done));
 }
@@ -314,9 +350,11 @@ void DomainStore::ListCases(CaseQuery query, Done<CasePage> done) {
         std::vector<std::string> ids = txn.SelectCases(selection);
         const bool more = ids.size() > static_cast<size_t>(query.page_size);
         if (more) ids.pop_back();
-        auto snapshots = ReadCurrentSnapshots(txn, *ring, ids, query.with_form, AllowAll);
+        auto snapshots = ReadCurrentSnapshots(txn, Cipher(), ids, query.with_form, AllowAll);
         for (const std::string& id : ids) {
           absl::StatusOr<CaseSnapshot>& snapshot = snapshots.at(id);
+          // NOT_FOUND: its key is gone, it was erased (after a backup restored since).
+          if (snapshot.status().code() == absl::StatusCode::kNotFound) continue;
           if (!snapshot.ok()) return snapshot.status();
           page.cases.push_back(std::move(*snapshot));
         }
@@ -368,7 +406,7 @@ void DomainStore::ReadFeed(FeedQuery query, Done<FeedPage> done) {
         if (!with_case.empty()) {
           std::sort(with_case.begin(), with_case.end());
           with_case.erase(std::unique(with_case.begin(), with_case.end()), with_case.end());
-          auto snapshots = ReadCurrentSnapshots(txn, *keys(), with_case, true, query.authorize);
+          auto snapshots = ReadCurrentSnapshots(txn, Cipher(), with_case, true, query.authorize);
           // The last event of a case takes its snapshot; earlier ones a copy.
           std::map<std::string, const FeedEvent*> holder;
           for (size_t i = page.events.size(); i-- > 0;) {
@@ -411,12 +449,15 @@ void DomainStore::EraseCase(const WriteContext& context, std::string case_id, Au
       [](ReadTxn&, const PriorRequest& prior) -> absl::StatusOr<std::string> {
         return CaseName(prior.case_id);
       },
-      [case_id = std::move(case_id), authorize](
+      [this, case_id = std::move(case_id), authorize](
           WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<std::string> {
         auto current = LoadCase(txn, case_id);
         if (!current.ok()) return current.status();
         if (absl::Status allowed = authorize(current->facts); !allowed.ok()) return allowed;
-        EraseCaseData(txn, *current, NowMicros());
+        if (absl::Status erased = EraseKeyThenData(txn, *case_keys_, *current, NowMicros());
+            !erased.ok()) {
+          return erased;
+        }
         *produced = {.case_id = case_id};
         return CaseName(case_id);
       },
@@ -425,13 +466,16 @@ void DomainStore::EraseCase(const WriteContext& context, std::string case_id, Au
 
 void DomainStore::EraseExpired(v1::Date takeover_before, std::string actor, Done<int> done) {
   Write<int>(
-      [takeover_before, actor](WriteTxn& txn) -> absl::StatusOr<int> {
+      [this, takeover_before, actor](WriteTxn& txn) -> absl::StatusOr<int> {
         const std::vector<std::string> ids = txn.ExpiredCases(takeover_before);
         const int64_t now = NowMicros();
         for (const std::string& id : ids) {
           auto current = LoadCase(txn, id);
           if (!current.ok()) return current.status();
-          EraseCaseData(txn, *current, now);
+          if (absl::Status erased = EraseKeyThenData(txn, *case_keys_, *current, now);
+              !erased.ok()) {
+            return erased;
+          }
           v1::AccessRecord record;
           record.set_organisation("handoverd");
           record.set_role("system");

@@ -21,7 +21,9 @@
 #include "common/crypto.h"
 #include "common/signing.h"
 #include "server/store/backend.h"
+#include "server/store/case_keys.h"
 #include "server/store/case_store.h"
+#include "server/store/sealing.h"
 
 namespace handover::store {
 
@@ -42,9 +44,10 @@ struct DomainStoreOptions {
 
 class DomainStore final : public CaseStore {
  public:
-  // Takes the backend over; reads the feed epoch from it. UNAVAILABLE if it
-  // cannot be read.
+  // Takes the backend and the key store over; reads the feed epoch.
+  // UNAVAILABLE if it cannot be read.
   static absl::StatusOr<std::unique_ptr<DomainStore>> Open(std::unique_ptr<Backend> backend,
+                                                           std::unique_ptr<CaseKeys> case_keys,
                                                            std::shared_ptr<const KeyRing> keys,
                                                            DomainStoreOptions options);
   // Completes queued work (the backend's), then closes it.
@@ -81,7 +84,8 @@ class DomainStore final : public CaseStore {
   void SubjectAccess(std::string person_identifier,
                      Done<v1::SubjectAccessReportResponse> done) override;
 
-  absl::StatusOr<std::unique_ptr<StagedDocument>> StageDocument() override;
+  absl::StatusOr<std::unique_ptr<StagedDocument>> StageDocument(
+      const std::string& case_id) override;
   void AddDocument(const WriteContext& context, AddDocumentCommand command, Authorizer authorize,
                    Done<DocumentRecord> done) override;
   void ListDocuments(std::string case_id, bool include_history, Authorizer authorize,
@@ -96,20 +100,28 @@ class DomainStore final : public CaseStore {
   WriteQueueStats write_stats() const { return backend_->write_stats(); }
   int64_t storage_bytes() const { return backend_->storage_bytes(); }
 
-  // Key rotation (domain_keys.cc). How many sealed items (form versions,
-  // document titles and chunks) each key id seals ("" for a form whose
-  // sealed header names no key).
+  // Key rotation and the per-case-key migration (domain_keys.cc). What each
+  // key id is used for: case keys it wraps, person hashes it made, items
+  // still sealed directly under it (from before per-case keys); kCaseKeyId
+  // counts the items sealed under their case's key.
   void KeyUsage(Done<std::map<std::string, int64_t>> done);
   // Swaps in a new key ring (a re-read key file). FAILED_PRECONDITION, and the
   // old ring stays, if a key still in use is missing from it.
   void ReplaceKeys(std::shared_ptr<const KeyRing> ring, Done<bool> done);
-  // Re-seals up to `limit` items not sealed with the current key; returns
-  // how many. Run repeatedly (the server does, in the background) until 0.
+  // Up to `limit` steps of rotation and migration: re-wrap case keys under
+  // the current key, re-seal items from before per-case keys under their
+  // case's key, re-make person hashes under the current key. Returns how
+  // many; run repeatedly (the server does, in the background) until 0.
   void Reencrypt(int limit, Done<int> done);
+  // An online copy of the key store (keep it briefly: case_keys.h).
+  absl::Status BackupKeys(const std::string& backup_path) {
+    return case_keys_->Backup(backup_path);
+  }
 
  private:
-  DomainStore(std::unique_ptr<Backend> backend, std::shared_ptr<const KeyRing> keys,
-              DomainStoreOptions options, std::string feed_epoch);
+  DomainStore(std::unique_ptr<Backend> backend, std::unique_ptr<CaseKeys> case_keys,
+              std::shared_ptr<const KeyRing> keys, DomainStoreOptions options,
+              std::string feed_epoch);
 
   // Runs `apply(txn) -> StatusOr<T>` in a write transaction, with `audit` (if
   // any) appended to the access log in the same transaction — the write's
@@ -135,6 +147,15 @@ class DomainStore final : public CaseStore {
                         Done<CaseSnapshot> done);
 
   std::shared_ptr<const KeyRing> keys() const;
+  // Seals and opens under case keys (and the ring for older items).
+  CaseCipher Cipher() const;
+  // The case's key: one made by a write of the group now committing, or the
+  // key store's.
+  absl::StatusOr<DataKey> CaseKey(const std::string& case_id) const;
+  // A new case's key, stored before the write's group commits.
+  DataKey NewCaseKey(const std::string& case_id);
+  // Pre-commit: makes the group's new case keys durable.
+  absl::Status StorePendingKeys();
 
   mutable absl::Mutex keys_mu_;
   std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(keys_mu_);
@@ -144,6 +165,10 @@ class DomainStore final : public CaseStore {
   CommitListener listener_ ABSL_GUARDED_BY(listener_mu_);
   int64_t published_revision_ ABSL_GUARDED_BY(listener_mu_) = 0;
   int64_t published_compaction_ ABSL_GUARDED_BY(listener_mu_) = 0;
+  mutable absl::Mutex pending_mu_;
+  // New cases' keys, from their write until the group's pre-commit.
+  std::map<std::string, DataKey> pending_keys_ ABSL_GUARDED_BY(pending_mu_);
+  std::unique_ptr<CaseKeys> case_keys_;  // outlives the backend
   std::unique_ptr<Backend> backend_;
 };
 

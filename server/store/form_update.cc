@@ -12,10 +12,10 @@ namespace handover::store {
 
 using google::protobuf::util::FieldMaskUtil;
 
-absl::StatusOr<PreparedUpdate> PrepareUpdate(ReadTxn& txn, const KeyRing& keys,
+absl::StatusOr<PreparedUpdate> PrepareUpdate(ReadTxn& txn, const CaseCipher& cipher,
                                              const UpdateFormCommand& command,
                                              const Authorizer& authorize) {
-  auto current = ReadSnapshot(txn, keys, command.case_id, 0, true, authorize);
+  auto current = ReadSnapshot(txn, cipher, command.case_id, 0, true, authorize);
   if (!current.ok()) return current.status();
   if (!command.etag.empty() && command.etag != current->meta.etag()) {
     return absl::AbortedError(absl::StrCat(
@@ -37,9 +37,12 @@ absl::StatusOr<PreparedUpdate> PrepareUpdate(ReadTxn& txn, const KeyRing& keys,
   prepared.unchanged = plain == SerializeDeterministic(*current->form);
   if (!prepared.unchanged) {
     const int64_t version = current->meta.version() + 1;
-    prepared.sealed = keys.Seal(plain, FormAssociatedData(command.case_id, version));
-    prepared.key_id = keys.current_key_id();
-    prepared.person_hash = PersonHash(keys, prepared.merged.identity().person_identifier());
+    auto sealed = cipher.Seal(command.case_id, plain, FormAssociatedData(command.case_id, version));
+    if (!sealed.ok()) return sealed.status();
+    prepared.sealed = *std::move(sealed);
+    prepared.person_hash =
+        PersonHash(cipher.ring(), prepared.merged.identity().person_identifier());
+    prepared.hash_key_id = cipher.ring().current_key_id();
   }
   prepared.current = *std::move(current);
   return prepared;
@@ -48,15 +51,15 @@ absl::StatusOr<PreparedUpdate> PrepareUpdate(ReadTxn& txn, const KeyRing& keys,
 namespace {
 
 // Whether `prepared` still applies: the case is at the version it was worked
-// out on and its seal is under the current key.
-bool StillApplies(const PreparedUpdate& prepared, const CaseSnapshot& now, const KeyRing& keys) {
+// out on and its person hash is under the current key.
+bool StillApplies(const PreparedUpdate& prepared, const CaseSnapshot& now, const KeyRing& ring) {
   return now.meta.version() == prepared.current.meta.version() &&
-         (prepared.unchanged || prepared.key_id == keys.current_key_id());
+         (prepared.unchanged || prepared.hash_key_id == ring.current_key_id());
 }
 
 }  // namespace
 
-absl::StatusOr<CaseSnapshot> CommitUpdate(WriteTxn& txn, const KeyRing& keys,
+absl::StatusOr<CaseSnapshot> CommitUpdate(WriteTxn& txn, const CaseCipher& cipher,
                                           const WriteContext& context,
                                           const UpdateFormCommand& command,
                                           const Authorizer& authorize,
@@ -65,8 +68,8 @@ absl::StatusOr<CaseSnapshot> CommitUpdate(WriteTxn& txn, const KeyRing& keys,
   absl::StatusOr<CaseSnapshot> now = LoadCase(txn, command.case_id);
   if (!now.ok()) return now.status();
   if (absl::Status allowed = authorize(now->facts); !allowed.ok()) return allowed;
-  if (!prepared || !StillApplies(*prepared, *now, keys)) {
-    auto again = PrepareUpdate(txn, keys, command, authorize);
+  if (!prepared || !StillApplies(*prepared, *now, cipher.ring())) {
+    auto again = PrepareUpdate(txn, cipher, command, authorize);
     if (!again.ok()) return again.status();
     prepared = *std::move(again);
   }
@@ -84,13 +87,13 @@ absl::StatusOr<CaseSnapshot> CommitUpdate(WriteTxn& txn, const KeyRing& keys,
   txn.InsertVersion({.case_id = command.case_id,
                      .version = version,
                      .sealed_form = prepared->sealed,
-                     .key_id = prepared->key_id,
+                     .key_id = kCaseKeyId,
                      .create_time = timestamp,
                      .author_organisation = context.principal.organisation_id,
                      .author_actor = context.actor});
   txn.SetCurrentVersion(command.case_id, version, timestamp);
   // The person hash (new identifier, or a key rotated since it was written).
-  txn.SetPersonHash(command.case_id, prepared->person_hash);
+  txn.SetPersonHash(command.case_id, prepared->person_hash, prepared->hash_key_id);
   txn.AppendEvent({.case_id = command.case_id,
                    .kind = v1::EVENT_KIND_FORM_UPDATED,
                    .version = version,

@@ -3,6 +3,8 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/resource_names.h"
 #include "common/serialize.h"
 #include "common/validation.h"
 
@@ -52,6 +54,31 @@ std::vector<std::string> Fingerprint(const KeyRing& keys,
                                      const google::protobuf::Message& request) {
   return keys.KeyedHashes(
       absl::StrCat("request:", request.GetTypeName(), "\n", SerializeDeterministic(request)));
+}
+
+absl::StatusOr<DataKey> CaseCipher::Key(const std::string& case_id) const {
+  absl::StatusOr<DataKey> key = key_of_(case_id);
+  // No key: the case was erased (perhaps after the backup this data came from).
+  if (!key.ok() && key.status().code() == absl::StatusCode::kNotFound) {
+    return CaseNotFound(CaseName(case_id));
+  }
+  return key;
+}
+
+absl::StatusOr<std::string> CaseCipher::Seal(const std::string& case_id,
+                                             const std::string& plaintext,
+                                             const std::string& associated_data) const {
+  absl::StatusOr<DataKey> key = Key(case_id);
+  if (!key.ok()) return key.status();
+  return key->Seal(plaintext, associated_data);
+}
+
+absl::StatusOr<std::string> CaseCipher::Open(const std::string& case_id, const std::string& sealed,
+                                             const std::string& associated_data) const {
+  if (!DataKey::IsSealed(sealed)) return ring_->Open(sealed, associated_data);
+  absl::StatusOr<DataKey> key = Key(case_id);
+  if (!key.ok()) return key.status();
+  return key->Open(sealed, associated_data);
 }
 
 }  // namespace handover::store

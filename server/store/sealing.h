@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+#include <memory>
+
+#include "absl/status/statusor.h"
 #include "common/crypto.h"
 
 namespace handover::store {
@@ -34,5 +38,33 @@ std::vector<std::string> PersonHashes(const KeyRing& keys, const std::string& pe
 // under every key in the ring (the current one first), so a retry across a key
 // rotation still matches.
 std::vector<std::string> Fingerprint(const KeyRing& keys, const google::protobuf::Message& request);
+
+// The key id recorded for an item sealed under its case's own data key
+// (case_keys.h); never a key file's id, which has no spaces.
+inline constexpr char kCaseKeyId[] = "(case key)";
+
+// Seals a case's items under the case's data key, and opens them: under the
+// case key, or — for an item sealed before per-case keys, until the
+// migration (DomainStore::Reencrypt) re-seals it — under the key ring.
+// Cheap to copy; safe to use from any thread.
+class CaseCipher {
+ public:
+  using KeyOf = std::function<absl::StatusOr<DataKey>(const std::string& case_id)>;
+  CaseCipher(std::shared_ptr<const KeyRing> ring, KeyOf key_of)
+      : ring_(std::move(ring)), key_of_(std::move(key_of)) {}
+
+  // NOT_FOUND (as for a case that does not exist) if the case has no key:
+  // it was erased.
+  absl::StatusOr<std::string> Seal(const std::string& case_id, const std::string& plaintext,
+                                   const std::string& associated_data) const;
+  absl::StatusOr<std::string> Open(const std::string& case_id, const std::string& sealed,
+                                   const std::string& associated_data) const;
+  absl::StatusOr<DataKey> Key(const std::string& case_id) const;
+  const KeyRing& ring() const { return *ring_; }
+
+ private:
+  std::shared_ptr<const KeyRing> ring_;
+  KeyOf key_of_;
+};
 
 }  // namespace handover::store

@@ -120,6 +120,7 @@ TEST(FeedEpochTest, EveryFeedResponseCarriesTheEpochAndARestartKeepsIt) {
   {
     SQLite::Database db(server.options().database_path, SQLite::OPEN_READWRITE);
     db.exec("ALTER TABLE feed_state DROP COLUMN feed_epoch");
+    db.exec("ALTER TABLE cases DROP COLUMN hash_key_id");
     db.exec("PRAGMA user_version = 6");
   }
   server.Restart();

@@ -106,6 +106,7 @@ TEST_F(StoreTest, Schema5VersionsSurviveMigration6) {
       ALTER TABLE old_versions RENAME TO case_versions;
       CREATE INDEX case_versions_by_key ON case_versions (key_id);
       ALTER TABLE feed_state DROP COLUMN feed_epoch;
+      ALTER TABLE cases DROP COLUMN hash_key_id;
       PRAGMA user_version = 5;
       COMMIT;)sql");
     ASSERT_NE(db.execAndGet("SELECT sql FROM sqlite_schema WHERE name = 'case_versions'")

@@ -117,7 +117,8 @@ void AddConsent(v1::Consent consent, CaseSnapshot* snapshot) {
   *snapshot->meta.add_consents() = std::move(consent);
 }
 
-// From "form, create_time, author_organisation, author_actor" at `first`.
+// From "form, create_time, author_organisation, author_actor, key_id" at
+// `first`.
 VersionRow VersionFromRow(SQLite::Statement& row, int first, const std::string& case_id,
                           int64_t version, bool with_form) {
   VersionRow v{.case_id = case_id, .version = version};
@@ -125,6 +126,7 @@ VersionRow VersionFromRow(SQLite::Statement& row, int first, const std::string& 
   v.create_time = row.getColumn(first + 1).getInt64();
   v.author_organisation = row.getColumn(first + 2).getString();
   v.author_actor = row.getColumn(first + 3).getString();
+  v.key_id = row.getColumn(first + 4).getString();
   return v;
 }
 
@@ -162,7 +164,7 @@ std::optional<CaseSnapshot> SqliteTxn::LoadCase(const std::string& case_id) {
 std::optional<VersionRow> SqliteTxn::LoadVersion(const std::string& case_id, int64_t version,
                                                  bool with_form) {
   Prepared row(db_,
-               "SELECT form, create_time, author_organisation, author_actor "
+               "SELECT form, create_time, author_organisation, author_actor, key_id "
                "FROM case_versions WHERE case_id = ? AND version = ?");
   row->bind(1, case_id);
   row->bind(2, version);
@@ -178,7 +180,7 @@ std::map<std::string, CaseRows> SqliteTxn::LoadCurrentCases(
   Prepared cases(db_,
                  absl::StrCat("SELECT c.case_id, c.operator_id, c.current_version, c.create_time, "
                               "c.update_time, v.form, v.create_time, v.author_organisation, "
-                              "v.author_actor FROM cases c JOIN case_versions v "
+                              "v.author_actor, v.key_id FROM cases c JOIN case_versions v "
                               "ON v.case_id = c.case_id AND v.version = c.current_version "
                               "WHERE c.erased_time IS NULL AND c.case_id",
                               kInIdList));
@@ -313,7 +315,9 @@ std::map<std::string, int64_t> SqliteTxn::KeyUsage() {
       "SELECT key_id, SUM(n) FROM ("
       "SELECT COALESCE(key_id, '') AS key_id, COUNT(*) AS n FROM case_versions GROUP BY 1 "
       "UNION ALL SELECT key_id, COUNT(*) FROM document_versions GROUP BY 1 "
-      "UNION ALL SELECT key_id, COUNT(*) FROM document_chunks GROUP BY 1) GROUP BY key_id");
+      "UNION ALL SELECT key_id, COUNT(*) FROM document_chunks GROUP BY 1 "
+      "UNION ALL SELECT hash_key_id, COUNT(*) FROM cases "
+      "WHERE erased_time IS NULL AND hash_key_id IS NOT NULL GROUP BY 1) GROUP BY key_id");
   std::map<std::string, int64_t> usage;
   while (select->executeStep()) {
     usage[select->getColumn(0).getString()] = select->getColumn(1).getInt64();
@@ -322,16 +326,18 @@ std::map<std::string, int64_t> SqliteTxn::KeyUsage() {
 }
 
 void SqliteTxn::InsertCase(const std::string& case_id, const std::string& operator_id,
-                           const std::string& person_hash, int64_t now) {
+                           const std::string& person_hash, const std::string& hash_key_id,
+                           int64_t now) {
   Prepared insert(db_,
                   "INSERT INTO cases (case_id, operator_id, municipality_code, "
-                  "current_version, person_hash, create_time, update_time) "
-                  "VALUES (?, ?, NULL, 1, ?, ?, ?)");
+                  "current_version, person_hash, hash_key_id, create_time, update_time) "
+                  "VALUES (?, ?, NULL, 1, ?, ?, ?, ?)");
   insert->bind(1, case_id);
   insert->bind(2, operator_id);
   BindBlob(*insert, 3, person_hash);
-  insert->bind(4, now);
+  insert->bind(4, hash_key_id);
   insert->bind(5, now);
+  insert->bind(6, now);
   insert->exec();
 }
 
@@ -358,12 +364,15 @@ void SqliteTxn::SetCurrentVersion(const std::string& case_id, int64_t version, i
   update->exec();
 }
 
-void SqliteTxn::SetPersonHash(const std::string& case_id, const std::string& person_hash) {
+void SqliteTxn::SetPersonHash(const std::string& case_id, const std::string& person_hash,
+                              const std::string& hash_key_id) {
   // Only if it differs: rewriting it would rewrite its index page too.
   Prepared rehash(db_,
-                  "UPDATE cases SET person_hash = ?1 WHERE case_id = ?2 AND person_hash IS NOT ?1");
+                  "UPDATE cases SET person_hash = ?1, hash_key_id = ?3 "
+                  "WHERE case_id = ?2 AND (person_hash IS NOT ?1 OR hash_key_id IS NOT ?3)");
   BindBlob(*rehash, 1, person_hash);
   rehash->bind(2, case_id);
+  rehash->bind(3, hash_key_id);
   rehash->exec();
 }
 
@@ -477,18 +486,32 @@ std::vector<SealedItem> SqliteTxn::StaleItems(SealedItem::Kind kind, const std::
   switch (kind) {
     case SealedItem::Kind::kForm: {
       Prepared stale(db_,
-                     "SELECT v.case_id, v.version, v.form, c.current_version "
-                     "FROM case_versions v JOIN cases c ON c.case_id = v.case_id "
-                     "WHERE v.key_id IS NULL OR v.key_id != ? LIMIT ?");
+                     "SELECT case_id, version, form FROM case_versions "
+                     "WHERE key_id IS NULL OR key_id != ? LIMIT ?");
       stale->bind(1, key_id);
       stale->bind(2, limit);
       while (stale->executeStep()) {
-        items.push_back(
-            {.kind = kind,
-             .case_id = stale->getColumn(0).getString(),
-             .version = stale->getColumn(1).getInt64(),
-             .sealed = Blob(stale->getColumn(2)),
-             .current_form = stale->getColumn(1).getInt64() == stale->getColumn(3).getInt64()});
+        items.push_back({.kind = kind,
+                         .case_id = stale->getColumn(0).getString(),
+                         .version = stale->getColumn(1).getInt64(),
+                         .sealed = Blob(stale->getColumn(2))});
+      }
+      break;
+    }
+    case SealedItem::Kind::kPersonHash: {
+      Prepared stale(
+          db_,
+          "SELECT c.case_id, c.current_version, v.form FROM cases c JOIN case_versions v "
+          "ON v.case_id = c.case_id AND v.version = c.current_version "
+          "WHERE c.erased_time IS NULL AND (c.hash_key_id IS NULL OR c.hash_key_id != ?) "
+          "LIMIT ?");
+      stale->bind(1, key_id);
+      stale->bind(2, limit);
+      while (stale->executeStep()) {
+        items.push_back({.kind = kind,
+                         .case_id = stale->getColumn(0).getString(),
+                         .version = stale->getColumn(1).getInt64(),
+                         .sealed = Blob(stale->getColumn(2))});
       }
       break;
     }
@@ -509,11 +532,14 @@ std::vector<SealedItem> SqliteTxn::StaleItems(SealedItem::Kind kind, const std::
     }
     case SealedItem::Kind::kChunk: {
       Prepared stale(db_,
-                     "SELECT blob_id, seq, data FROM document_chunks WHERE key_id != ? LIMIT ?");
+                     "SELECT c.blob_id, c.seq, c.data, v.case_id FROM document_chunks c "
+                     "JOIN document_versions v ON v.blob_id = c.blob_id "
+                     "WHERE c.key_id != ? LIMIT ?");
       stale->bind(1, key_id);
       stale->bind(2, limit);
       while (stale->executeStep()) {
         items.push_back({.kind = kind,
+                         .case_id = stale->getColumn(3).getString(),
                          .blob_id = stale->getColumn(0).getString(),
                          .seq = stale->getColumn(1).getInt64(),
                          .sealed = Blob(stale->getColumn(2))});
@@ -526,6 +552,8 @@ std::vector<SealedItem> SqliteTxn::StaleItems(SealedItem::Kind kind, const std::
 
 void SqliteTxn::Reseal(const SealedItem& item, const std::string& key_id) {
   switch (item.kind) {
+    case SealedItem::Kind::kPersonHash:
+      return;  // not sealed: SetPersonHash re-makes it
     case SealedItem::Kind::kForm: {
       Prepared update(
           db_, "UPDATE case_versions SET form = ?, key_id = ? WHERE case_id = ? AND version = ?");

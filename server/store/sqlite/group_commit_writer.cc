@@ -1,5 +1,7 @@
 #include "server/store/sqlite/group_commit_writer.h"
 
+#include <stdexcept>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -44,6 +46,11 @@ WriterStats GroupCommitWriter::stats() const {
 void GroupCommitWriter::SetCommitHook(std::function<void(SQLite::Database&)> hook) {
   absl::MutexLock lock(&mu_);
   commit_hook_ = std::move(hook);
+}
+
+void GroupCommitWriter::SetPreCommitHook(std::function<absl::Status()> hook) {
+  absl::MutexLock lock(&mu_);
+  pre_commit_hook_ = std::move(hook);
 }
 
 void GroupCommitWriter::Run() {
@@ -98,6 +105,16 @@ void GroupCommitWriter::CommitGroup(std::deque<Task>& group) {
       }
       Prepared(*db_, "RELEASE task")->exec();
       results.push_back(std::move(status));
+    }
+    std::function<absl::Status()> pre_commit;
+    {
+      absl::MutexLock lock(&mu_);
+      pre_commit = pre_commit_hook_;
+    }
+    if (pre_commit) {
+      if (absl::Status ready = pre_commit(); !ready.ok()) {
+        throw std::runtime_error(std::string(ready.message()));
+      }
     }
     Prepared(*db_, "COMMIT")->exec();
   } catch (const std::exception& e) {

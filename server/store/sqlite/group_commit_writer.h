@@ -51,6 +51,10 @@ class GroupCommitWriter {
   // tasks' `done`s, with the write connection (read-only use). Set it before
   // the first Submit.
   void SetCommitHook(std::function<void(SQLite::Database&)> hook);
+  // Runs on the writer thread after a group's tasks, before its COMMIT; a
+  // failure rolls the group back and fails every task with UNAVAILABLE. Set
+  // it before the first Submit.
+  void SetPreCommitHook(std::function<absl::Status()> hook);
 
  private:
   struct Task {
@@ -68,6 +72,7 @@ class GroupCommitWriter {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   WriterStats stats_ ABSL_GUARDED_BY(mu_);
   std::function<void(SQLite::Database&)> commit_hook_ ABSL_GUARDED_BY(mu_);
+  std::function<absl::Status()> pre_commit_hook_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -178,6 +178,31 @@ absl::StatusOr<DataKey> KeyStore::Create(const std::string& case_id) {
   return key;
 }
 
+absl::Status KeyStore::Put(const std::map<std::string, DataKey>& keys) {
+  if (keys.empty()) return absl::OkStatus();
+  absl::MutexLock db_lock(&db_mu_);
+  try {
+    SQLite::Transaction txn(*db_);
+    SQLite::Statement insert(*db_,
+                             "INSERT INTO case_keys (case_id, wrapping_key_id, wrapped_key) "
+                             "VALUES (?, ?, ?)");
+    for (const auto& [case_id, key] : keys) {
+      const std::string wrapped = Wrap(case_id, key);
+      insert.reset();
+      insert.bind(1, case_id);
+      insert.bind(2, ring_->current_key_id());
+      insert.bind(3, wrapped.data(), static_cast<int>(wrapped.size()));
+      insert.exec();
+    }
+    txn.commit();
+  } catch (const std::exception& e) {
+    return SqliteError("put", e);
+  }
+  absl::MutexLock cache_lock(&cache_mu_);
+  for (const auto& [case_id, key] : keys) cache_.Put(case_id, key);
+  return absl::OkStatus();
+}
+
 absl::Status KeyStore::CreateMany(const std::vector<std::string>& case_ids,
                                   std::map<std::string, DataKey>* out) {
   absl::MutexLock db_lock(&db_mu_);

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/crypto.h"
+#include "server/store/case_keys.h"
 #include "server/store/sqlite/key_cache.h"
 
 namespace SQLite {
@@ -49,7 +50,7 @@ struct KeyStoreOptions {
 // The associated data a case's key is wrapped under.
 std::string CaseKeyAssociatedData(const std::string& case_id);
 
-class KeyStore {
+class KeyStore final : public CaseKeys {
  public:
   // The newest key store schema this binary knows.
   static constexpr int kSchemaVersion = 1;
@@ -61,13 +62,14 @@ class KeyStore {
   static absl::StatusOr<std::unique_ptr<KeyStore>> Open(std::string path,
                                                         std::shared_ptr<const KeyRing> ring,
                                                         KeyStoreOptions options = {});
-  ~KeyStore();
+  ~KeyStore() override;
   KeyStore(const KeyStore&) = delete;
   KeyStore& operator=(const KeyStore&) = delete;
 
   // A new random key for the case, committed before it returns (and cached).
   // ALREADY_EXISTS if the case has a key.
-  absl::StatusOr<DataKey> Create(const std::string& case_id) ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
+  absl::StatusOr<DataKey> Create(const std::string& case_id) override
+      ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
 
   // For a migration: in one transaction, a new key for each case in
   // `case_ids` that has none; `out` receives every listed case's key, new or
@@ -75,12 +77,15 @@ class KeyStore {
   // before the data sealed under them was, resumes by calling it again.
   // Nothing is committed (and `out` is untouched) on error.
   absl::Status CreateMany(const std::vector<std::string>& case_ids,
-                          std::map<std::string, DataKey>* out)
+                          std::map<std::string, DataKey>* out) override
+      ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
+  absl::Status Put(const std::map<std::string, DataKey>& keys) override
       ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
 
   // The case's key: from the cache, or unwrapped from the database and
   // cached. NOT_FOUND if the case has no key (erased, or never had one).
-  absl::StatusOr<DataKey> Get(const std::string& case_id) ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
+  absl::StatusOr<DataKey> Get(const std::string& case_id) override
+      ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
 
   // Crypto-erasure of the case: deletes its key durably, drops it from the
   // cache, and checkpoints the WAL with TRUNCATE so that no frame holding
@@ -88,28 +93,29 @@ class KeyStore {
   // in the main file). Idempotent: OK if the case has no key. UNAVAILABLE if
   // the checkpoint could not complete (a reader in another process holds an
   // old snapshot): the key is deleted, but call Delete again to truncate.
-  absl::Status Delete(const std::string& case_id) ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
+  absl::Status Delete(const std::string& case_id) override ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
 
   // Re-wraps up to `limit` keys not wrapped under the ring's current key,
   // in one transaction; returns how many (0 when none is left). Call it
   // until 0 after adding a key to the key file; then the old key's line can
   // go (see ReplaceKeys). INVALID_ARGUMENT for limit < 1.
-  absl::StatusOr<int> Rewrap(int limit) ABSL_LOCKS_EXCLUDED(db_mu_);
+  absl::StatusOr<int> Rewrap(int limit) override ABSL_LOCKS_EXCLUDED(db_mu_);
 
   // How many keys each wrapping key id wraps.
-  absl::StatusOr<std::map<std::string, int64_t>> Usage() ABSL_LOCKS_EXCLUDED(db_mu_);
+  absl::StatusOr<std::map<std::string, int64_t>> Usage() override ABSL_LOCKS_EXCLUDED(db_mu_);
 
   // Swaps in a new key ring (a reloaded key file). FAILED_PRECONDITION,
   // naming the key, if a key id that still wraps case keys is not in `ring`;
   // the old ring then stays. Cached keys stay valid.
-  absl::Status ReplaceKeys(std::shared_ptr<const KeyRing> ring) ABSL_LOCKS_EXCLUDED(db_mu_);
+  absl::Status ReplaceKeys(std::shared_ptr<const KeyRing> ring) override
+      ABSL_LOCKS_EXCLUDED(db_mu_);
 
   // Online backup with SQLite's backup API to `backup_path`, which must not
   // exist (ALREADY_EXISTS); created 0600, synced, then checked with PRAGMA
   // integrity_check (DATA_LOSS, and the copy removed, if it fails). Blocks
   // Get misses and writes while it copies (milliseconds for 100,000 keys).
   // A key store backup brings erased cases' keys back: keep it briefly.
-  absl::Status Backup(const std::string& backup_path) ABSL_LOCKS_EXCLUDED(db_mu_);
+  absl::Status Backup(const std::string& backup_path) override ABSL_LOCKS_EXCLUDED(db_mu_);
 
   const std::string& path() const { return path_; }
 

@@ -236,6 +236,14 @@ CREATE INDEX case_versions_by_key ON case_versions (key_id);
 ALTER TABLE feed_state ADD COLUMN feed_epoch TEXT NOT NULL DEFAULT '';
 UPDATE feed_state SET feed_epoch = lower(hex(randomblob(16)));
 )sql",
+    // 8: which key of the key file made each case's person hash, so key
+    // rotation can re-make exactly the stale ones (NULL: made before this
+    // label; rotation re-makes those too). Forms, titles and chunks are now
+    // sealed under per-case keys kept in a key store of their own
+    // ("<database>.keys"); their key_id is then "(case key)".
+    R"sql(
+ALTER TABLE cases ADD COLUMN hash_key_id TEXT;
+)sql",
 };
 
 constexpr int kCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

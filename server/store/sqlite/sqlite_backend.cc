@@ -145,6 +145,10 @@ int64_t SqliteBackend::storage_bytes() const {
   return total;
 }
 
+void SqliteBackend::SetPreCommitHook(std::function<absl::Status()> hook) {
+  writer_->SetPreCommitHook(std::move(hook));
+}
+
 void SqliteBackend::SetCommitHook(ReadTask hook) {
   absl::MutexLock lock(&hook_mu_);
   hook_ = std::move(hook);

@@ -42,6 +42,7 @@ class SqliteBackend final : public Backend {
              WriteTask after_rollback) override;
   bool Read(ReadTask read) override;
   void SetCommitHook(ReadTask hook) override;
+  void SetPreCommitHook(std::function<absl::Status()> hook) override;
   const std::string& staging_directory() const override { return staging_directory_; }
   WriteQueueStats write_stats() const override { return writer_->stats(); }
   int64_t storage_bytes() const override;

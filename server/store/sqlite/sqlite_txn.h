@@ -57,10 +57,12 @@ class SqliteTxn final : public WriteTxn {
   std::map<std::string, int64_t> KeyUsage() override;
 
   void InsertCase(const std::string& case_id, const std::string& operator_id,
-                  const std::string& person_hash, int64_t now) override;
+                  const std::string& person_hash, const std::string& hash_key_id,
+                  int64_t now) override;
   void InsertVersion(const VersionRow& row) override;
   void SetCurrentVersion(const std::string& case_id, int64_t version, int64_t now) override;
-  void SetPersonHash(const std::string& case_id, const std::string& person_hash) override;
+  void SetPersonHash(const std::string& case_id, const std::string& person_hash,
+                     const std::string& hash_key_id) override;
   void TouchCase(const std::string& case_id, int64_t now) override;
   void InsertAssignment(const AssignmentRow& row) override;
   void InsertConsent(const ConsentRow& row) override;

@@ -1,0 +1,55 @@
+// The per-case data keys (crypto-erasure): each case's forms, document
+// titles and document content are sealed under a random DataKey of its own
+// (common/crypto.h), kept wrapped under the key file's current key in a key
+// store APART from the data — SQLite: the file "<database>.keys"
+// (sqlite/key_store.h). A data backup holds no keys. Erasing a case deletes
+// its key first, so every copy of its data (write-ahead log, free pages,
+// data backups taken before) can no longer be opened.
+//
+// Threads: every method may be called from any thread. Writes return once
+// durable. Errors: NOT_FOUND for a case without a key (erased, or never
+// had one), UNAVAILABLE when the key store fails, DATA_LOSS when a wrapped
+// key fails authentication.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/crypto.h"
+
+namespace handover::store {
+
+class CaseKeys {
+ public:
+  virtual ~CaseKeys() = default;
+
+  // A new random key for one case (ALREADY_EXISTS if it has one).
+  virtual absl::StatusOr<DataKey> Create(const std::string& case_id) = 0;
+  // Stores keys the caller made, in one durable transaction (the domain
+  // store stores a commit group's new cases' keys before the group commits).
+  virtual absl::Status Put(const std::map<std::string, DataKey>& keys) = 0;
+  // Get-or-create for each case, in one transaction (the migration).
+  virtual absl::Status CreateMany(const std::vector<std::string>& case_ids,
+                                  std::map<std::string, DataKey>* out) = 0;
+  virtual absl::StatusOr<DataKey> Get(const std::string& case_id) = 0;
+  // Crypto-erasure; idempotent.
+  virtual absl::Status Delete(const std::string& case_id) = 0;
+
+  // Key rotation: re-wraps up to `limit` keys not wrapped under the current
+  // key (0 when done); which key wraps how many; swap in a re-read key file
+  // (FAILED_PRECONDITION if a key still wrapping case keys is missing).
+  virtual absl::StatusOr<int> Rewrap(int limit) = 0;
+  virtual absl::StatusOr<std::map<std::string, int64_t>> Usage() = 0;
+  virtual absl::Status ReplaceKeys(std::shared_ptr<const KeyRing> ring) = 0;
+
+  // An online copy of the key store (must not exist). It brings erased
+  // cases' keys back: keep such copies briefly.
+  virtual absl::Status Backup(const std::string& backup_path) = 0;
+};
+
+}  // namespace handover::store
