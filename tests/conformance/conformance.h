@@ -120,6 +120,7 @@ class StoreConformance : public ::testing::TestWithParam<BackendFactory> {
 // One fixture per area, so test names say what they cover; all share
 // StoreConformance and are instantiated together.
 class CaseConformance : public StoreConformance {};
+class FeedConformance : public StoreConformance {};
 
 std::string FactoryName(const ::testing::TestParamInfo<BackendFactory>& info);
 // How gtest prints a factory: its name.
@@ -128,5 +129,6 @@ void PrintTo(const BackendFactory& factory, std::ostream* os);
 }  // namespace handover::conformance
 
 // Runs the whole suite against the backend `factory` makes.
-#define INSTANTIATE_STORE_CONFORMANCE(prefix, factory) \
-  INSTANTIATE_TEST_SUITE_P(prefix, CaseConformance, ::testing::Values(factory), FactoryName)
+#define INSTANTIATE_STORE_CONFORMANCE(prefix, factory)                                        \
+  INSTANTIATE_TEST_SUITE_P(prefix, CaseConformance, ::testing::Values(factory), FactoryName); \
+  INSTANTIATE_TEST_SUITE_P(prefix, FeedConformance, ::testing::Values(factory), FactoryName)
