@@ -121,6 +121,7 @@ class StoreConformance : public ::testing::TestWithParam<BackendFactory> {
 // StoreConformance and are instantiated together.
 class CaseConformance : public StoreConformance {};
 class FeedConformance : public StoreConformance {};
+class AuditConformance : public StoreConformance {};
 
 std::string FactoryName(const ::testing::TestParamInfo<BackendFactory>& info);
 // How gtest prints a factory: its name.
@@ -131,4 +132,5 @@ void PrintTo(const BackendFactory& factory, std::ostream* os);
 // Runs the whole suite against the backend `factory` makes.
 #define INSTANTIATE_STORE_CONFORMANCE(prefix, factory)                                        \
   INSTANTIATE_TEST_SUITE_P(prefix, CaseConformance, ::testing::Values(factory), FactoryName); \
-  INSTANTIATE_TEST_SUITE_P(prefix, FeedConformance, ::testing::Values(factory), FactoryName)
+  INSTANTIATE_TEST_SUITE_P(prefix, FeedConformance, ::testing::Values(factory), FactoryName); \
+  INSTANTIATE_TEST_SUITE_P(prefix, AuditConformance, ::testing::Values(factory), FactoryName)
