@@ -122,6 +122,7 @@ class StoreConformance : public ::testing::TestWithParam<BackendFactory> {
 class CaseConformance : public StoreConformance {};
 class FeedConformance : public StoreConformance {};
 class AuditConformance : public StoreConformance {};
+class DocumentConformance : public StoreConformance {};
 
 std::string FactoryName(const ::testing::TestParamInfo<BackendFactory>& info);
 // How gtest prints a factory: its name.
@@ -130,7 +131,8 @@ void PrintTo(const BackendFactory& factory, std::ostream* os);
 }  // namespace handover::conformance
 
 // Runs the whole suite against the backend `factory` makes.
-#define INSTANTIATE_STORE_CONFORMANCE(prefix, factory)                                        \
-  INSTANTIATE_TEST_SUITE_P(prefix, CaseConformance, ::testing::Values(factory), FactoryName); \
-  INSTANTIATE_TEST_SUITE_P(prefix, FeedConformance, ::testing::Values(factory), FactoryName); \
-  INSTANTIATE_TEST_SUITE_P(prefix, AuditConformance, ::testing::Values(factory), FactoryName)
+#define INSTANTIATE_STORE_CONFORMANCE(prefix, factory)                                         \
+  INSTANTIATE_TEST_SUITE_P(prefix, CaseConformance, ::testing::Values(factory), FactoryName);  \
+  INSTANTIATE_TEST_SUITE_P(prefix, FeedConformance, ::testing::Values(factory), FactoryName);  \
+  INSTANTIATE_TEST_SUITE_P(prefix, AuditConformance, ::testing::Values(factory), FactoryName); \
+  INSTANTIATE_TEST_SUITE_P(prefix, DocumentConformance, ::testing::Values(factory), FactoryName)
