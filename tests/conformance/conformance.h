@@ -123,6 +123,7 @@ class CaseConformance : public StoreConformance {};
 class FeedConformance : public StoreConformance {};
 class AuditConformance : public StoreConformance {};
 class DocumentConformance : public StoreConformance {};
+class PersistenceConformance : public StoreConformance {};
 
 std::string FactoryName(const ::testing::TestParamInfo<BackendFactory>& info);
 // How gtest prints a factory: its name.
@@ -131,8 +132,9 @@ void PrintTo(const BackendFactory& factory, std::ostream* os);
 }  // namespace handover::conformance
 
 // Runs the whole suite against the backend `factory` makes.
-#define INSTANTIATE_STORE_CONFORMANCE(prefix, factory)                                         \
-  INSTANTIATE_TEST_SUITE_P(prefix, CaseConformance, ::testing::Values(factory), FactoryName);  \
-  INSTANTIATE_TEST_SUITE_P(prefix, FeedConformance, ::testing::Values(factory), FactoryName);  \
-  INSTANTIATE_TEST_SUITE_P(prefix, AuditConformance, ::testing::Values(factory), FactoryName); \
-  INSTANTIATE_TEST_SUITE_P(prefix, DocumentConformance, ::testing::Values(factory), FactoryName)
+#define INSTANTIATE_STORE_CONFORMANCE(prefix, factory)                                            \
+  INSTANTIATE_TEST_SUITE_P(prefix, CaseConformance, ::testing::Values(factory), FactoryName);     \
+  INSTANTIATE_TEST_SUITE_P(prefix, FeedConformance, ::testing::Values(factory), FactoryName);     \
+  INSTANTIATE_TEST_SUITE_P(prefix, AuditConformance, ::testing::Values(factory), FactoryName);    \
+  INSTANTIATE_TEST_SUITE_P(prefix, DocumentConformance, ::testing::Values(factory), FactoryName); \
+  INSTANTIATE_TEST_SUITE_P(prefix, PersistenceConformance, ::testing::Values(factory), FactoryName)
