@@ -124,6 +124,7 @@ class FeedConformance : public StoreConformance {};
 class AuditConformance : public StoreConformance {};
 class DocumentConformance : public StoreConformance {};
 class PersistenceConformance : public StoreConformance {};
+class ConcurrencyConformance : public StoreConformance {};
 
 std::string FactoryName(const ::testing::TestParamInfo<BackendFactory>& info);
 // How gtest prints a factory: its name.
@@ -137,4 +138,6 @@ void PrintTo(const BackendFactory& factory, std::ostream* os);
   INSTANTIATE_TEST_SUITE_P(prefix, FeedConformance, ::testing::Values(factory), FactoryName);     \
   INSTANTIATE_TEST_SUITE_P(prefix, AuditConformance, ::testing::Values(factory), FactoryName);    \
   INSTANTIATE_TEST_SUITE_P(prefix, DocumentConformance, ::testing::Values(factory), FactoryName); \
-  INSTANTIATE_TEST_SUITE_P(prefix, PersistenceConformance, ::testing::Values(factory), FactoryName)
+  INSTANTIATE_TEST_SUITE_P(prefix, PersistenceConformance, ::testing::Values(factory),            \
+                           FactoryName);                                                          \
+  INSTANTIATE_TEST_SUITE_P(prefix, ConcurrencyConformance, ::testing::Values(factory), FactoryName)
