@@ -1,12 +1,13 @@
-// The SQLite store on a real file: immutable versions, optimistic
-// concurrency, idempotent retries, ciphertexts bound to their row, and
-// durability across a restart.
+// What only the SQLite store on a real file can show: migrations of old
+// schemas, version rows the file itself keeps immutable, ciphertexts bound to
+// their row, no personal data in plain in the file. The rules every backend
+// keeps (etags, idempotent retries, durability across a restart, ...) are the
+// conformance suite's: tests/conformance.
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <future>
 
 #include "common/crypto.h"
 #include "handover/v1/handover_service.pb.h"
@@ -135,67 +136,19 @@ TEST_F(StoreTest, Schema5VersionsSurviveMigration6) {
       << "still immutable";
 }
 
+// That an update keeps the earlier versions readable is the conformance
+// suite's (tests/conformance); here, that the file itself refuses to change a
+// version row.
 TEST_F(StoreTest, VersionsAreImmutable) {
   auto created = Create("r1", SampleForm());
   ASSERT_TRUE(created.ok()) << created.status();
-  const std::string id = CaseId(*created);
   v1::HandoverForm changed = SampleForm();
   changed.mutable_identity()->set_family_name("Eksempelsen-Andersen");
-  auto updated = Update(id, changed, "v1", "r2");
-  ASSERT_TRUE(updated.ok()) << updated.status();
-  EXPECT_EQ(updated->meta.version(), 2);
-
-  auto first = Get(id, 1);
-  ASSERT_TRUE(first.ok());
-  EXPECT_EQ(first->form->identity().family_name(), "Eksempelsen");
-  EXPECT_EQ(Get(id)->form->identity().family_name(), "Eksempelsen-Andersen");
+  ASSERT_TRUE(Update(CaseId(*created), changed, "v1", "r2").ok());
 
   SQLite::Database db(path_, SQLite::OPEN_READWRITE);
   EXPECT_THROW(db.exec("UPDATE case_versions SET create_time = 0"), SQLite::Exception);
-}
-
-TEST_F(StoreTest, StaleEtagIsAbortedAndWritesNothing) {
-  auto created = Create("r1", SampleForm());
-  ASSERT_TRUE(created.ok());
-  const std::string id = CaseId(*created);
-  v1::HandoverForm second = SampleForm();
-  second.mutable_identity()->set_given_names("Second Fiktiva");
-  ASSERT_TRUE(Update(id, second, "v1", "r2").ok());
-  const int64_t before = CountVersions();
-
-  v1::HandoverForm late = SampleForm();
-  late.mutable_identity()->set_given_names("Late Fiktiva");
-  auto stale = Update(id, late, "v1", "r3");
-  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(CountVersions(), before);
-  EXPECT_EQ(Get(id)->form->identity().given_names(), "Second Fiktiva");
-  // The failed request id was not recorded: it can be used again.
-  EXPECT_TRUE(Update(id, late, "v2", "r3").ok());
-}
-
-TEST_F(StoreTest, RetriedRequestIdReturnsTheFirstResult) {
-  auto created = Create("create-1", SampleForm());
-  ASSERT_TRUE(created.ok());
-  auto again = Create("create-1", SampleForm());
-  ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->meta.name(), created->meta.name());
-  const std::string id = CaseId(*created);
-
-  v1::HandoverForm changed = SampleForm();
-  changed.mutable_identity()->set_given_names("Changed Fiktiva");
-  auto first = Update(id, changed, "v1", "update-1");
-  ASSERT_TRUE(first.ok());
-  const int64_t versions = CountVersions();
-  auto retry = Update(id, changed, "v1", "update-1");
-  ASSERT_TRUE(retry.ok()) << retry.status();
-  EXPECT_EQ(retry->meta.version(), first->meta.version());
-  EXPECT_EQ(retry->meta.etag(), first->meta.etag());
-  EXPECT_EQ(CountVersions(), versions);
-
-  v1::HandoverForm other = SampleForm();
-  other.mutable_identity()->set_given_names("Other Fiktiva");
-  EXPECT_EQ(Update(id, other, "v2", "update-1").status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(CountVersions(), versions);
+  EXPECT_EQ(CountVersions(), 2);
 }
 
 TEST_F(StoreTest, CiphertextMovedToAnotherRowFailsToDecrypt) {
@@ -225,35 +178,6 @@ TEST_F(StoreTest, PersonalDataIsNotInTheFileInPlain) {
   EXPECT_EQ(bytes.find("Eksempelsen"), std::string::npos);
   EXPECT_EQ(bytes.find("99000001"), std::string::npos);
   EXPECT_EQ(bytes.find("EMAR-TEST-0001"), std::string::npos);
-}
-
-TEST_F(StoreTest, EverythingAcknowledgedSurvivesARestart) {
-  constexpr int kCases = 200;
-  std::vector<std::promise<absl::StatusOr<CaseSnapshot>>> results(kCases);
-  std::vector<v1::CreateCaseRequest> requests(kCases);
-  for (int i = 0; i < kCases; ++i) {
-    requests[i].set_request_id("bulk-" + std::to_string(i));
-    *requests[i].mutable_form() = SampleForm(std::to_string(99100000 + i));
-    store_->CreateCase(
-        Context(requests[i].request_id(), requests[i]), requests[i].form(),
-        [&results, i](absl::StatusOr<CaseSnapshot> r) { results[i].set_value(std::move(r)); });
-  }
-  std::vector<std::string> ids;
-  for (auto& result : results) {
-    auto snapshot = result.get_future().get();
-    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
-    ids.push_back(CaseId(*snapshot));
-  }
-  const WriteQueueStats stats = store_->write_stats();
-  EXPECT_EQ(stats.tasks, static_cast<uint64_t>(kCases));
-  EXPECT_LT(stats.groups, stats.tasks) << "concurrent writes should share commits";
-
-  Open();
-  for (int i = 0; i < kCases; ++i) {
-    auto snapshot = Get(ids[i]);
-    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
-    EXPECT_EQ(snapshot->form->identity().person_identifier(), std::to_string(99100000 + i));
-  }
 }
 
 }  // namespace
