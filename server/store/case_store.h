@@ -275,8 +275,9 @@ class CaseStore {
   virtual absl::StatusOr<std::unique_ptr<StagedDocument>> StageDocument(
       const std::string& case_id) = 0;
   // Makes a staged upload a document (or a new version of one), with a feed
-  // event, in one transaction. NOT_FOUND for an unknown document_id;
-  // INVALID_ARGUMENT if its type differs or `validate` fails.
+  // event, in one transaction. INVALID_ARGUMENT naming metadata.document for
+  // a document_id the case does not have, metadata.type if its type differs,
+  // or what `validate` says.
   virtual void AddDocument(const WriteContext& context, AddDocumentCommand command,
                            Authorizer authorize, Done<DocumentRecord> done) = 0;
   virtual void ListDocuments(std::string case_id, bool include_history, Authorizer authorize,
