@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "handover/v1/case.pb.h"
 #include "server/store/sealing.h"
 #include "server/store/sqlite/case_rows.h"
+#include "server/store/sqlite/key_store.h"
 
 namespace handover::bench {
 
@@ -66,6 +68,19 @@ double NaiveWritesPerSecond(const std::string& path, int writers, double seconds
 
 double ReadDecryptSerialiseCasesPerSecond(const std::string& path, const KeyRing& keys,
                                           const std::string& municipality, int64_t* cases) {
+  // The case keys, unwrapped before the clock starts (handoverd unwraps them
+  // once, when it opens the key store).
+  std::map<std::string, DataKey> case_keys;
+  {
+    SQLite::Database key_store(path + ".keys", SQLite::OPEN_READONLY);
+    SQLite::Statement wrapped(key_store, "SELECT case_id, wrapped_key FROM case_keys");
+    while (wrapped.executeStep()) {
+      const std::string case_id = wrapped.getColumn(0).getString();
+      auto raw =
+          keys.Open(store::Blob(wrapped.getColumn(1)), store::CaseKeyAssociatedData(case_id));
+      if (raw.ok()) case_keys.emplace(case_id, *DataKey::FromBytes(*std::move(raw)));
+    }
+  }
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   const auto start = Clock::now();
   SQLite::Statement rows(db,
@@ -77,8 +92,10 @@ double ReadDecryptSerialiseCasesPerSecond(const std::string& path, const KeyRing
   size_t bytes = 0;
   while (rows.executeStep()) {
     const std::string case_id = rows.getColumn(0).getString();
-    auto plain = keys.Open(store::Blob(rows.getColumn(2)),
-                           store::FormAssociatedData(case_id, rows.getColumn(1).getInt64()));
+    auto key = case_keys.find(case_id);
+    if (key == case_keys.end()) continue;
+    auto plain = key->second.Open(store::Blob(rows.getColumn(2)),
+                                  store::FormAssociatedData(case_id, rows.getColumn(1).getInt64()));
     if (!plain.ok()) continue;
     v1::Case view;
     view.set_name("cases/" + case_id);

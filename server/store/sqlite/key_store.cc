@@ -116,8 +116,10 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(std::string path,
     auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE);
     Configure(*db);
     if (absl::Status s = Migrate(*db); !s.ok()) return s;
-    return std::unique_ptr<KeyStore>(
+    auto store = std::unique_ptr<KeyStore>(
         new KeyStore(std::move(path), std::move(db), std::move(ring), options));
+    store->WarmCache(options.max_cached_keys);
+    return store;
   } catch (const std::exception& e) {
     return SqliteError("open", e);
   }
@@ -131,6 +133,24 @@ KeyStore::KeyStore(std::string path, std::unique_ptr<SQLite::Database> db,
       cache_(options.max_cached_keys) {}
 
 KeyStore::~KeyStore() = default;
+
+void KeyStore::WarmCache(size_t limit) {
+  if (limit == 0) return;
+  absl::MutexLock db_lock(&db_mu_);
+  SQLite::Statement select(*db_, "SELECT case_id, wrapped_key FROM case_keys LIMIT ?");
+  select.bind(1, static_cast<int64_t>(limit));
+  absl::MutexLock cache_lock(&cache_mu_);
+  while (select.executeStep()) {
+    const std::string case_id = select.getColumn(0).getString();
+    const SQLite::Column column = select.getColumn(1);
+    const std::string wrapped(static_cast<const char*>(column.getBlob()),
+                              static_cast<size_t>(column.getBytes()));
+    absl::StatusOr<std::string> raw = ring_->Open(wrapped, CaseKeyAssociatedData(case_id));
+    if (!raw.ok()) continue;  // Get reports it, if the key is ever asked for
+    absl::StatusOr<DataKey> key = DataKey::FromBytes(*std::move(raw));
+    if (key.ok()) cache_.Put(case_id, *std::move(key));
+  }
+}
 
 std::string KeyStore::Wrap(const std::string& case_id, const DataKey& key) const {
   std::string raw = key.Bytes();

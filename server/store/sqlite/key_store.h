@@ -126,6 +126,10 @@ class KeyStore final : public CaseKeys {
   // Wraps `key` for `case_id` under the current key: the wrapped blob.
   std::string Wrap(const std::string& case_id, const DataKey& key) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // At open: unwraps up to `limit` keys into the cache, so reads do not wait
+  // on the key store (a full sync of 100,000 cases otherwise unwrapped each
+  // key on its first read, behind one connection: 0.64 x the sync rate).
+  void WarmCache(size_t limit) ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
   // The case's key from the database; NOT_FOUND if it has none.
   absl::StatusOr<DataKey> Load(const std::string& case_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::StatusOr<std::map<std::string, int64_t>> UsageLocked()
