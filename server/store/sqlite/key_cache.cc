@@ -2,34 +2,24 @@
 
 namespace handover::store {
 
-std::optional<DataKey> KeyCache::Get(std::string_view case_id) {
-  auto it = index_.find(case_id);
-  if (it == index_.end()) return std::nullopt;
-  entries_.splice(entries_.begin(), entries_, it->second);
-  return it->second->key;
+std::optional<DataKey> KeyCache::Get(absl::string_view case_id) const {
+  auto it = keys_.find(case_id);
+  if (it == keys_.end()) return std::nullopt;
+  return it->second;
 }
 
-void KeyCache::Put(std::string_view case_id, const DataKey& key) {
+void KeyCache::Put(absl::string_view case_id, const DataKey& key) {
   if (max_entries_ == 0) return;
-  if (auto it = index_.find(case_id); it != index_.end()) {
-    it->second->key = key;
-    entries_.splice(entries_.begin(), entries_, it->second);
+  if (auto it = keys_.find(case_id); it != keys_.end()) {
+    it->second = key;
     return;
   }
-  if (index_.size() >= max_entries_) {
-    index_.erase(entries_.back().case_id);
-    entries_.pop_back();
-  }
-  entries_.push_front(Entry{std::string(case_id), key});
-  index_.emplace(entries_.front().case_id, entries_.begin());
+  if (keys_.size() >= max_entries_) keys_.erase(keys_.begin());
+  keys_.emplace(std::string(case_id), key);
 }
 
-void KeyCache::Erase(std::string_view case_id) {
-  auto it = index_.find(case_id);
-  if (it == index_.end()) return;
-  auto entry = it->second;
-  index_.erase(it);
-  entries_.erase(entry);
+void KeyCache::Erase(absl::string_view case_id) {
+  if (auto it = keys_.find(case_id); it != keys_.end()) keys_.erase(it);
 }
 
 }  // namespace handover::store

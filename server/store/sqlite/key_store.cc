@@ -260,7 +260,7 @@ absl::Status KeyStore::CreateMany(const std::vector<std::string>& case_ids,
 
 absl::StatusOr<DataKey> KeyStore::Get(const std::string& case_id) {
   {
-    absl::MutexLock cache_lock(&cache_mu_);
+    absl::ReaderMutexLock cache_lock(&cache_mu_);
     if (std::optional<DataKey> key = cache_.Get(case_id)) return *std::move(key);
   }
   absl::MutexLock db_lock(&db_mu_);
