@@ -8,9 +8,9 @@
 // Prints a table of figures, ratios and targets and writes it to
 // bench/results/perf.txt (a run with --only just prints its part). Sizes are
 // flags; the defaults take a few minutes on 2 cores.
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
+
 #include <CLI/CLI.hpp>
+#include <future>
 
 #include <filesystem>
 #include <functional>
@@ -77,6 +77,7 @@ class Bench {
   double SeedTo(int64_t total) {
     StopServer();
     const auto start = Clock::now();
+    double seconds = 0;
     {
       auto keys = KeyRing::LoadFile(pki_ + "/handover.key");
       auto store = store::OpenDatabase({.path = database_}, {},
@@ -86,12 +87,23 @@ class Bench {
         std::exit(1);
       }
       SeedAssignedCases(store->get(), seeded_, total - seeded_, "760");
+      seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      case_names_.clear();
+      store::CaseQuery query{.page_size = 10000};
+      do {
+        std::promise<absl::StatusOr<store::CasePage>> listed;
+        (*store)->ListCases(query, [&](absl::StatusOr<store::CasePage> page) {
+          listed.set_value(std::move(page));
+        });
+        absl::StatusOr<store::CasePage> page = listed.get_future().get();
+        if (!page.ok()) {
+          std::cerr << "perf_bench: " << page.status() << "\n";
+          std::exit(1);
+        }
+        for (const store::CaseSnapshot& c : page->cases) case_names_.push_back(c.meta.name());
+        query.after_case_id = page->last_case_id;
+      } while (!query.after_case_id.empty());
     }
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    case_names_.clear();
-    SQLite::Database db(database_, SQLite::OPEN_READONLY);
-    SQLite::Statement names(db, "SELECT case_id FROM cases ORDER BY case_id");
-    while (names.executeStep()) case_names_.push_back("cases/" + names.getColumn(0).getString());
     seeded_ = total;
     StartServer();
     std::cerr << "perf_bench: seeded " << total << " cases in " << seconds << " s; handoverd pid "

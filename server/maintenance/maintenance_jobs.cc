@@ -14,6 +14,45 @@
 #include "server/store/sealing.h"
 
 namespace handover::maintenance {
+namespace {
+
+// Items one re-encryption step handles (one writer task), and steps run back
+// to back per tick: client writes queue between steps, and a shutdown waits
+// for at most one tick's steps. 60,000 versions from before per-case keys
+// move in a few ticks (README "Upgrading").
+constexpr int kItemsPerStep = 500;
+constexpr int kBatchesPerTick = 20;
+
+struct Rotation {
+  std::filesystem::file_time_type key_file_time;
+  std::atomic<bool> pending{true};  // at start: whatever an older release left
+};
+
+void LogKeyUsage(store::DomainStore* store) {
+  store->KeyUsage([](absl::StatusOr<std::map<std::string, int64_t>> usage) {
+    if (!usage.ok()) return;
+    std::string text;
+    for (const auto& [id, n] : *usage) text += absl::StrCat(text.empty() ? "" : ", ", id, ": ", n);
+    spdlog::info("re-encryption done; sealed items per key: {}", text.empty() ? "none" : text);
+  });
+}
+
+void ReencryptBatches(store::DomainStore* store, std::shared_ptr<Rotation> rotation,
+                      int batches_left) {
+  store->Reencrypt(kItemsPerStep, [store, rotation, batches_left](absl::StatusOr<int> count) {
+    if (!count.ok()) {
+      spdlog::error("re-encryption: {}", count.status().ToString());
+    } else if (*count == 0) {
+      LogKeyUsage(store);
+    } else if (batches_left > 1) {
+      ReencryptBatches(store, rotation, batches_left - 1);
+    } else {
+      rotation->pending = true;  // more next tick
+    }
+  });
+}
+
+}  // namespace
 
 std::function<void()> MaintenanceJobs(store::DomainStore* store,
                                       const MaintenanceOptions& options) {
@@ -49,12 +88,8 @@ std::function<void()> MaintenanceJobs(store::DomainStore* store,
                      },
                      now});
   }
-  // Key rotation: re-read the key file when it changes; re-encrypt in batches
-  // while anything is sealed with a key other than the current one.
-  struct Rotation {
-    std::filesystem::file_time_type key_file_time;
-    std::atomic<bool> pending{true};  // at start: versions from before key ids
-  };
+  // Key rotation: re-read the key file when it changes; re-wrap, re-seal and
+  // re-hash in batches while anything is left (Rotation, ReencryptBatches).
   auto rotation = std::make_shared<Rotation>();
   std::error_code error;
   rotation->key_file_time = std::filesystem::last_write_time(options.key_file, error);
@@ -82,23 +117,7 @@ std::function<void()> MaintenanceJobs(store::DomainStore* store,
            }
          }
          if (!rotation->pending.exchange(false)) return;
-         store->Reencrypt(500, [store, rotation](absl::StatusOr<int> count) {
-           if (!count.ok()) {
-             spdlog::error("re-encryption: {}", count.status().ToString());
-           } else if (*count > 0) {
-             rotation->pending = true;  // more next tick
-           } else {
-             store->KeyUsage([](absl::StatusOr<std::map<std::string, int64_t>> usage) {
-               if (!usage.ok()) return;
-               std::string text;
-               for (const auto& [id, n] : *usage) {
-                 text += absl::StrCat(text.empty() ? "" : ", ", id, ": ", n);
-               }
-               spdlog::info("re-encryption done; sealed items per key: {}",
-                            text.empty() ? "none" : text);
-             });
-           }
-         });
+         ReencryptBatches(store, rotation, kBatchesPerTick);
        },
        now});
   return [jobs] {

@@ -9,7 +9,7 @@
 //   relation x consent state against it;
 // - feed-event visibility: EventFilterFor decides it, MatchesEvent and
 //   MaySeeEvent apply it, the store's SQL and the feed hub's tail apply the
-//   same filter; tests/unit/feed_visibility_test.cc checks all of them;
+//   same filter; tests/sqlite/feed_visibility_test.cc checks all of them;
 // - consent-gated content (kConsentGatedContent in policy.cc), read by
 //   ProjectForm, FieldsCoveredBy (withdrawn_fields) and ConsentPurposeFor.
 #pragma once
@@ -84,7 +84,7 @@ bool MaySeeEvent(const Principal& caller, const EventAudience& audience);
 // The feed-visibility rule for one caller as a conjunction of tests on the
 // audience: EventFilterFor is where it is decided. A backend turns the filter
 // into its query (EventFilterSqlOf, for SqliteStore::ReadFeed) and the feed
-// hub applies it to its in-memory tail. tests/unit/feed_visibility_test.cc
+// hub applies it to its in-memory tail. tests/sqlite/feed_visibility_test.cc
 // checks MaySeeEvent against a table of its own, and the store's SQL and the
 // hub's tail against MaySeeEvent, over every role x audience.
 struct EventFilter {

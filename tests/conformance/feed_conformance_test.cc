@@ -246,7 +246,7 @@ TEST_P(FeedConformance, IncludeCasesAttachesTheCurrentCaseTheAuthorizerAllows) {
 
 // The backend applies the policy's filter exactly as policy::MatchesEvent
 // does, for every caller and every audience the domain writes can produce
-// (tests/unit/feed_visibility_test.cc covers the policy itself).
+// (tests/sqlite/feed_visibility_test.cc covers the policy itself).
 TEST_P(FeedConformance, EventFilterAgreesWithThePolicyForEveryCallerAndAudience) {
   ListenerLog log;
   store_->SetCommitListener(log.Listener());

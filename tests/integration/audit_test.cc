@@ -14,6 +14,7 @@
 #include "common/access_chain.h"
 #include "common/dates.h"
 #include "server/store/sealing.h"
+#include "server/store/sqlite/sqlite_txn.h"
 #include "tests/testing/test_server.h"
 
 namespace handover {
@@ -298,11 +299,9 @@ TEST_F(AuditTest, RetentionErasesThePersonalDataAndKeepsAVerifiableLog) {
   std::string sealed;
   {
     SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-    SQLite::Statement row(db, "SELECT form FROM case_versions WHERE case_id = ?");
-    row.bind(1, name.substr(6));
-    ASSERT_TRUE(row.executeStep());
-    sealed.assign(static_cast<const char*>(row.getColumn(0).getBlob()),
-                  row.getColumn(0).getBytes());
+    auto version = store::SqliteTxn(db, nullptr).LoadVersion(name.substr(6), 1, true);
+    ASSERT_TRUE(version.has_value());
+    sealed = version->sealed_form;
   }
 
   // Before: the sealed form is in the files (database or write-ahead log).

@@ -22,6 +22,7 @@
 #include "common/crypto.h"
 #include "common/dates.h"
 #include "common/signing.h"
+#include "server/store/sqlite/sqlite_txn.h"
 #include "tests/testing/test_server.h"
 
 namespace handover {
@@ -121,15 +122,18 @@ class DocumentTest : public ::testing::Test {
     return operator_->RecordConsent(request);
   }
 
-  // Rows in the document tables and files in the staging directory.
-  int64_t StoredDocumentRows() {
+  // The case's document versions and content chunks in the database file
+  // (read from outside the server), and files in the staging directory.
+  int64_t StoredDocumentRows(const std::string& case_name) {
     SQLite::Database db(server_.options().database_path, SQLite::OPEN_READONLY);
-    return db
-        .execAndGet(
-            "SELECT (SELECT COUNT(*) FROM documents) + "
-            "(SELECT COUNT(*) FROM document_versions) + "
-            "(SELECT COUNT(*) FROM document_chunks)")
-        .getInt64();
+    store::SqliteTxn rows(db, nullptr);
+    int64_t count = 0;
+    for (const store::DocumentVersionRow& version :
+         rows.LoadDocumentVersions(case_name.substr(6), true)) {
+      ++count;
+      for (int64_t seq = 0; rows.LoadSealedChunk(version.blob_id, seq); ++seq) ++count;
+    }
+    return count;
   }
   size_t StagingFiles() {
     size_t n = 0;
@@ -255,7 +259,7 @@ TEST_F(DocumentTest, RefusedUploadsLeaveNothingStored) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(StagingFiles(), 0u);
-  EXPECT_EQ(StoredDocumentRows(), 0);
+  EXPECT_EQ(StoredDocumentRows(name), 0);
   auto listed = operator_->ListDocuments(name);
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->documents_size(), 0);
@@ -413,10 +417,10 @@ TEST_F(DocumentTest, ContentAndTitleAreEncryptedAtRestAndGoWithErasure) {
   EXPECT_EQ(raw.find("TITLE-MARKER-0815"), std::string::npos);
   EXPECT_EQ(raw.find(std::string(1000, 'x')), std::string::npos);
   server_.Restart();
-  EXPECT_GT(StoredDocumentRows(), 0);
+  EXPECT_GT(StoredDocumentRows(name), 0);
   auto erased = operator_->EraseCase(name, "test-erasure", HandoverClient::NewRequestId());
   ASSERT_TRUE(erased.ok()) << erased.status();
-  EXPECT_EQ(StoredDocumentRows(), 0);
+  EXPECT_EQ(StoredDocumentRows(name), 0);
 }
 
 // Samples the heap in use (every arena, and mmapped blocks) every

@@ -23,6 +23,7 @@
 #include "common/errors.h"
 #include "common/grpc_status.h"
 #include "server/store/sealing.h"
+#include "server/store/sqlite/sqlite_txn.h"
 #include "tests/testing/test_server.h"
 
 namespace handover {
@@ -33,14 +34,21 @@ using testing::SampleForm;
 using testing::TestServer;
 using testing::TestServerOptions;
 
-// The committed events a caller may see, read straight from the database file:
-// the audience columns are fixed when the event commits.
-std::vector<int64_t> CommittedFor(const TestServer& server, const std::string& where) {
+// The committed events whose audience `include` accepts, read straight from
+// the database file (not through the service): the audience is fixed when
+// the event commits.
+template <typename Include>
+std::vector<int64_t> CommittedFor(const TestServer& server, Include include) {
   SQLite::Database db(server.options().database_path, SQLite::OPEN_READONLY);
-  SQLite::Statement select(db, "SELECT revision FROM events WHERE " + where + " ORDER BY revision");
   std::vector<int64_t> revisions;
-  while (select.executeStep()) revisions.push_back(select.getColumn(0).getInt64());
+  for (const store::CommittedEvent& committed : store::SqliteTxn(db, nullptr).EventsAfter(0)) {
+    if (include(committed.audience)) revisions.push_back(committed.event.revision());
+  }
   return revisions;
+}
+bool Any(const policy::EventAudience&) { return true; }
+auto ForMunicipality(std::string code) {
+  return [code](const policy::EventAudience& a) { return a.municipality_code == code; };
 }
 
 int64_t Head(TestServer& server) { return server.server()->hub()->head_revision(); }
@@ -158,16 +166,19 @@ TEST_F(FeedTest, ConcurrentWritersAndResumingWatchersSeeExactlyTheirEvents) {
   writing = false;
   for (auto& t : threads) t.join();
 
-  const std::vector<int64_t> all = CommittedFor(server_, "1");
+  const std::vector<int64_t> all = CommittedFor(server_, Any);
   // Per case: created, assigned, updated twice; every third re-assigned
   // (revoked + assigned).
   ASSERT_EQ(all.size(), 2u * (12 * 4 + 4 * 2)) << "every write left its events";
   for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], static_cast<int64_t>(i + 1));
-  EXPECT_EQ(watched[0].revisions, CommittedFor(server_, "municipality_code = '760'"));
-  EXPECT_EQ(watched[1].revisions, CommittedFor(server_, "municipality_code = '147'"));
-  EXPECT_EQ(watched[2].revisions, CommittedFor(server_, "municipality_only = 0"));
-  EXPECT_EQ(watched[3].revisions,
-            CommittedFor(server_, "operator_id = 'redcross' AND municipality_only = 0"));
+  EXPECT_EQ(watched[0].revisions, CommittedFor(server_, ForMunicipality("760")));
+  EXPECT_EQ(watched[1].revisions, CommittedFor(server_, ForMunicipality("147")));
+  EXPECT_EQ(watched[2].revisions, CommittedFor(server_, [](const policy::EventAudience& a) {
+              return !a.municipality_only;
+            }));
+  EXPECT_EQ(watched[3].revisions, CommittedFor(server_, [](const policy::EventAudience& a) {
+              return a.operator_id == "redcross" && !a.municipality_only;
+            }));
   EXPECT_FALSE(watched[0].revisions.empty());
 }
 
@@ -214,7 +225,7 @@ TEST_F(FeedTest, SyncPagesThroughTheSameSequence) {
     request.set_after_revision(page->next_after_revision());
     if (page->caught_up()) break;
   }
-  EXPECT_EQ(seen, CommittedFor(server_, "municipality_code = '760'"));
+  EXPECT_EQ(seen, CommittedFor(server_, ForMunicipality("760")));
   EXPECT_EQ(request.after_revision(), Head(server_)) << "the cursor ends at the head";
 }
 
@@ -346,7 +357,7 @@ TEST_F(FeedTest, RevisionZeroReadsFromTheOldestRetainedAfterCompaction) {
   ASSERT_TRUE(through.ok()) << through.status();
   ASSERT_EQ(*through, 3);
   for (int i = 0; i < 2; ++i) CreateCase(*redcross_, std::to_string(99910100 + i));
-  const std::vector<int64_t> retained = CommittedFor(server_, "1");
+  const std::vector<int64_t> retained = CommittedFor(server_, Any);
   ASSERT_EQ(retained, (std::vector<int64_t>{4, 5}));
 
   auto sync = redcross_->Sync({});
@@ -469,7 +480,7 @@ TEST(SlowWatcherTest, AClientThatStopsReadingIsCutOffAndResumes) {
   EXPECT_EQ(ended.code(), absl::StatusCode::kResourceExhausted) << ended;
   EXPECT_NE(ended.message().find("resume with after_revision"), std::string::npos);
 
-  const std::vector<int64_t> committed = CommittedFor(server, "municipality_code = '760'");
+  const std::vector<int64_t> committed = CommittedFor(server, ForMunicipality("760"));
   ASSERT_LT(received.size(), committed.size()) << "the stream should have been cut off";
   EXPECT_EQ(received, std::vector<int64_t>(committed.begin(), committed.begin() + received.size()));
   // Resuming from the last revision received delivers exactly the rest.

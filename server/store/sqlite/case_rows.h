@@ -33,7 +33,7 @@ std::string IdList(const std::vector<std::string>& ids);
 // WHERE clause (each " AND ..."), and the values of their parameters in order.
 // The policy decides; this only spells its filter in SQL (NULL
 // municipality_code never equals a code, as in policy::MatchesEvent).
-// tests/unit/feed_visibility_test.cc holds it to policy::MatchesEvent.
+// tests/sqlite/feed_visibility_test.cc holds it to policy::MatchesEvent.
 struct EventFilterSql {
   std::string conditions;
   std::vector<std::string> parameters;

@@ -2,8 +2,9 @@
 // (backend.h) as statements on one connection, prepared once per connection
 // (statement_cache.h). The caller owns the transaction (BEGIN/COMMIT); this
 // only reads and writes rows in it. Implemented by table group:
-// case_rows.cc (cases, versions, assignments, consents, requests, erasure,
-// key usage), event_rows.cc (the feed), document_rows.cc, access_log_rows.cc.
+// case_rows.cc (cases, versions, assignments, consents, requests, erasure),
+// event_rows.cc (the feed), document_rows.cc, access_log_rows.cc, key_rows.cc
+// (key usage and the items rotation revisits).
 #pragma once
 
 #include <SQLiteCpp/Database.h>
