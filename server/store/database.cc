@@ -27,10 +27,12 @@ absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(const std::string& database) {
 absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url,
                                                           OpenOptions options,
                                                           std::shared_ptr<const KeyRing> keys) {
-  auto case_keys = KeyStore::Open(KeyStorePath(url), keys);
-  if (!case_keys.ok()) return case_keys.status();
+  // The backend first: it configures SQLite's page caches for the process,
+  // which only works before SQLite's first use (the key store's open).
   auto backend = SqliteBackend::Open({url.path, options.writer, options.readers});
   if (!backend.ok()) return backend.status();
+  auto case_keys = KeyStore::Open(KeyStorePath(url), keys);
+  if (!case_keys.ok()) return case_keys.status();
   return DomainStore::Open(*std::move(backend), *std::move(case_keys), std::move(keys),
                            std::move(options.domain));
 }
