@@ -83,7 +83,7 @@ bool MaySeeEvent(const Principal& caller, const EventAudience& audience);
 
 // The feed-visibility rule for one caller as a conjunction of tests on the
 // audience: EventFilterFor is where it is decided. A backend turns the filter
-// into its query (EventFilterSqlOf, for SqliteStore::ReadFeed) and the feed
+// into its query (the backend's ReadEvents; SQLite: EventFilterSqlOf) and the feed
 // hub applies it to its in-memory tail. tests/sqlite/feed_visibility_test.cc
 // checks MaySeeEvent against a table of its own, and the store's SQL and the
 // hub's tail against MaySeeEvent, over every role x audience.

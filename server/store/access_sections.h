@@ -1,7 +1,7 @@
 // The sections an access record names: what a call disclosed or a write
 // touched, named here and nowhere else. The service names what its answer
 // disclosed (the views it sends); the store names what a write touched, in
-// the write's own transaction (DescribeWrite in sqlite_store_tasks.h).
+// the write's own transaction (DescribeWrite in domain_store_tasks.h).
 //
 // A section is a top-level field of the form ("identity", "health"), "case"
 // (a case's metadata), "consents", or "documents(<DocumentType>)" (documents

@@ -100,7 +100,7 @@ absl::Status PrepareCopy(const std::string& backup_path, const std::string& temp
     return absl::DataLossError(
         absl::StrCat("--from: the backup failed its integrity check: ", check));
   }
-  // As SqliteStore::Open runs the migrations.
+  // As SqliteBackend::Open runs the migrations.
   copy.exec("PRAGMA journal_mode = WAL");
   copy.exec("PRAGMA synchronous = FULL");
   copy.exec("PRAGMA secure_delete = ON");
