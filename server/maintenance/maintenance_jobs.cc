@@ -72,6 +72,15 @@ std::function<void()> MaintenanceJobs(store::DomainStore* store,
                      store->CompactFeed(cutoff, [](absl::StatusOr<int64_t>) {});
                    },
                    now + options.feed_compaction_interval});
+  // Once, at start: a restore may have brought back rows of cases erased
+  // since its backup; their keys are gone, so finish those erasures.
+  store->EraseKeyless("restore", [](absl::StatusOr<int> erased) {
+    if (!erased.ok()) {
+      spdlog::error("erasing cases whose key is gone: {}", erased.status().ToString());
+    } else if (*erased > 0) {
+      spdlog::info("erased {} cases a restore brought back without their keys", *erased);
+    }
+  });
   jobs->push_back({options.checkpoint_interval,
                    [store] { store->WriteCheckpoint([](absl::StatusOr<bool>) {}); },
                    now + options.checkpoint_interval});

@@ -1,4 +1,5 @@
-// The store's periodic jobs: feed compaction, signed access-log checkpoints,
+// The store's periodic jobs (and, once when they are made, the erasures a
+// restore undid: DomainStore::EraseKeyless): feed compaction, signed access-log checkpoints,
 // erasure when retention ends, and key rotation (re-read the key file when it
 // changes, re-seal in batches while an old key still seals anything). Run
 // by the feed hub's ticker thread (server/feed/feed_hub.h); each job starts

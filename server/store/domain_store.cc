@@ -492,6 +492,40 @@ void DomainStore::EraseExpired(v1::Date takeover_before, std::string actor, Done
       std::move(done));
 }
 
+void DomainStore::EraseKeyless(std::string actor, Done<int> done) {
+  Write<int>(
+      [this, actor](WriteTxn& txn) -> absl::StatusOr<int> {
+        const int64_t now = NowMicros();
+        int erased = 0;
+        CaseSelection page{.scope = CaseQuery::Scope::kAll, .limit = 1000};
+        for (std::vector<std::string> ids = txn.SelectCases(page); !ids.empty();
+             ids = txn.SelectCases(page)) {
+          page.after_case_id = ids.back();
+          for (auto& [id, rows] : txn.LoadCurrentCases(ids, false)) {
+            if (rows.current.key_id != kCaseKeyId) continue;  // from before case keys
+            absl::StatusOr<DataKey> key = CaseKey(id);
+            if (key.ok() || key.status().code() != absl::StatusCode::kNotFound) continue;
+            if (absl::Status s = EraseKeyThenData(txn, *case_keys_, rows.head, now); !s.ok()) {
+              return s;
+            }
+            v1::AccessRecord record;
+            record.set_organisation("handoverd");
+            record.set_role("system");
+            record.set_actor(actor);
+            record.set_operation("EraseCase");
+            record.add_case_names(CaseName(id));
+            record.add_sections("erasure");
+            record.set_outcome("OK");
+            record.set_purpose("erased-before-restore");
+            AppendAccessRecord(txn, std::move(record));
+            ++erased;
+          }
+        }
+        return erased;
+      },
+      std::move(done));
+}
+
 void DomainStore::RecordAccess(v1::AccessRecord record, Done<int64_t> done) {
   Write<int64_t>(
       [record = std::move(record)](WriteTxn& txn) -> absl::StatusOr<int64_t> {

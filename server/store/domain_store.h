@@ -97,6 +97,13 @@ class DomainStore final : public CaseStore {
                          Authorizer authorize, DocumentAuthorizer may_receive,
                          Done<std::string> done) override;
 
+  // Finishes the erasures a restore undid: deletes the rows of every live
+  // case whose data is sealed under a case key the key store no longer has
+  // (erased after the backup the data came from), with a CASE_ERASED event
+  // and an access record by `actor` each. Returns how many. Scans every case
+  // in one write: run it at start, after a restore.
+  void EraseKeyless(std::string actor, Done<int> done);
+
   WriteQueueStats write_stats() const { return backend_->write_stats(); }
   int64_t storage_bytes() const { return backend_->storage_bytes(); }
 

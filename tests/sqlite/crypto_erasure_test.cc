@@ -2,13 +2,15 @@
 // a key store apart from the data. Erase a case, then restore a data backup
 // taken before the erasure, with the current key store (as the README tells
 // an operator to): the erased case's rows are back in the file, but they
-// cannot be read or decrypted, and every other case can.
+// cannot be read or decrypted, and every other case can; at start the server
+// deletes those rows too.
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "client/handover_client.h"
 #include "common/crypto.h"
@@ -61,8 +63,6 @@ TEST(CryptoErasureTest, AnErasedCaseStaysUnreadableInADataBackupTakenBeforeTheEr
   ASSERT_TRUE(op->EraseCase(erased, "person-request", HandoverClient::NewRequestId()).ok());
   server.Stop();
   ASSERT_TRUE(store::RestoreDatabase(database, backup).ok());
-  server.Restart();
-  ASSERT_NE(server.server(), nullptr);
 
   // The erased case's sealed rows are in the restored file...
   const std::vector<std::string> sealed = SealedForms(database, erased);
@@ -82,6 +82,9 @@ TEST(CryptoErasureTest, AnErasedCaseStaysUnreadableInADataBackupTakenBeforeTheEr
     }
   }
 
+  server.Restart();
+  ASSERT_NE(server.server(), nullptr);
+
   // Through the service: the erased case does not exist for anyone; the
   // other case reads, lists and syncs as before.
   auto m760 = server.ClientFor("municipality-760");
@@ -95,6 +98,23 @@ TEST(CryptoErasureTest, AnErasedCaseStaysUnreadableInADataBackupTakenBeforeTheEr
   ASSERT_TRUE(listed.ok()) << listed.status();
   ASSERT_EQ(listed->cases_size(), 1);
   EXPECT_EQ(listed->cases(0).name(), kept);
+
+  // At start the server finishes the erasure the restore undid: the rows go
+  // too, recorded in the access log, and the other case stays.
+  for (int i = 0; i < 100 && !SealedForms(database, erased).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(SealedForms(database, erased).empty());
+  EXPECT_FALSE(SealedForms(database, kept).empty());
+  store::AccessQuery query{.case_id = erased.substr(6)};
+  auto records = testing::Await<std::vector<v1::AccessLogEntry>>(
+      [&](auto done) { server.server()->store()->QueryAccessLog(query, done); });
+  ASSERT_TRUE(records.ok()) << records.status();
+  int finished = 0;
+  for (const v1::AccessLogEntry& entry : *records) {
+    if (entry.record().purpose() == "erased-before-restore") ++finished;
+  }
+  EXPECT_EQ(finished, 1);
 }
 
 TEST(CryptoErasureTest, TheKeyStoreIsNotInTheDataBackupAndHasItsOwn) {
