@@ -28,8 +28,6 @@ class CaseKeys {
  public:
   virtual ~CaseKeys() = default;
 
-  // A new random key for one case (ALREADY_EXISTS if it has one).
-  virtual absl::StatusOr<DataKey> Create(const std::string& case_id) = 0;
   // Stores keys the caller made, in one durable transaction (the domain
   // store stores a commit group's new cases' keys before the group commits).
   virtual absl::Status Put(const std::map<std::string, DataKey>& keys) = 0;

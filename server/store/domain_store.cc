@@ -40,6 +40,24 @@ absl::Status EraseKeyThenData(WriteTxn& txn, CaseKeys& keys, const CaseSnapshot&
   return absl::OkStatus();
 }
 
+// An erasure handoverd does by itself (no client asked), recorded in the
+// access log as done by `actor` for `purpose`.
+absl::Status EraseBySystem(WriteTxn& txn, CaseKeys& keys, const CaseSnapshot& current, int64_t now,
+                           const std::string& actor, const std::string& purpose) {
+  if (absl::Status erased = EraseKeyThenData(txn, keys, current, now); !erased.ok()) return erased;
+  v1::AccessRecord record;
+  record.set_organisation("handoverd");
+  record.set_role("system");
+  record.set_actor(actor);
+  record.set_operation("EraseCase");
+  record.add_case_names(current.meta.name());
+  record.add_sections("erasure");
+  record.set_outcome("OK");
+  record.set_purpose(purpose);
+  AppendAccessRecord(txn, std::move(record));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DomainStore>> DomainStore::Open(std::unique_ptr<Backend> backend,
@@ -472,20 +490,11 @@ void DomainStore::EraseExpired(v1::Date takeover_before, std::string actor, Done
         for (const std::string& id : ids) {
           auto current = LoadCase(txn, id);
           if (!current.ok()) return current.status();
-          if (absl::Status erased = EraseKeyThenData(txn, *case_keys_, *current, now);
+          if (absl::Status erased =
+                  EraseBySystem(txn, *case_keys_, *current, now, actor, "retention-expired");
               !erased.ok()) {
             return erased;
           }
-          v1::AccessRecord record;
-          record.set_organisation("handoverd");
-          record.set_role("system");
-          record.set_actor(actor);
-          record.set_operation("EraseCase");
-          record.add_case_names(CaseName(id));
-          record.add_sections("erasure");
-          record.set_outcome("OK");
-          record.set_purpose("retention-expired");
-          AppendAccessRecord(txn, std::move(record));
         }
         return static_cast<int>(ids.size());
       },
@@ -505,19 +514,11 @@ void DomainStore::EraseKeyless(std::string actor, Done<int> done) {
             if (rows.current.key_id != kCaseKeyId) continue;  // from before case keys
             absl::StatusOr<DataKey> key = CaseKey(id);
             if (key.ok() || key.status().code() != absl::StatusCode::kNotFound) continue;
-            if (absl::Status s = EraseKeyThenData(txn, *case_keys_, rows.head, now); !s.ok()) {
+            if (absl::Status s =
+                    EraseBySystem(txn, *case_keys_, rows.head, now, actor, "erased-before-restore");
+                !s.ok()) {
               return s;
             }
-            v1::AccessRecord record;
-            record.set_organisation("handoverd");
-            record.set_role("system");
-            record.set_actor(actor);
-            record.set_operation("EraseCase");
-            record.add_case_names(CaseName(id));
-            record.add_sections("erasure");
-            record.set_outcome("OK");
-            record.set_purpose("erased-before-restore");
-            AppendAccessRecord(txn, std::move(record));
             ++erased;
           }
         }

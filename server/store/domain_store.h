@@ -10,7 +10,6 @@
 // likewise.
 #pragma once
 
-#include <atomic>
 #include <map>
 #include <memory>
 #include <string>

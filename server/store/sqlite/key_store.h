@@ -68,8 +68,7 @@ class KeyStore final : public CaseKeys {
 
   // A new random key for the case, committed before it returns (and cached).
   // ALREADY_EXISTS if the case has a key.
-  absl::StatusOr<DataKey> Create(const std::string& case_id) override
-      ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
+  absl::StatusOr<DataKey> Create(const std::string& case_id) ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
 
   // For a migration: in one transaction, a new key for each case in
   // `case_ids` that has none; `out` receives every listed case's key, new or
