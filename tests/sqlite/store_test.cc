@@ -10,9 +10,12 @@
 #include <fstream>
 
 #include "common/crypto.h"
+#include "common/serialize.h"
 #include "handover/v1/handover_service.pb.h"
 #include "server/store/database.h"
+#include "server/store/sealing.h"
 #include "server/store/sqlite/migrations.h"
+#include "server/store/sqlite/sqlite_txn.h"
 #include "tests/testing/test_server.h"
 
 namespace handover::store {
@@ -139,6 +142,64 @@ TEST_F(StoreTest, Schema5VersionsSurviveMigration6) {
 // That an update keeps the earlier versions readable is the conformance
 // suite's (tests/conformance); here, that the file itself refuses to change a
 // version row.
+// A database from before per-case keys: versions sealed directly under the
+// key file, no key store entries. They read as they are, and the background
+// step (Reencrypt) moves every one under its case's own key and labels the
+// person hash; afterwards they read the same.
+TEST_F(StoreTest, VersionsFromBeforeCaseKeysMoveUnderThem) {
+  store_.reset();
+  const std::vector<std::string> ids = {"feed000000000001", "feed000000000002"};
+  {
+    SQLite::Database db(path_, SQLite::OPEN_READWRITE);
+    store::SqliteTxn rows(db, nullptr);
+    const int64_t now = NowMicros();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const v1::HandoverForm form = SampleForm(std::to_string(99080000 + i));
+      rows.InsertCase(ids[i], "redcross", PersonHash(*keys_, form.identity().person_identifier()),
+                      "", now);
+      for (int64_t v = 1; v <= 2; ++v) {
+        rows.InsertVersion({.case_id = ids[i],
+                            .version = v,
+                            .sealed_form = keys_->Seal(SerializeDeterministic(form),
+                                                       FormAssociatedData(ids[i], v)),
+                            .key_id = keys_->current_key_id(),
+                            .create_time = now,
+                            .author_organisation = "redcross",
+                            .author_actor = "test-actor"});
+      }
+      rows.SetCurrentVersion(ids[i], 2, now);
+    }
+  }
+  Open();
+  ASSERT_TRUE(Get(ids[0]).ok()) << "readable under the key file before the move";
+
+  int moved = 0;
+  for (absl::StatusOr<int> step = 1; step.ok() && *step > 0;) {
+    step = Await<int>([&](auto done) { store_->Reencrypt(3, done); });
+    ASSERT_TRUE(step.ok()) << step.status();
+    moved += *step;
+  }
+  EXPECT_EQ(moved, 4 + 2) << "four versions and two person hashes";
+  auto usage = Await<std::map<std::string, int64_t>>([&](auto done) { store_->KeyUsage(done); });
+  ASSERT_TRUE(usage.ok());
+  EXPECT_EQ((*usage)[kCaseKeyId], 4);
+  EXPECT_EQ((*usage)[keys_->current_key_id()], 2 + 2) << "two case keys wrapped, two hashes";
+  {
+    SQLite::Database db(path_, SQLite::OPEN_READONLY);
+    store::SqliteTxn rows(db, nullptr);
+    for (const std::string& id : ids) {
+      for (int64_t v = 1; v <= 2; ++v) {
+        EXPECT_TRUE(DataKey::IsSealed(rows.LoadVersion(id, v, true)->sealed_form));
+      }
+    }
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto read = Get(ids[i], 1);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(read->form->identity().person_identifier(), std::to_string(99080000 + i));
+  }
+}
+
 TEST_F(StoreTest, VersionsAreImmutable) {
   auto created = Create("r1", SampleForm());
   ASSERT_TRUE(created.ok()) << created.status();
