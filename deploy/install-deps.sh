@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlitecpp-dev libsqlite3-dev libssl-dev openssl
+  libpqxx-dev libpq-dev postgresql postgresql-common
   libgtest-dev libgmock-dev libcli11-dev libspdlog-dev libcpp-httplib-dev
   python3 python3-grpcio curl util-linux
 )
