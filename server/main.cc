@@ -44,8 +44,12 @@ int main(int argc, char** argv) {
                  "How often certificate files are re-read")
       ->capture_default_str();
   app.add_option("--database", options.database_path,
-                 "The database: a SQLite file path, or sqlite:///path")
+                 "The database: a SQLite file path, sqlite:///path, or "
+                 "postgresql://user@host/db (password from PGPASSFILE or PGPASSWORD)")
       ->capture_default_str();
+  app.add_option("--staging-dir", options.staging_directory,
+                 "Where uploads are staged (default: beside a SQLite file; for PostgreSQL "
+                 "handoverd.staging, one per replica)");
   app.add_option("--key-file", options.key_file, "Encryption key file (mode 0600); required");
   app.add_option("--trust-domain", options.service.trust_domain,
                  "SPIFFE trust domain of client certificates")

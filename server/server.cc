@@ -139,9 +139,10 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   const std::string public_key_pem = signer->public_key_pem();
   const store::DatabaseUrl url = *store::ParseDatabaseUrl(options.database_path);  // validated
 
+  const std::string staging = store::StagingDirectory(url, options.staging_directory);
   std::unique_ptr<HandoverServer> server(new HandoverServer());
   server->disk_ = std::make_unique<store::DiskSpace>(
-      store::DatabaseDirectory(url), options.disk_reserve_bytes, [raw = server.get()](bool low) {
+      store::DatabaseDirectory(url, staging), options.disk_reserve_bytes, [raw = server.get()](bool low) {
         if (raw->server_ && !raw->shutting_down_) raw->SetHealth(true, !low);
       });
   auto ring = std::make_shared<const KeyRing>(*std::move(keys));
@@ -150,7 +151,8 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
                           {.writer = options.writer,
                            .readers = options.readers,
                            .domain = {.signer = std::make_shared<const Signer>(*std::move(signer)),
-                                      .disk = server->disk_.get()}},
+                                      .disk = server->disk_.get()},
+                           .staging_directory = staging},
                           ring);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);

@@ -40,8 +40,12 @@ struct ServerOptions {
   // Default 60.
   unsigned tls_refresh_seconds = 60;
   // The database: a SQLite file, created if missing, as a path or a
-  // "sqlite://" URL (see store::ParseDatabaseUrl). Default "handover.db".
+  // "sqlite://" URL, or a PostgreSQL "postgresql://" URL (see
+  // store::ParseDatabaseUrl). Default "handover.db".
   std::string database_path = "handover.db";
+  // Where uploads are staged before they commit (store::StagingDirectory);
+  // empty: beside a SQLite file, or "handoverd.staging" for PostgreSQL.
+  std::string staging_directory;
   // Encryption key file (see common/crypto.h); must be mode 0600 or 0400.
   // Re-read when it changes: data is then re-encrypted under its current key.
   std::string key_file;

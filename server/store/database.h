@@ -17,22 +17,34 @@
 namespace handover::store {
 
 struct DatabaseUrl {
-  enum class Engine { kSqlite };
+  enum class Engine { kSqlite, kPostgres };
   Engine engine = Engine::kSqlite;
-  // kSqlite: the file.
+  // kSqlite: the file. kPostgres: the libpq connection URI, as given.
   std::string path;
 };
 
 // "sqlite:///var/lib/h.db" (an absolute path after "sqlite://"),
-// "sqlite://h.db" (relative), or a plain path (SQLite). INVALID_ARGUMENT
-// naming `database` for an empty one or another scheme.
+// "sqlite://h.db" (relative), or a plain path (SQLite);
+// "postgresql://user@host:port/db?sslmode=verify-full" or "postgres://..."
+// (PostgreSQL; libpq reads what the URI leaves out, the password included,
+// from PGPASSFILE or the environment). INVALID_ARGUMENT naming `database`
+// for an empty one, another scheme, or a password in the URI (it would
+// show in the process list).
 absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(const std::string& database);
 
 struct OpenOptions {
   WriterOptions writer;
   ReaderOptions readers;
   DomainStoreOptions domain;
+  // Where uploads are staged: see StagingDirectory.
+  std::string staging_directory;
 };
+
+// Where uploads are staged on this host (emptied when the store opens):
+// `configured` if set; else SQLite "<path>.staging", PostgreSQL
+// "handoverd.staging" in the working directory (give each replica on one
+// host its own).
+std::string StagingDirectory(const DatabaseUrl& url, const std::string& configured);
 
 // Opens (creating and migrating if needed) the database as a store.
 absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url,
@@ -40,15 +52,17 @@ absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url
                                                           std::shared_ptr<const KeyRing> keys);
 
 // Where the case keys are kept, apart from the data (case_keys.h): SQLite,
-// "<path>.keys". A data backup does not contain them.
+// "<path>.keys"; PostgreSQL, the schema handover_keys of the same database
+// (pg_key_store.h). A data backup does not contain them.
 std::string KeyStorePath(const DatabaseUrl& url);
 // An online copy of the key store (`keys` opens it). It brings erased
 // cases' keys back: keep such copies briefly (README, "Backups").
 absl::Status BackupKeyStore(const DatabaseUrl& url, std::shared_ptr<const KeyRing> keys,
                             const std::string& backup_path);
 
-// The directory the database's files live in (for the disk reserve).
-std::string DatabaseDirectory(const DatabaseUrl& url);
+// The directory whose disk the reserve watches: SQLite, the database's;
+// PostgreSQL, the staging directory's (the database server watches its own).
+std::string DatabaseDirectory(const DatabaseUrl& url, const std::string& staging_directory);
 
 // How far a restore moves the revision counter past every revision a client
 // may have seen. It must exceed the number of revisions that can have been

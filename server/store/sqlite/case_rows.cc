@@ -22,18 +22,6 @@ void BindBlob(SQLite::Statement& statement, int index, const std::string& bytes)
   statement.bind(index, bytes.data(), static_cast<int>(bytes.size()));
 }
 
-int64_t DateToInt(const v1::Date& date) {
-  return int64_t{date.year()} * 10000 + date.month() * 100 + date.day();
-}
-
-v1::Date IntToDate(int64_t yyyymmdd) {
-  v1::Date date;
-  date.set_year(static_cast<int32_t>(yyyymmdd / 10000));
-  date.set_month(static_cast<int32_t>(yyyymmdd / 100 % 100));
-  date.set_day(static_cast<int32_t>(yyyymmdd % 100));
-  return date;
-}
-
 std::string InMarks(size_t count) {
   std::vector<std::string> marks(count, "?");
   return absl::StrCat(" IN (", absl::StrJoin(marks, ", "), ")");

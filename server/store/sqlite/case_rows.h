@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "handover/v1/types.pb.h"
+#include "server/store/row_values.h"
 #include "server/policy/policy.h"
 
 namespace handover::store {
@@ -17,8 +18,6 @@ namespace handover::store {
 // A BLOB column's bytes.
 std::string Blob(const SQLite::Column& column);
 void BindBlob(SQLite::Statement& statement, int index, const std::string& bytes);
-int64_t DateToInt(const v1::Date& date);  // YYYYMMDD
-v1::Date IntToDate(int64_t yyyymmdd);
 
 // " IN (?, ?, ...)" with one mark per blob, and binding them from `first`.
 std::string InMarks(size_t count);

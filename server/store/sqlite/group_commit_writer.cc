@@ -4,7 +4,6 @@
 
 #include <sqlite3.h>
 
-#include <algorithm>
 #include <exception>
 
 #include "absl/strings/str_cat.h"
@@ -13,35 +12,19 @@
 namespace handover::store {
 
 GroupCommitWriter::GroupCommitWriter(std::unique_ptr<SQLite::Database> db, WriterOptions options)
-    : db_(std::move(db)), options_(options), thread_([this] { Run(); }) {}
+    : db_(std::move(db)), queue_(options), thread_([this] { Run(); }) {}
 
 GroupCommitWriter::~GroupCommitWriter() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
+  queue_.Close();
   thread_.join();
 }
 
 void GroupCommitWriter::Submit(Apply apply, Done done, Apply after_rollback) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (queue_.size() < options_.max_queue && !stopping_) {
-      // Unlocking wakes Run, which waits for a task.
-      queue_.push_back(Task{std::move(apply), std::move(done), std::move(after_rollback)});
-      return;
-    }
-    ++stats_.rejected;
-  }
-  done(absl::ResourceExhaustedError("write queue is full; retry later"));
+  Task task{std::move(apply), std::move(done), std::move(after_rollback)};
+  if (!queue_.Push(task)) task.done(absl::ResourceExhaustedError("write queue is full; retry later"));
 }
 
-WriterStats GroupCommitWriter::stats() const {
-  absl::MutexLock lock(&mu_);
-  WriterStats stats = stats_;
-  stats.queue_depth = queue_.size();
-  return stats;
-}
+WriterStats GroupCommitWriter::stats() const { return queue_.stats(); }
 
 void GroupCommitWriter::SetCommitHook(std::function<void(SQLite::Database&)> hook) {
   absl::MutexLock lock(&mu_);
@@ -56,25 +39,8 @@ void GroupCommitWriter::SetPreCommitHook(std::function<absl::Status()> hook) {
 void GroupCommitWriter::Run() {
   KeepPreparedStatements();  // this thread owns db_ until the writer goes
   for (;;) {
-    std::deque<Task> group;
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]()
-                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
-      mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;  // stopping, and everything is done
-      while (!queue_.empty() && group.size() < options_.max_batch) {
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      ++stats_.groups;
-      stats_.tasks += group.size();
-      const auto& bounds = WriterStats::kBatchBuckets;
-      const size_t bucket = std::min<size_t>(
-          std::lower_bound(bounds.begin(), bounds.end(), group.size()) - bounds.begin(),
-          bounds.size() - 1);
-      ++stats_.batch_sizes[bucket];
-    }
+    std::deque<Task> group = queue_.TakeGroup();
+    if (group.empty()) return;  // closed, and everything is done
     CommitGroup(group);
   }
 }

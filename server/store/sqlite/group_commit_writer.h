@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "server/store/backend.h"
+#include "server/store/write_queue.h"
 
 namespace handover::store {
 
@@ -66,11 +67,8 @@ class GroupCommitWriter {
   void CommitGroup(std::deque<Task>& group);
 
   std::unique_ptr<SQLite::Database> db_;
-  const WriterOptions options_;
-  mutable absl::Mutex mu_;
-  std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  WriterStats stats_ ABSL_GUARDED_BY(mu_);
+  WriteQueue<Task> queue_;
+  mutable absl::Mutex mu_;  // guards the hooks
   std::function<void(SQLite::Database&)> commit_hook_ ABSL_GUARDED_BY(mu_);
   std::function<absl::Status()> pre_commit_hook_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;

@@ -1,0 +1,16 @@
+#include "server/store/postgres/pg_statements.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace handover::store {
+
+const std::string& PgStatements::Name(const std::string& sql) {
+  auto [it, added] = names_.try_emplace(sql);
+  if (added) {
+    it->second = absl::StrCat("h", names_.size());
+    connection_.prepare(it->second, sql);
+  }
+  return it->second;
+}
+
+}  // namespace handover::store
