@@ -12,6 +12,7 @@
 // key fails authentication.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,6 +24,18 @@
 #include "common/crypto.h"
 
 namespace handover::store {
+
+// The associated data a case's key is wrapped under (KeyRing::Seal):
+// "handover/v1/case-key/<case_id>", so a wrapped key moved to another
+// case's row fails to unwrap. Every key store uses it.
+std::string CaseKeyAssociatedData(const std::string& case_id);
+
+// What every key store's Open takes.
+struct KeyStoreOptions {
+  // How many unwrapped keys to keep in memory (about 150 bytes each); 0
+  // disables the cache.
+  size_t max_cached_keys = 200'000;
+};
 
 class CaseKeys {
  public:
