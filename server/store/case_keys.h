@@ -2,7 +2,8 @@
 // titles and document content are sealed under a random DataKey of its own
 // (common/crypto.h), kept wrapped under the key file's current key in a key
 // store APART from the data — SQLite: the file "<database>.keys"
-// (sqlite/key_store.h). A data backup holds no keys. Erasing a case deletes
+// (sqlite/key_store.h); PostgreSQL: the schema handover_keys
+// (postgres/pg_key_store.h). A data backup holds no keys. Erasing a case deletes
 // its key first, so every copy of its data (write-ahead log, free pages,
 // data backups taken before) can no longer be opened.
 //
