@@ -2,7 +2,8 @@
 // titles and document content are sealed under a random DataKey of its own
 // (common/crypto.h), kept wrapped under the key file's current key in a key
 // store APART from the data — SQLite: the file "<database>.keys"
-// (sqlite/key_store.h). A data backup holds no keys. Erasing a case deletes
+// (sqlite/key_store.h); PostgreSQL: the schema handover_keys
+// (postgres/pg_key_store.h). A data backup holds no keys. Erasing a case deletes
 // its key first, so every copy of its data (write-ahead log, free pages,
 // data backups taken before) can no longer be opened.
 //
@@ -12,6 +13,7 @@
 // key fails authentication.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,6 +25,18 @@
 #include "common/crypto.h"
 
 namespace handover::store {
+
+// The associated data a case's key is wrapped under (KeyRing::Seal):
+// "handover/v1/case-key/<case_id>", so a wrapped key moved to another
+// case's row fails to unwrap. Every key store uses it.
+std::string CaseKeyAssociatedData(const std::string& case_id);
+
+// What every key store's Open takes.
+struct KeyStoreOptions {
+  // How many unwrapped keys to keep in memory (about 150 bytes each); 0
+  // disables the cache.
+  size_t max_cached_keys = 200'000;
+};
 
 class CaseKeys {
  public:

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "server/store/sqlite/key_cache.h"
+#include "server/store/key_cache.h"
 #include "tests/testing/test_server.h"
 
 namespace handover::store {

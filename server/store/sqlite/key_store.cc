@@ -103,10 +103,6 @@ void CopyPages(SQLite::Database& source, const std::string& target) {
 
 }  // namespace
 
-std::string CaseKeyAssociatedData(const std::string& case_id) {
-  return absl::StrCat("handover/v1/case-key/", case_id);
-}
-
 absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(std::string path,
                                                          std::shared_ptr<const KeyRing> ring,
                                                          KeyStoreOptions options) {

@@ -33,22 +33,13 @@
 #include "absl/synchronization/mutex.h"
 #include "common/crypto.h"
 #include "server/store/case_keys.h"
-#include "server/store/sqlite/key_cache.h"
+#include "server/store/key_cache.h"
 
 namespace SQLite {
 class Database;
 }  // namespace SQLite
 
 namespace handover::store {
-
-struct KeyStoreOptions {
-  // How many unwrapped keys to keep in memory (about 150 bytes each); 0
-  // disables the cache.
-  size_t max_cached_keys = 200'000;
-};
-
-// The associated data a case's key is wrapped under.
-std::string CaseKeyAssociatedData(const std::string& case_id);
 
 class KeyStore final : public CaseKeys {
  public:

@@ -1,4 +1,4 @@
-#include "server/store/sqlite/key_cache.h"
+#include "server/store/key_cache.h"
 
 namespace handover::store {
 

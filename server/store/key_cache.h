@@ -7,7 +7,7 @@
 // keys are cleansed (DataKey's destructor).
 //
 // Thread-compatible: Get may run concurrently with Get; anything else needs
-// exclusive access (KeyStore holds a reader/writer mutex).
+// exclusive access (the key stores hold a reader/writer mutex).
 #pragma once
 
 #include <cstddef>
