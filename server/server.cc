@@ -146,14 +146,11 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
         if (raw->server_ && !raw->shutting_down_) raw->SetHealth(true, !low);
       });
   auto ring = std::make_shared<const KeyRing>(*std::move(keys));
-  auto store =
-      store::OpenDatabase(url,
-                          {.writer = options.writer,
-                           .readers = options.readers,
-                           .domain = {.signer = std::make_shared<const Signer>(*std::move(signer)),
-                                      .disk = server->disk_.get()},
-                           .staging_directory = staging},
-                          ring);
+  store::OpenOptions open{.writer = options.writer, .readers = options.readers};
+  open.domain.signer = std::make_shared<const Signer>(*std::move(signer));
+  open.domain.disk = server->disk_.get();
+  open.staging_directory = staging;
+  auto store = store::OpenDatabase(url, std::move(open), ring);
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
   // Refuse to start if the key file lacks a key that stored data still uses.

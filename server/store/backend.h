@@ -334,8 +334,10 @@ class Backend {
   virtual void Write(WriteTask apply, std::function<void(absl::Status)> done,
                      WriteTask after_rollback = nullptr) = 0;
   // Runs `read` on a snapshot (contract 4) on a backend thread; false (and
-  // `read` is not run) if the read queue is full.
-  virtual bool Read(ReadTask read) = 0;
+  // `read` is not run) if the read queue is full. If no snapshot can be
+  // opened (the database is unreachable), `read` is not run and
+  // `unavailable` gets UNAVAILABLE instead, on the backend thread.
+  virtual bool Read(ReadTask read, std::function<void(absl::Status)> unavailable) = 0;
   // Called after each durable commit (contract 5). Set before the first write.
   virtual void SetCommitHook(ReadTask hook) = 0;
   // Called on the writer after a group's tasks and before its COMMIT (the

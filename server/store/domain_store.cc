@@ -71,7 +71,8 @@ absl::StatusOr<std::unique_ptr<DomainStore>> DomainStore::Open(std::unique_ptr<B
         } catch (const std::exception& e) {
           epoch.set_value(absl::UnavailableError(absl::StrCat("feed epoch: ", e.what())));
         }
-      })) {
+      },
+      [&epoch](absl::Status status) { epoch.set_value(std::move(status)); })) {
     return absl::UnavailableError("the backend refused the first read");
   }
   absl::StatusOr<std::string> feed_epoch = epoch.get_future().get();

@@ -126,7 +126,7 @@ void DomainStore::Read(Fn read, Done<T> done) {
     }
     done(std::move(result));
   };
-  if (!backend_->Read(std::move(task))) {
+  if (!backend_->Read(std::move(task), [done](absl::Status status) { done(std::move(status)); })) {
     done(absl::ResourceExhaustedError("read queue is full; retry later"));
   }
 }

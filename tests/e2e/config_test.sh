@@ -54,8 +54,10 @@ refused "metrics-listen: must be host:port" "${good[@]}" --metrics-listen 9464
 refused "max-document-bytes: must be from 1 to 1073741824" "${good[@]}" --max-document-bytes 0
 refused "document-media-types: application/zip is not a type the server can recognise" "${good[@]}" --document-media-types application/pdf,application/zip
 refused "metrics-listen: cannot listen on" "${good[@]}" --metrics-listen 256.1.1.1:9464
-refused "database: postgresql:// is not a backend this handoverd has" \
-  "${good[@]/$work\/h.db/postgresql://handover@localhost/handover}"
+refused "database: mysql:// is not a backend this handoverd has" \
+  "${good[@]/$work\/h.db/mysql://handover@localhost/handover}"
+refused "database: a password in the URL would show in the process list" \
+  "${good[@]/$work\/h.db/postgresql://handover:secret@localhost/handover}"
 
 # The database by URL: a server on sqlite:///<absolute path> starts on that file,
 # and backup takes the same URL.

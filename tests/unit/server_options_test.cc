@@ -41,9 +41,12 @@ TEST(ServerOptionsTest, EachBadOptionIsNamed) {
       {"listen", [](auto& o) { o.listen_address = "localhost"; }, "listen: must be host:port"},
       {"database", [](auto& o) { o.database_path = ""; }, "database: required"},
       {"database", [](auto& o) { o.database_path = "sqlite://"; }, "database: required"},
-      {"database", [](auto& o) { o.database_path = "postgresql://handover@db/handover"; },
-       "database: postgresql:// is not a backend this handoverd has; use "
-       "sqlite:///path/to/handover.db or a path"},
+      {"database", [](auto& o) { o.database_path = "mysql://handover@db/handover"; },
+       "database: mysql:// is not a backend this handoverd has; use "
+       "sqlite:///path/to/handover.db, a path, or postgresql://user@host/database"},
+      {"database", [](auto& o) { o.database_path = "postgresql://handover:secret@db/handover"; },
+       "database: a password in the URL would show in the process list; put it in "
+       "PGPASSFILE (~/.pgpass) or PGPASSWORD"},
       {"max-message-bytes", [](auto& o) { o.max_receive_message_bytes = 10; },
        "max-message-bytes: must be from 65536 to 1073741824"},
       {"max-page-size", [](auto& o) { o.service.max_page_size = -5; },

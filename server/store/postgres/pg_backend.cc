@@ -17,6 +17,15 @@ namespace {
 
 // How often (in watcher wake-ups) the database's size is looked up again.
 constexpr int kSizeEveryWakes = 10;
+constexpr char kWriterName[] = "handoverd-writer";
+constexpr char kReaderName[] = "handoverd-reader";
+
+// `connection`, connected again if it broke; throws if it cannot connect.
+PgConnection& Connected(std::unique_ptr<PgConnection>& connection, const std::string& url,
+                        const char* name) {
+  if (!connection->connection.is_open()) connection = std::make_unique<PgConnection>(url, name);
+  return *connection;
+}
 
 using Snapshot = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
@@ -25,11 +34,12 @@ using Snapshot = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 absl::StatusOr<std::unique_ptr<PgBackend>> PgBackend::Open(PgBackendOptions options) {
   std::unique_ptr<PgBackend> backend(new PgBackend(std::move(options)));
   const PgBackendOptions& o = backend->options_;
+  std::vector<std::unique_ptr<PgConnection>> connections;  // the writer's, then the readers'
   try {
     for (int i = 0; i <= o.readers.threads; ++i) {
-      backend->connections_.push_back(std::make_unique<PgConnection>(o.url));
+      connections.push_back(std::make_unique<PgConnection>(o.url, i == 0 ? kWriterName : kReaderName));
     }
-    MigratePg(backend->connections_[0]->connection);
+    MigratePg(connections[0]->connection);
   } catch (const std::runtime_error& e) {
     // A newer schema (pqxx's errors derive from std::runtime_error too, but
     // a connection failure is a broken_connection, an SQL one an sql_error).
@@ -42,9 +52,12 @@ absl::StatusOr<std::unique_ptr<PgBackend>> PgBackend::Open(PgBackendOptions opti
   }
   if (absl::Status s = ResetStagingDirectory(o.staging_directory); !s.ok()) return s;
   PgBackend* self = backend.get();
-  self->writer_ = std::thread([self] { self->RunWriter(*self->connections_[0]); });
-  for (size_t i = 1; i < self->connections_.size(); ++i) {
-    self->readers_.emplace_back([self, i] { self->RunReader(*self->connections_[i]); });
+  self->writer_ = std::thread(
+      [self, connection = std::move(connections[0])]() mutable { self->RunWriter(std::move(connection)); });
+  for (size_t i = 1; i < connections.size(); ++i) {
+    self->readers_.emplace_back([self, connection = std::move(connections[i])]() mutable {
+      self->RunReader(std::move(connection));
+    });
   }
   self->watcher_ = std::make_unique<PgCommitWatcher>(
       o.url, o.poll_interval, [self, wakes = 0](PgConnection& connection) mutable {
@@ -82,10 +95,10 @@ void PgBackend::Write(WriteTask apply, std::function<void(absl::Status)> done,
   }
 }
 
-bool PgBackend::Read(ReadTask read) {
+bool PgBackend::Read(ReadTask read, std::function<void(absl::Status)> unavailable) {
   absl::MutexLock lock(&reads_mu_);
   if (reads_closed_ || reads_.size() >= options_.readers.max_queue) return false;
-  reads_.push_back(std::move(read));  // unlocking wakes a reader
+  reads_.push_back({std::move(read), std::move(unavailable)});  // unlocking wakes a reader
   return true;
 }
 
@@ -101,11 +114,17 @@ void PgBackend::SetPreCommitHook(std::function<absl::Status()> hook) {
 
 int64_t PgBackend::storage_bytes() const { return storage_bytes_; }
 
-void PgBackend::RunWriter(PgConnection& connection) {
+void PgBackend::RunWriter(std::unique_ptr<PgConnection> connection) {
   for (;;) {
     std::deque<Task> group = writes_.TakeGroup();
     if (group.empty()) return;  // closed and drained
-    CommitGroup(connection, group);
+    try {
+      CommitGroup(Connected(connection, options_.url, kWriterName), group);
+    } catch (const std::exception& e) {
+      for (Task& task : group) {
+        task.done(absl::UnavailableError(absl::StrCat("storage unavailable: ", e.what())));
+      }
+    }
   }
 }
 
@@ -176,9 +195,9 @@ void PgBackend::CommitGroup(PgConnection& connection, std::deque<Task>& group) {
   }
 }
 
-void PgBackend::RunReader(PgConnection& connection) {
+void PgBackend::RunReader(std::unique_ptr<PgConnection> connection) {
   for (;;) {
-    ReadTask task;
+    ReadItem item;
     {
       absl::MutexLock lock(&reads_mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reads_mu_) {
@@ -186,18 +205,23 @@ void PgBackend::RunReader(PgConnection& connection) {
       };
       reads_mu_.Await(absl::Condition(&ready));
       if (reads_.empty()) return;
-      task = std::move(reads_.front());
+      item = std::move(reads_.front());
       reads_.pop_front();
     }
+    std::unique_ptr<Snapshot> snapshot;
     try {
-      Snapshot snapshot(connection.connection);  // contract 4
-      PgTxn rows(snapshot, connection.statements, nullptr);
-      task(rows);
-      snapshot.commit();
+      snapshot = std::make_unique<Snapshot>(
+          Connected(connection, options_.url, kReaderName).connection);  // contract 4
     } catch (const std::exception& e) {
-      // The read's own errors are the domain store's (it answers its caller);
-      // this is the snapshot failing to open or close.
-      spdlog::warn("read transaction failed: {}", e.what());
+      item.unavailable(absl::UnavailableError(absl::StrCat("storage unavailable: ", e.what())));
+      continue;
+    }
+    try {
+      PgTxn rows(*snapshot, connection->statements, nullptr);
+      item.read(rows);  // answers its caller, its own errors included
+      snapshot->commit();
+    } catch (const std::exception& e) {
+      spdlog::warn("read transaction did not close: {}", e.what());
     }
   }
 }

@@ -60,7 +60,7 @@ class PgBackend final : public Backend {
 
   void Write(WriteTask apply, std::function<void(absl::Status)> done,
              WriteTask after_rollback) override;
-  bool Read(ReadTask read) override;
+  bool Read(ReadTask read, std::function<void(absl::Status)> unavailable) override;
   void SetCommitHook(ReadTask hook) override;
   void SetPreCommitHook(std::function<absl::Status()> hook) override;
   const std::string& staging_directory() const override { return options_.staging_directory; }
@@ -75,9 +75,12 @@ class PgBackend final : public Backend {
     WriteTask after_rollback;
   };
   explicit PgBackend(PgBackendOptions options);
-  void RunWriter(PgConnection& connection);
+  // Each thread owns its connection, and connects again when it finds it
+  // broken (libpqxx 6 does not): the task that found it failed, the next
+  // one runs on a new connection.
+  void RunWriter(std::unique_ptr<PgConnection> connection);
   void CommitGroup(PgConnection& connection, std::deque<Task>& group);
-  void RunReader(PgConnection& connection);
+  void RunReader(std::unique_ptr<PgConnection> connection);
   // Runs the commit hook on a fresh snapshot; serialised across threads.
   void RunCommitHook(PgConnection& connection) ABSL_LOCKS_EXCLUDED(hook_mu_);
 
@@ -88,12 +91,15 @@ class PgBackend final : public Backend {
   absl::Mutex pre_commit_mu_;
   std::function<absl::Status()> pre_commit_ ABSL_GUARDED_BY(pre_commit_mu_);
 
+  struct ReadItem {
+    ReadTask read;
+    std::function<void(absl::Status)> unavailable;
+  };
   absl::Mutex reads_mu_;
-  std::deque<ReadTask> reads_ ABSL_GUARDED_BY(reads_mu_);
+  std::deque<ReadItem> reads_ ABSL_GUARDED_BY(reads_mu_);
   bool reads_closed_ ABSL_GUARDED_BY(reads_mu_) = false;
 
   std::atomic<int64_t> storage_bytes_{0};
-  std::vector<std::unique_ptr<PgConnection>> connections_;  // writer first, then readers
   std::thread writer_;
   std::vector<std::thread> readers_;
   std::unique_ptr<PgCommitWatcher> watcher_;

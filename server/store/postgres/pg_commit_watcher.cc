@@ -40,7 +40,7 @@ void PgCommitWatcher::Run() {
   constexpr long kSliceMicros = 200'000;  // how soon a stop is noticed
   while (!stopping_) {
     try {
-      PgConnection connection(url_);
+      PgConnection connection(url_, "handoverd-feed-watcher");
       bool notified = false;
       FeedListener listener(connection.connection, &notified);
       absl::Time next_poll = absl::Now();

@@ -1,5 +1,7 @@
 #include "server/store/postgres/pg_key_store.h"
 
+#include "server/store/postgres/pg_statements.h"
+
 #include <openssl/crypto.h>
 
 #include <iterator>
@@ -92,7 +94,8 @@ absl::Status NoKey(const std::string& case_id) {
 }  // namespace
 
 struct PgKeyStore::Connection {
-  explicit Connection(const std::string& url) : conn(url) {}
+  explicit Connection(const std::string& url)
+      : conn(WithApplicationName(url, "handoverd-keys")) {}
   pqxx::connection conn;
 };
 

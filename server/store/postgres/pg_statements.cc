@@ -4,6 +4,12 @@
 
 namespace handover::store {
 
+std::string WithApplicationName(const std::string& url, const std::string& name) {
+  if (url.find("application_name=") != std::string::npos) return url;
+  return absl::StrCat(url, url.find('?') == std::string::npos ? "?" : "&",
+                      "application_name=", name);
+}
+
 const std::string& PgStatements::Name(const std::string& sql) {
   auto [it, added] = names_.try_emplace(sql);
   if (added) {

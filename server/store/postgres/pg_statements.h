@@ -26,10 +26,16 @@ class PgStatements {
   absl::flat_hash_map<std::string, std::string> names_;
 };
 
+// `url` with its application_name set to `name` (unless it sets one), so
+// pg_stat_activity tells a replica's writer, readers and feed watcher apart.
+std::string WithApplicationName(const std::string& url, const std::string& name);
+
 // A connection and its prepared statements, owned by one thread at a time.
 struct PgConnection {
-  // Connects; throws pqxx::broken_connection with the server's message.
-  explicit PgConnection(const std::string& url) : connection(url), statements(connection) {}
+  // Connects as application `name`; throws pqxx::broken_connection with the
+  // server's message.
+  PgConnection(const std::string& url, const std::string& name)
+      : connection(WithApplicationName(url, name)), statements(connection) {}
   pqxx::connection connection;
   PgStatements statements;
 };

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <exception>
+#include <optional>
 #include <filesystem>
 #include <mutex>
 #include <tuple>
@@ -125,14 +126,21 @@ void SqliteBackend::Write(WriteTask apply, std::function<void(absl::Status)> don
       std::move(done), std::move(record_failure));
 }
 
-bool SqliteBackend::Read(ReadTask read) {
+bool SqliteBackend::Read(ReadTask read, std::function<void(absl::Status)> unavailable) {
   if (!readers_) return false;
-  return readers_->Submit([read = std::move(read)](SQLite::Database& db) {
-    // One snapshot for every statement of the read (contract 4).
-    SQLite::Transaction snapshot(db, SQLite::TransactionBehavior::DEFERRED);
-    SqliteTxn txn(db, nullptr);
-    read(txn);
-  });
+  return readers_->Submit(
+      [read = std::move(read), unavailable = std::move(unavailable)](SQLite::Database& db) {
+        std::optional<SQLite::Transaction> snapshot;
+        try {
+          // One snapshot for every statement of the read (contract 4).
+          snapshot.emplace(db, SQLite::TransactionBehavior::DEFERRED);
+        } catch (const std::exception& e) {
+          unavailable(absl::UnavailableError(absl::StrCat("storage unavailable: ", e.what())));
+          return;
+        }
+        SqliteTxn txn(db, nullptr);
+        read(txn);
+      });
 }
 
 int64_t SqliteBackend::storage_bytes() const {

@@ -40,7 +40,7 @@ class SqliteBackend final : public Backend {
 
   void Write(WriteTask apply, std::function<void(absl::Status)> done,
              WriteTask after_rollback) override;
-  bool Read(ReadTask read) override;
+  bool Read(ReadTask read, std::function<void(absl::Status)> unavailable) override;
   void SetCommitHook(ReadTask hook) override;
   void SetPreCommitHook(std::function<absl::Status()> hook) override;
   const std::string& staging_directory() const override { return staging_directory_; }
