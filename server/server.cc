@@ -141,10 +141,12 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
 
   const std::string staging = store::StagingDirectory(url, options.staging_directory);
   std::unique_ptr<HandoverServer> server(new HandoverServer());
-  server->disk_ = std::make_unique<store::DiskSpace>(
-      store::DatabaseDirectory(url, staging), options.disk_reserve_bytes, [raw = server.get()](bool low) {
-        if (raw->server_ && !raw->shutting_down_) raw->SetHealth(true, !low);
-      });
+  server->disk_ = std::make_unique<store::DiskSpace>(store::DatabaseDirectory(url, staging),
+                                                     options.disk_reserve_bytes,
+                                                     [raw = server.get()](bool low) {
+                                                       if (raw->server_ && !raw->shutting_down_)
+                                                         raw->SetHealth(true, !low);
+                                                     });
   auto ring = std::make_shared<const KeyRing>(*std::move(keys));
   store::OpenOptions open{.writer = options.writer, .readers = options.readers};
   open.domain.signer = std::make_shared<const Signer>(*std::move(signer));

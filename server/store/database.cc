@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/store/postgres/pg_backend.h"
-#include "server/store/postgres/pg_restore.h"
 #include "server/store/postgres/pg_key_store.h"
+#include "server/store/postgres/pg_restore.h"
 #include "server/store/sqlite/backup.h"
 #include "server/store/sqlite/key_store.h"
 #include "server/store/sqlite/sqlite_backend.h"
@@ -57,11 +57,11 @@ absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url
                                                           OpenOptions options,
                                                           std::shared_ptr<const KeyRing> keys) {
   if (url.engine == DatabaseUrl::Engine::kPostgres) {
-    auto backend = PgBackend::Open({.url = url.path,
-                                    .staging_directory =
-                                        StagingDirectory(url, options.staging_directory),
-                                    .writer = options.writer,
-                                    .readers = options.readers});
+    auto backend =
+        PgBackend::Open({.url = url.path,
+                         .staging_directory = StagingDirectory(url, options.staging_directory),
+                         .writer = options.writer,
+                         .readers = options.readers});
     if (!backend.ok()) return backend.status();
     auto case_keys = PgKeyStore::Open(url.path, keys);
     if (!case_keys.ok()) return case_keys.status();
@@ -80,8 +80,7 @@ absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url
 
 std::string StagingDirectory(const DatabaseUrl& url, const std::string& configured) {
   if (!configured.empty()) return configured;
-  return url.engine == DatabaseUrl::Engine::kPostgres ? "handoverd.staging"
-                                                      : url.path + ".staging";
+  return url.engine == DatabaseUrl::Engine::kPostgres ? "handoverd.staging" : url.path + ".staging";
 }
 
 std::string KeyStorePath(const DatabaseUrl& url) { return url.path + ".keys"; }

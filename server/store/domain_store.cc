@@ -65,14 +65,15 @@ absl::StatusOr<std::unique_ptr<DomainStore>> DomainStore::Open(std::unique_ptr<B
                                                                std::shared_ptr<const KeyRing> keys,
                                                                DomainStoreOptions options) {
   std::promise<absl::StatusOr<std::string>> epoch;
-  if (!backend->Read([&epoch](ReadTxn& txn) {
-        try {
-          epoch.set_value(txn.FeedEpoch());
-        } catch (const std::exception& e) {
-          epoch.set_value(absl::UnavailableError(absl::StrCat("feed epoch: ", e.what())));
-        }
-      },
-      [&epoch](absl::Status status) { epoch.set_value(std::move(status)); })) {
+  if (!backend->Read(
+          [&epoch](ReadTxn& txn) {
+            try {
+              epoch.set_value(txn.FeedEpoch());
+            } catch (const std::exception& e) {
+              epoch.set_value(absl::UnavailableError(absl::StrCat("feed epoch: ", e.what())));
+            }
+          },
+          [&epoch](absl::Status status) { epoch.set_value(std::move(status)); })) {
     return absl::UnavailableError("the backend refused the first read");
   }
   absl::StatusOr<std::string> feed_epoch = epoch.get_future().get();

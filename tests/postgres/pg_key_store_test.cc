@@ -145,9 +145,10 @@ TEST_F(PgKeyStoreTest, TwoReplicasShareTheKeys) {
 
 TEST_F(PgKeyStoreTest, AStoredKeyIsBoundToItsCase) {
   ASSERT_TRUE(store_->Put(NewKeys(0, 2)).ok());
-  Query(absl::StrCat("UPDATE handover_keys.case_keys SET wrapped = (SELECT wrapped FROM "
-                     "handover_keys.case_keys WHERE case_id = '",
-                     CaseId(0), "') WHERE case_id = '", CaseId(1), "'"));
+  Query(
+      absl::StrCat("UPDATE handover_keys.case_keys SET wrapped = (SELECT wrapped FROM "
+                   "handover_keys.case_keys WHERE case_id = '",
+                   CaseId(0), "') WHERE case_id = '", CaseId(1), "'"));
   EXPECT_TRUE(store_->Get(CaseId(1)).ok()) << "still cached";
   Reopen(kNoCache);
   EXPECT_EQ(store_->Get(CaseId(1)).status().code(), absl::StatusCode::kDataLoss);
@@ -237,16 +238,16 @@ TEST_F(PgKeyStoreTest, CreateManyResumes) {
 TEST_F(PgKeyStoreTest, BackupPointsToPgDump) {
   const absl::Status refused = store_->Backup("/nonexistent/keys.backup");
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(refused.message().find("pg_dump --schema=handover_keys"), std::string::npos)
-      << refused;
+  EXPECT_NE(refused.message().find("pg_dump --schema=handover_keys"), std::string::npos) << refused;
 }
 
 TEST_F(PgKeyStoreTest, ReconnectsAfterTheServerDropsTheConnection) {
   const std::map<std::string, DataKey> keys = NewKeys(0, 1);
   ASSERT_TRUE(store_->Put(keys).ok());
   Reopen(kNoCache);
-  Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  Query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()");
   // The call that finds the connection broken may fail; the next reconnects.
   absl::StatusOr<DataKey> got = store_->Get(CaseId(0));
   if (!got.ok()) {

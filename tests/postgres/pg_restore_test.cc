@@ -68,7 +68,8 @@ TEST(PostgresRestoreTest, RestoredFeedNeverReusesARevisionAndErasuresStay) {
   // The data without the keys, as deploy/postgresql.md says to take it.
   const std::string archive = testing::NewTempDir() + "/data.dump";
   ASSERT_EQ(std::system(absl::StrCat("pg_dump --format=custom --exclude-schema=handover_keys "
-                                     "--file=", archive, " '", url, "'")
+                                     "--file=",
+                                     archive, " '", url, "'")
                             .c_str()),
             0);
   // After the archive: one more case, and an erasure.

@@ -19,8 +19,9 @@ absl::StatusOr<std::unique_ptr<store::DomainStore>> Open(const std::string& url)
   store::OpenOptions options;
   options.readers.threads = 1;
   options.staging_directory = testing::NewTempDir() + "/staging";
-  return store::OpenDatabase(*store::ParseDatabaseUrl(url), std::move(options),
-                             std::make_shared<const KeyRing>(*KeyRing::Parse(KeyRing::GenerateKeyLine("schema-test"))));
+  return store::OpenDatabase(
+      *store::ParseDatabaseUrl(url), std::move(options),
+      std::make_shared<const KeyRing>(*KeyRing::Parse(KeyRing::GenerateKeyLine("schema-test"))));
 }
 
 TEST(PostgresSchemaTest, ReplicasStartingTogetherMigrateOnce) {

@@ -37,7 +37,8 @@ absl::StatusOr<std::unique_ptr<PgBackend>> PgBackend::Open(PgBackendOptions opti
   std::vector<std::unique_ptr<PgConnection>> connections;  // the writer's, then the readers'
   try {
     for (int i = 0; i <= o.readers.threads; ++i) {
-      connections.push_back(std::make_unique<PgConnection>(o.url, i == 0 ? kWriterName : kReaderName));
+      connections.push_back(
+          std::make_unique<PgConnection>(o.url, i == 0 ? kWriterName : kReaderName));
     }
     MigratePg(connections[0]->connection);
   } catch (const std::runtime_error& e) {
@@ -52,8 +53,9 @@ absl::StatusOr<std::unique_ptr<PgBackend>> PgBackend::Open(PgBackendOptions opti
   }
   if (absl::Status s = ResetStagingDirectory(o.staging_directory); !s.ok()) return s;
   PgBackend* self = backend.get();
-  self->writer_ = std::thread(
-      [self, connection = std::move(connections[0])]() mutable { self->RunWriter(std::move(connection)); });
+  self->writer_ = std::thread([self, connection = std::move(connections[0])]() mutable {
+    self->RunWriter(std::move(connection));
+  });
   for (size_t i = 1; i < connections.size(); ++i) {
     self->readers_.emplace_back([self, connection = std::move(connections[i])]() mutable {
       self->RunReader(std::move(connection));
@@ -183,8 +185,8 @@ void PgBackend::CommitGroup(PgConnection& connection, std::deque<Task>& group) {
       // cluster-wide lock at commit. Only a hint (pg_commit_watcher.h).
       try {
         pqxx::nontransaction notify(connection.connection);
-        notify.exec_prepared(connection.statements.Name(absl::StrCat(
-            "SELECT pg_notify('", kFeedChannel, "', revision::text) FROM feed_head")));
+        notify.exec_prepared(connection.statements.Name(
+            absl::StrCat("SELECT pg_notify('", kFeedChannel, "', revision::text) FROM feed_head")));
       } catch (const std::exception& e) {
         spdlog::warn("feed notification not sent (other replicas poll): {}", e.what());
       }

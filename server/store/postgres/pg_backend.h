@@ -35,7 +35,7 @@
 
 namespace handover::store {
 
-struct PgConnection;     // pg_statements.h
+struct PgConnection;    // pg_statements.h
 class PgCommitWatcher;  // pg_commit_watcher.h
 
 struct PgBackendOptions {

@@ -107,22 +107,21 @@ VersionRow VersionFromRow(const pqxx::row& row, int first, const std::string& ca
 }  // namespace
 
 std::optional<CaseSnapshot> PgTxn::LoadCase(const std::string& case_id) {
-  const pqxx::result row = Run(
-      "SELECT operator_id, current_version, create_time, update_time "
-      "FROM cases WHERE case_id = $1 AND erased_time IS NULL",
-      case_id);
+  const pqxx::result row =
+      Run("SELECT operator_id, current_version, create_time, update_time "
+          "FROM cases WHERE case_id = $1 AND erased_time IS NULL",
+          case_id);
   if (row.empty()) return std::nullopt;
   CaseSnapshot snapshot = CaseFromRow(row[0], 0, case_id);
 
-  const pqxx::result assignments = Run(
-      "SELECT municipality_code, decision_date, takeover_date, assign_time FROM assignments "
-      "WHERE case_id = $1 ORDER BY seq DESC LIMIT 2",
-      case_id);
+  const pqxx::result assignments =
+      Run("SELECT municipality_code, decision_date, takeover_date, assign_time FROM assignments "
+          "WHERE case_id = $1 ORDER BY seq DESC LIMIT 2",
+          case_id);
   if (!assignments.empty()) {
     AddAssignment(assignments[0], 0, &snapshot);
     if (assignments.size() > 1) {
-      snapshot.meta.mutable_assignment()->set_previous_municipality_code(
-          assignments[1][0].c_str());
+      snapshot.meta.mutable_assignment()->set_previous_municipality_code(assignments[1][0].c_str());
     }
   }
   const pqxx::result consents =
@@ -137,12 +136,12 @@ std::optional<CaseSnapshot> PgTxn::LoadCase(const std::string& case_id) {
 
 std::optional<VersionRow> PgTxn::LoadVersion(const std::string& case_id, int64_t version,
                                              bool with_form) {
-  const pqxx::result row = Run(
-      with_form ? "SELECT form, create_time, author_organisation, author_actor, key_id "
-                  "FROM case_versions WHERE case_id = $1 AND version = $2"
-                : "SELECT NULL, create_time, author_organisation, author_actor, key_id "
-                  "FROM case_versions WHERE case_id = $1 AND version = $2",
-      case_id, version);
+  const pqxx::result row =
+      Run(with_form ? "SELECT form, create_time, author_organisation, author_actor, key_id "
+                      "FROM case_versions WHERE case_id = $1 AND version = $2"
+                    : "SELECT NULL, create_time, author_organisation, author_actor, key_id "
+                      "FROM case_versions WHERE case_id = $1 AND version = $2",
+          case_id, version);
   if (row.empty()) return std::nullopt;
   return VersionFromRow(row[0], 0, case_id, version, with_form);
 }
@@ -168,10 +167,10 @@ std::map<std::string, CaseRows> PgTxn::LoadCurrentCases(const std::vector<std::s
                            .current = VersionFromRow(row, 5, id, row[2].as<int64_t>(), with_form)});
   }
 
-  const pqxx::result assignments = Run(
-      "SELECT case_id, municipality_code, decision_date, takeover_date, assign_time "
-      "FROM assignments WHERE case_id = ANY($1::text[]) ORDER BY case_id, seq DESC",
-      ids);
+  const pqxx::result assignments =
+      Run("SELECT case_id, municipality_code, decision_date, takeover_date, assign_time "
+          "FROM assignments WHERE case_id = ANY($1::text[]) ORDER BY case_id, seq DESC",
+          ids);
   std::string previous_id;
   int seen = 0;  // assignments of previous_id so far
   for (const pqxx::row& row : assignments) {
@@ -187,11 +186,10 @@ std::map<std::string, CaseRows> PgTxn::LoadCurrentCases(const std::vector<std::s
     }
   }
 
-  const pqxx::result consents = Run(
-      absl::StrCat("SELECT case_id, ", kConsentColumns,
-                   " FROM consents WHERE case_id = ANY($1::text[]) "
-                   "ORDER BY case_id, record_time, consent_id"),
-      ids);
+  const pqxx::result consents = Run(absl::StrCat("SELECT case_id, ", kConsentColumns,
+                                                 " FROM consents WHERE case_id = ANY($1::text[]) "
+                                                 "ORDER BY case_id, record_time, consent_id"),
+                                    ids);
   for (const pqxx::row& row : consents) {
     const std::string id = row[0].c_str();
     if (auto it = reads.find(id); it != reads.end()) {
@@ -202,8 +200,7 @@ std::map<std::string, CaseRows> PgTxn::LoadCurrentCases(const std::vector<std::s
 }
 
 std::vector<std::string> PgTxn::SelectCases(const CaseSelection& selection) {
-  std::string sql =
-      "SELECT case_id FROM cases WHERE case_id > $1 AND erased_time IS NULL";
+  std::string sql = "SELECT case_id FROM cases WHERE case_id > $1 AND erased_time IS NULL";
   std::vector<std::string> parameters = {selection.after_case_id};
   if (selection.scope != CaseQuery::Scope::kAll) {
     parameters.push_back(selection.organisation_id);
@@ -227,10 +224,10 @@ std::vector<std::string> PgTxn::SelectCases(const CaseSelection& selection) {
 
 std::vector<VersionRow> PgTxn::ListVersions(const std::string& case_id, int64_t before_version,
                                             int limit) {
-  const pqxx::result rows = Run(
-      "SELECT version, create_time, author_organisation, author_actor FROM case_versions "
-      "WHERE case_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3",
-      case_id, before_version > 0 ? before_version : INT64_MAX, limit);
+  const pqxx::result rows =
+      Run("SELECT version, create_time, author_organisation, author_actor FROM case_versions "
+          "WHERE case_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3",
+          case_id, before_version > 0 ? before_version : INT64_MAX, limit);
   std::vector<VersionRow> versions;
   for (const pqxx::row& row : rows) {
     versions.push_back({.case_id = case_id,
@@ -272,14 +269,14 @@ std::vector<std::string> PgTxn::CasesOfPerson(const std::vector<std::string>& pe
 
 std::optional<RequestRow> PgTxn::FindRequest(const std::string& organisation,
                                              const std::string& request_id) {
-  const pqxx::result row = Run(
-      "SELECT fingerprint, case_id, version, consent_id, document_id FROM requests "
-      "WHERE organisation = $1 AND request_id = $2",
-      organisation, request_id);
+  const pqxx::result row =
+      Run("SELECT fingerprint, case_id, version, consent_id, document_id FROM requests "
+          "WHERE organisation = $1 AND request_id = $2",
+          organisation, request_id);
   if (row.empty()) return std::nullopt;
-  return RequestRow{.fingerprint = Bytes(row[0][0]),
-                    .result = {row[0][1].c_str(), row[0][2].as<int64_t>(), row[0][3].c_str(),
-                               row[0][4].c_str()}};
+  return RequestRow{
+      .fingerprint = Bytes(row[0][0]),
+      .result = {row[0][1].c_str(), row[0][2].as<int64_t>(), row[0][3].c_str(), row[0][4].c_str()}};
 }
 
 void PgTxn::InsertCase(const std::string& case_id, const std::string& operator_id,
@@ -294,8 +291,8 @@ void PgTxn::InsertCase(const std::string& case_id, const std::string& operator_i
 void PgTxn::InsertVersion(const VersionRow& row) {
   Run("INSERT INTO case_versions (case_id, version, form, create_time, author_organisation, "
       "author_actor, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      row.case_id, row.version, Bytea(row.sealed_form), row.create_time,
-      row.author_organisation, row.author_actor, row.key_id);
+      row.case_id, row.version, Bytea(row.sealed_form), row.create_time, row.author_organisation,
+      row.author_actor, row.key_id);
 }
 
 void PgTxn::SetCurrentVersion(const std::string& case_id, int64_t version, int64_t now) {

@@ -34,12 +34,13 @@ std::optional<DocumentVersionRow> PgTxn::LoadDocumentVersion(const std::string& 
                                                              const std::string& document_id,
                                                              int64_t version) {
   // Version 0: the current one.
-  const pqxx::result row =
-      Run(absl::StrCat("SELECT ", kVersionColumns,
-                       " FROM documents d JOIN document_versions v USING (case_id, document_id) "
-                       "WHERE d.case_id = $1 AND d.document_id = $2 "
-                       "AND v.version = CASE WHEN $3::bigint = 0 THEN d.current_version ELSE $3::bigint END"),
-          case_id, document_id, version);
+  const pqxx::result row = Run(
+      absl::StrCat(
+          "SELECT ", kVersionColumns,
+          " FROM documents d JOIN document_versions v USING (case_id, document_id) "
+          "WHERE d.case_id = $1 AND d.document_id = $2 "
+          "AND v.version = CASE WHEN $3::bigint = 0 THEN d.current_version ELSE $3::bigint END"),
+      case_id, document_id, version);
   if (row.empty()) return std::nullopt;
   return RowOf(row[0], case_id);
 }
@@ -61,10 +62,10 @@ std::vector<DocumentVersionRow> PgTxn::LoadDocumentVersions(const std::string& c
 
 std::optional<v1::DocumentType> PgTxn::BlobDocumentType(const std::string& case_id,
                                                         const std::string& blob_id) {
-  const pqxx::result row = Run(
-      "SELECT d.type FROM document_versions v JOIN documents d USING (case_id, document_id) "
-      "WHERE v.blob_id = $1 AND v.case_id = $2",
-      blob_id, case_id);
+  const pqxx::result row =
+      Run("SELECT d.type FROM document_versions v JOIN documents d USING (case_id, document_id) "
+          "WHERE v.blob_id = $1 AND v.case_id = $2",
+          blob_id, case_id);
   if (row.empty()) return std::nullopt;
   return static_cast<v1::DocumentType>(row[0][0].as<int>());
 }
@@ -85,8 +86,8 @@ void PgTxn::InsertDocument(const std::string& case_id, const std::string& docume
 
 void PgTxn::SetDocumentVersion(const std::string& case_id, const std::string& document_id,
                                int64_t version) {
-  Run("UPDATE documents SET current_version = $1 WHERE case_id = $2 AND document_id = $3",
-      version, case_id, document_id);
+  Run("UPDATE documents SET current_version = $1 WHERE case_id = $2 AND document_id = $3", version,
+      case_id, document_id);
 }
 
 void PgTxn::InsertDocumentVersion(const DocumentVersionRow& row) {
@@ -100,8 +101,8 @@ void PgTxn::InsertDocumentVersion(const DocumentVersionRow& row) {
 
 void PgTxn::InsertChunk(const std::string& blob_id, int64_t seq, const std::string& key_id,
                         const std::string& sealed) {
-  Run("INSERT INTO document_chunks (blob_id, seq, key_id, data) VALUES ($1, $2, $3, $4)",
-      blob_id, seq, key_id, Bytea(sealed));
+  Run("INSERT INTO document_chunks (blob_id, seq, key_id, data) VALUES ($1, $2, $3, $4)", blob_id,
+      seq, key_id, Bytea(sealed));
 }
 
 }  // namespace handover::store

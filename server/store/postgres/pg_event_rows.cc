@@ -58,8 +58,7 @@ PgEventFilter PgEventFilterOf(const policy::EventFilter& filter, int first) {
     sql.parameters.push_back(*filter.operator_id);
   }
   if (filter.municipality_code) {
-    absl::StrAppend(&sql.conditions, " AND municipality_code = $",
-                    first + sql.parameters.size());
+    absl::StrAppend(&sql.conditions, " AND municipality_code = $", first + sql.parameters.size());
     sql.parameters.push_back(*filter.municipality_code);
   }
   if (!filter.with_municipality_only) sql.conditions += " AND NOT municipality_only";

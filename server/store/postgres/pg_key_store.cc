@@ -94,8 +94,7 @@ absl::Status NoKey(const std::string& case_id) {
 }  // namespace
 
 struct PgKeyStore::Connection {
-  explicit Connection(const std::string& url)
-      : conn(WithApplicationName(url, "handoverd-keys")) {}
+  explicit Connection(const std::string& url) : conn(WithApplicationName(url, "handoverd-keys")) {}
   pqxx::connection conn;
 };
 
@@ -255,9 +254,9 @@ absl::Status PgKeyStore::Delete(const std::string& case_id) {
     pqxx::nontransaction txn(Connected().conn);  // VACUUM cannot run in a transaction block
     txn.exec0("VACUUM handover_keys.case_keys");
   } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat(
-        "key store: the key of case ", case_id, " is deleted but VACUUM failed (",
-        absl::StripTrailingAsciiWhitespace(e.what()), "); call Delete again"));
+    return absl::UnavailableError(
+        absl::StrCat("key store: the key of case ", case_id, " is deleted but VACUUM failed (",
+                     absl::StripTrailingAsciiWhitespace(e.what()), "); call Delete again"));
   }
   return absl::OkStatus();
 }

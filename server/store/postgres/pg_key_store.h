@@ -114,8 +114,8 @@ class PgKeyStore final : public CaseKeys {
  private:
   struct Connection;  // holds the libpqxx connection
 
-  PgKeyStore(std::string url, std::unique_ptr<Connection> db,
-             std::shared_ptr<const KeyRing> ring, KeyStoreOptions options);
+  PgKeyStore(std::string url, std::unique_ptr<Connection> db, std::shared_ptr<const KeyRing> ring,
+             KeyStoreOptions options);
 
   // The connection, connected again if it broke; throws if it cannot.
   Connection& Connected() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);

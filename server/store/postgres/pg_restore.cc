@@ -29,17 +29,17 @@ std::optional<int64_t> FeedHead(pqxx::connection& connection) {
 
 // Runs pg_restore (no shell: the arguments are passed as they are).
 absl::Status RunPgRestore(const std::string& url, const std::string& archive_path) {
-  std::vector<std::string> args = {"pg_restore",     "--clean",         "--if-exists",
-                                   "--no-owner",     "--single-transaction",
-                                   "--exit-on-error", "--dbname=" + url, archive_path};
+  std::vector<std::string> args = {
+      "pg_restore",           "--clean",         "--if-exists",     "--no-owner",
+      "--single-transaction", "--exit-on-error", "--dbname=" + url, archive_path};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
   if (int error = posix_spawnp(&pid, "pg_restore", nullptr, nullptr, argv.data(), environ);
       error != 0) {
-    return absl::UnavailableError(absl::StrCat("restore: cannot run pg_restore: ",
-                                               std::strerror(error)));
+    return absl::UnavailableError(
+        absl::StrCat("restore: cannot run pg_restore: ", std::strerror(error)));
   }
   int status = 0;
   waitpid(pid, &status, 0);
@@ -71,9 +71,8 @@ absl::StatusOr<RestoreResult> RestorePgDatabase(const std::string& url,
     result.feed_epoch = HexEncode(RandomBytes(kEpochBytes));
     pqxx::work move(connection);
     move.exec0("DELETE FROM events");
-    move.exec_params0(
-        "UPDATE feed_head SET revision = $1, compacted_through = $1, feed_epoch = $2",
-        result.base_revision, result.feed_epoch);
+    move.exec_params0("UPDATE feed_head SET revision = $1, compacted_through = $1, feed_epoch = $2",
+                      result.base_revision, result.feed_epoch);
     move.commit();
     return result;
   } catch (const std::exception& e) {

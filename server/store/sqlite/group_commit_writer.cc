@@ -21,7 +21,8 @@ GroupCommitWriter::~GroupCommitWriter() {
 
 void GroupCommitWriter::Submit(Apply apply, Done done, Apply after_rollback) {
   Task task{std::move(apply), std::move(done), std::move(after_rollback)};
-  if (!queue_.Push(task)) task.done(absl::ResourceExhaustedError("write queue is full; retry later"));
+  if (!queue_.Push(task))
+    task.done(absl::ResourceExhaustedError("write queue is full; retry later"));
 }
 
 WriterStats GroupCommitWriter::stats() const { return queue_.stats(); }

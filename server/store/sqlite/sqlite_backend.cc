@@ -5,9 +5,9 @@
 #include <sqlite3.h>
 
 #include <exception>
-#include <optional>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
