@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libsqlitecpp-dev libsqlite3-dev libssl-dev openssl
   libpqxx-dev libpq-dev postgresql postgresql-common
-  libgtest-dev libgmock-dev libcli11-dev libspdlog-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libcli11-dev libspdlog-dev libcpp-httplib-dev libtomlplusplus-dev
   python3 python3-grpcio curl util-linux
 )
 
