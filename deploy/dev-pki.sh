@@ -21,6 +21,9 @@
 #   oces-immigration-service-uds       CVR 99990015  cb44a290-415a-4b0c-9e33-b47d91c2a73d
 #   oces-municipality-760              CVR 99990023  b96dc8a5-91d8-4d04-8a4d-e0474a06f3fb
 #   oces-auditor-dpo                   CVR 99990031  1d98306d-8851-4708-be1c-539c18160fed
+# oces-auditor-dpo is made as real OCES3 certificates are: its subject is in
+# the opposite order (CN first, C last) and it has no extendedKeyUsage, so
+# readers of the subject and the server's TLS checks meet both forms.
 # organisations.toml registers those four CVRs (deploy/organisations.example.toml
 # is a copy); client-cas.pem holds both CAs (ca.pem, then oces-ca.pem).
 #
@@ -112,6 +115,11 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[oces3]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [crl]
 authorityKeyIdentifier = keyid
 CNF
@@ -132,20 +140,26 @@ client() {  # ca role organisation
   issue "$1" "$2-$3" "URI:spiffe://$trust_domain/$2/$3" clientAuth
 }
 
-# A client certificate with exactly this subject (UTF-8; escape / as \/), no
-# SAN, clientAuth, through CA $1's openssl ca database; further arguments go to
-# openssl ca (-startdate, -enddate).
-issue_subject() {  # ca name subject [openssl-ca options]
-  local ca="$1" name="$2" subject="$3"
-  shift 3
+# A client certificate with exactly this subject (UTF-8; escape / as \/) and no
+# SAN, through CA $1's openssl ca database, with the extensions of its ca.cnf
+# section (client: clientAuth; oces3: no extendedKeyUsage). Further arguments
+# go to openssl ca (-startdate, -enddate).
+issue_subject() {  # ca name extensions subject [openssl-ca options]
+  local ca="$1" name="$2" extensions="$3" subject="$4"
+  shift 4
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -utf8 \
     -subj "$subject" -keyout "$name.key" -out "$tmp/$name.csr" 2>/dev/null
-  openssl ca -batch -config "$tmp/$ca/ca.cnf" -extensions client -preserveDN -notext \
+  openssl ca -batch -config "$tmp/$ca/ca.cnf" -extensions "$extensions" -preserveDN -notext \
     -in "$tmp/$name.csr" -out "$name.pem" "$@" 2>/dev/null
 }
 
 oces_subject() {  # cvr organisation-name serial-uuid system-name
   printf '/C=DK/organizationIdentifier=NTRDK-%s/O=%s/serialNumber=UI:DK-O:G:%s/CN=%s' "$@"
+}
+
+oces_subject_cn_first() {  # cvr organisation-name serial-uuid system-name
+  printf '/CN=%s/serialNumber=UI:DK-O:G:%s/O=%s/organizationIdentifier=NTRDK-%s/C=DK' \
+    "$4" "$3" "$2" "$1"
 }
 
 # The fictional OCES3 organisations: file name, CVR, name, uuid, system.
@@ -164,7 +178,7 @@ uuid_760_expired=052f9c97-372a-4d86-aa01-1c1d5e83c458
 oces_org() {  # file cvr name uuid system [openssl-ca options]
   local name="$1" cvr="$2" org="$3" uuid="$4" system="$5"
   shift 5
-  issue_subject oces-ca "$name" "$(oces_subject "$cvr" "$org" "$uuid" "$system")" "$@"
+  issue_subject oces-ca "$name" client "$(oces_subject "$cvr" "$org" "$uuid" "$system")" "$@"
 }
 
 crl() {  # ca file [openssl-ca options]: CA $1's CRL of what its database revokes
@@ -187,7 +201,7 @@ new_ca oces-ca "/C=DK/O=Handover development (not OCES)/CN=Fictional OCES3 issui
 oces_org "${org_redcross[@]}"
 oces_org "${org_uds[@]}"
 oces_org "${org_760[@]}"
-oces_org "${org_dpo[@]}"
+issue_subject oces-ca oces-auditor-dpo oces3 "$(oces_subject_cn_first "${org_dpo[@]:1}")"
 cat ca.pem oces-ca.pem > client-cas.pem
 
 rm -rf crl crl-empty
@@ -205,11 +219,11 @@ if [ "$extras" = 1 ]; then
   oces_org oces-municipality-760-unlisted "$cvr_760" "$name_760" "$uuid_760_unlisted" "$system_760"
   oces_org oces-municipality-760-expired "$cvr_760" "$name_760" "$uuid_760_expired" "$system_760" \
     -startdate 20240101000000Z -enddate 20241231235959Z
-  issue_subject oces-ca oces-municipality-760-old-form \
+  issue_subject oces-ca oces-municipality-760-old-form client \
     "/C=DK/O=$name_760 \/\/ CVR:$cvr_760/serialNumber=CVR:$cvr_760-FID:99990023000760/CN=$system_760"
   subject_760="$(oces_subject "${org_760[@]:1}")"
-  issue_subject ca oces-municipality-760-project-ca "$subject_760"
-  issue_subject rogue-ca oces-rogue-municipality-760 "$subject_760"
+  issue_subject ca oces-municipality-760-project-ca client "$subject_760"
+  issue_subject rogue-ca oces-rogue-municipality-760 client "$subject_760"
   oces_org oces-unregistered 99990058 "Fictional Unregistered Organisation" \
     4afc846a-af5a-4d2a-93be-bb5accd9c3c3 "Fictional unregistered system"
 
