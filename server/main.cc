@@ -40,6 +40,16 @@ int main(int argc, char** argv) {
   app.add_option("--key", options.private_key_file, "Server private key (PEM); required");
   app.add_option("--client-ca", options.client_ca_file,
                  "CA that client certificates must chain to (PEM); required");
+  app.add_option("--oces-ca", options.oces_ca_file,
+                 "OCES issuing CA(s) among --client-ca whose certificates are named by CVR "
+                 "(PEM); needs --organisation-register");
+  app.add_option("--organisation-register", options.organisation_register_file,
+                 "TOML file naming each CVR: role, municipality code or id (re-read on change)");
+  app.add_option("--register-refresh-seconds", options.register_refresh_seconds,
+                 "How often the organisation register is looked at for changes")
+      ->capture_default_str();
+  app.add_option("--crl-dir", options.crl_directory,
+                 "Directory of CRLs (PEM, <issuer hash>.r<n>) checked at every handshake");
   app.add_option("--tls-refresh-seconds", options.tls_refresh_seconds,
                  "How often certificate files are re-read")
       ->capture_default_str();

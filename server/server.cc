@@ -19,6 +19,7 @@
 #include "server/maintenance/maintenance_jobs.h"
 #include "server/metrics/server_gauges.h"
 #include "server/service/undelivered_requests.h"
+#include "server/identity/caller_naming.h"
 #include "server/store/database.h"
 #include "server/tls_credentials.h"
 
@@ -63,6 +64,10 @@ absl::Status ValidateOptions(const ServerOptions& o) {
     return absl::InvalidArgumentError("listen: must be host:port");
   }
   if (auto url = store::ParseDatabaseUrl(o.database_path); !url.ok()) return url.status();
+  if (o.oces_ca_file.empty() != o.organisation_register_file.empty()) {
+    return absl::InvalidArgumentError(
+        "oces-ca: needs organisation-register, which names each CVR (and the other way round)");
+  }
   if (!o.metrics_listen_address.empty() &&
       o.metrics_listen_address.find(':') == std::string::npos) {
     return absl::InvalidArgumentError("metrics-listen: must be host:port");
@@ -132,6 +137,21 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
         std::pair{&options.audit_signing_key_file, "audit-signing-key"}}) {
     if (absl::Status s = RequireFile(*path, option); !s.ok()) return s;
   }
+  service::ServiceOptions service_options = options.service;
+  if (!options.oces_ca_file.empty()) {
+    if (absl::Status s = RequireFile(options.oces_ca_file, "oces-ca"); !s.ok()) return s;
+    auto organisations = identity::RegisterWatcher::Start(
+        options.organisation_register_file,
+        {.check_interval = absl::Seconds(options.register_refresh_seconds)});
+    if (!organisations.ok()) return organisations.status();
+    auto naming = identity::CallerNaming::WithOces(options.service.trust_domain,
+                                                   options.oces_ca_file, *std::move(organisations));
+    if (!naming.ok()) return naming.status();
+    service_options.caller_naming = *std::move(naming);
+  } else {
+    service_options.caller_naming =
+        std::make_shared<const identity::CallerNaming>(options.service.trust_domain);
+  }
   absl::StatusOr<KeyRing> keys = KeyRing::LoadFile(options.key_file);
   if (!keys.ok()) return keys.status();
   absl::StatusOr<Signer> signer = Signer::LoadPrivateKey(options.audit_signing_key_file);
@@ -173,7 +193,6 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
                                                           int64_t compacted_through) {
     hub->NotifyCommit(std::move(events), compacted_through);
   });
-  service::ServiceOptions service_options = options.service;
   service_options.max_request_bytes = static_cast<size_t>(options.max_receive_message_bytes);
   server->service_ = std::make_unique<service::HandoverService>(
       server->store_.get(), server->hub_.get(), service_options);
@@ -195,13 +214,14 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(server->rpc_metrics_->InterceptorFactory());
   interceptors.push_back(service::UndeliveredRequestInterceptorFactory(
-      server->store_.get(), options.service.trust_domain));
+      server->store_.get(), service_options.caller_naming));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   // Connections come only through the listener, which caps them.
   auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       MutualTlsCredentials(options.certificate_file, options.private_key_file,
-                           options.client_ca_file, options.tls_refresh_seconds));
+                           options.client_ca_file, options.tls_refresh_seconds,
+                           options.crl_directory));
   // The service refuses requests over max-message-bytes itself, with an
   // access record; gRPC's core refuses only those over twice that, before any
   // code of ours sees them (unrecorded: the core drops the call unseen).

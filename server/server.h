@@ -39,6 +39,19 @@ struct ServerOptions {
   std::string client_ca_file;
   // Default 60.
   unsigned tls_refresh_seconds = 60;
+  // OCES3 organisation certificates (identity/caller_naming.h): the OCES
+  // issuing CA(s) among client_ca_file's anchors whose certificates are
+  // named by CVR, and the organisation register naming each CVR
+  // (identity/organisation_register.h), re-read when it changes. Both or
+  // neither. Default: neither (SPIFFE names only).
+  std::string oces_ca_file;
+  std::string organisation_register_file;
+  // How often the register file is looked at for changes. Default 10.
+  unsigned register_refresh_seconds = 10;
+  // A directory of CRLs (PEM, named <issuer hash>.r<n>, as `openssl rehash`
+  // names them), one for every CA in client_ca_file, checked at every
+  // handshake. Default empty: no revocation checking.
+  std::string crl_directory;
   // The database: a SQLite file, created if missing, as a path or a
   // "sqlite://" URL, or a PostgreSQL "postgresql://" URL (see
   // store::ParseDatabaseUrl). Default "handover.db".

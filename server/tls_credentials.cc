@@ -8,7 +8,8 @@ namespace handover {
 std::shared_ptr<grpc::ServerCredentials> MutualTlsCredentials(const std::string& certificate_file,
                                                               const std::string& private_key_file,
                                                               const std::string& client_ca_file,
-                                                              unsigned refresh_seconds) {
+                                                              unsigned refresh_seconds,
+                                                              const std::string& crl_directory) {
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       private_key_file, certificate_file, client_ca_file, refresh_seconds);
   grpc::experimental::TlsServerCredentialsOptions tls(provider);
@@ -16,6 +17,7 @@ std::shared_ptr<grpc::ServerCredentials> MutualTlsCredentials(const std::string&
   tls.watch_identity_key_cert_pairs();
   // gRPC's TLS stack negotiates TLS 1.2 or 1.3 only, with AEAD cipher suites.
   tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  if (!crl_directory.empty()) tls.set_crl_directory(crl_directory);
   return grpc::experimental::TlsServerCredentials(tls);
 }
 

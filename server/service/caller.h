@@ -1,5 +1,6 @@
 // Step one of every RPC: who is calling. The organisation comes from the
-// verified client certificate's SPIFFE URI SAN, the acting person from the
+// verified client certificate (identity/caller_naming.h: its SPIFFE URI SAN,
+// or its CVR through the organisation register), the acting person from the
 // `x-handover-actor` metadata.
 #pragma once
 
@@ -9,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/identity.h"
+#include "server/identity/caller_naming.h"
 
 namespace handover::service {
 
@@ -17,12 +19,15 @@ struct Caller {
   std::string actor;
   // Optional stated purpose (x-handover-purpose), recorded in the access log.
   std::string purpose;
+  // OCES certificates: the organisation's CVR and the certificate's serial.
+  std::string cvr;
+  std::string certificate_serial;
 };
 
-// UNAUTHENTICATED if the peer has no certificate with exactly one SPIFFE URI
-// SAN in `trust_domain` naming a known role; INVALID_ARGUMENT for a missing or
-// malformed actor or purpose (1 to 64 of [a-z0-9._:-]).
+// The errors of CallerNaming::Name (UNAUTHENTICATED, PERMISSION_DENIED);
+// INVALID_ARGUMENT for a missing or malformed actor or purpose (1 to 64 of
+// [a-z0-9._:-]).
 absl::StatusOr<Caller> IdentifyCaller(const grpc::CallbackServerContext& context,
-                                      const std::string& trust_domain);
+                                      const identity::CallerNaming& naming);
 
 }  // namespace handover::service

@@ -23,7 +23,9 @@ std::string PeerAddress(const std::string& uri) {
 
 Pipeline::Pipeline(store::CaseStore* store, const ServiceOptions& options)
     : store_(store),
-      trust_domain_(options.trust_domain),
+      caller_naming_(options.caller_naming
+                         ? options.caller_naming
+                         : std::make_shared<const identity::CallerNaming>(options.trust_domain)),
       max_request_bytes_(options.max_request_bytes),
       record_reads_(options.record_reads) {}
 
@@ -53,6 +55,8 @@ v1::AccessRecord AccessRecordFor(const grpc::CallbackServerContext& context,
     record.set_role(std::string(RoleName(caller->principal.role)));
     record.set_actor(caller->actor);
     record.set_purpose(caller->purpose);
+    record.set_organisation_cvr(caller->cvr);
+    record.set_certificate_serial(caller->certificate_serial);
     return record;
   }
   // Refused before identification: keep what is safe to keep.
@@ -79,7 +83,7 @@ CallSteps::CallSteps(const grpc::CallbackServerContext& context, const Pipeline&
                      const Operation& operation)
     : pipeline_(&pipeline),
       operation_(&operation),
-      caller_(IdentifyCaller(context, pipeline.trust_domain())),
+      caller_(IdentifyCaller(context, pipeline.caller_naming())),
       record_(AccessRecordFor(context, caller_, operation.name)) {
   if (!operation.about_one_case && operation.section != nullptr) {
     record_.add_sections(operation.section);

@@ -78,12 +78,12 @@ class Pipeline {
   // Where reads are recorded: the store, or nowhere when
   // ServiceOptions::record_reads is off (benchmarks only).
   store::CaseStore* read_log() const { return record_reads_ ? store_ : nullptr; }
-  const std::string& trust_domain() const { return trust_domain_; }
+  const identity::CallerNaming& caller_naming() const { return *caller_naming_; }
   size_t max_request_bytes() const { return max_request_bytes_; }
 
  private:
   store::CaseStore* const store_;
-  const std::string trust_domain_;
+  const std::shared_ptr<const identity::CallerNaming> caller_naming_;
   const size_t max_request_bytes_;
   const bool record_reads_;
 };

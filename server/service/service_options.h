@@ -4,11 +4,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/media_types.h"
 #include "common/validation.h"
+#include "server/identity/caller_naming.h"
 #include "server/service/watcher.h"
 
 namespace handover::service {
@@ -24,6 +26,9 @@ struct DocumentLimits {
 struct ServiceOptions {
   // SPIFFE trust domain of client certificates. Default "handover.test".
   std::string trust_domain = "handover.test";
+  // How certificates name organisations (identity/caller_naming.h); null:
+  // SPIFFE URI SANs in `trust_domain` only. Shared, immutable.
+  std::shared_ptr<const identity::CallerNaming> caller_naming;
   // Page size when the request gives none. Default 50.
   int default_page_size = 50;
   // Larger page sizes are reduced to this. Default 500.

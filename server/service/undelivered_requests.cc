@@ -21,8 +21,8 @@ std::string OperationOf(const char* method) {
 class UndeliveredRequestInterceptor : public grpc::experimental::Interceptor {
  public:
   UndeliveredRequestInterceptor(grpc::experimental::ServerRpcInfo* info, store::CaseStore* store,
-                                const std::string* trust_domain)
-      : info_(info), store_(store), trust_domain_(trust_domain) {}
+                                const identity::CallerNaming* naming)
+      : info_(info), store_(store), naming_(naming) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     // Only calls whose one request arrives before the handler runs: a
@@ -49,36 +49,37 @@ class UndeliveredRequestInterceptor : public grpc::experimental::Interceptor {
       return;
     }
     // Recorded as every refusal is (pipeline.h), then the status goes out.
-    Audit(store_, AccessRecordFor(*context, IdentifyCaller(*context, *trust_domain_), operation),
+    Audit(store_, AccessRecordFor(*context, IdentifyCaller(*context, *naming_), operation),
           status, [methods](absl::Status) { methods->Proceed(); });
   }
 
  private:
   grpc::experimental::ServerRpcInfo* const info_;
   store::CaseStore* const store_;
-  const std::string* const trust_domain_;
+  const identity::CallerNaming* const naming_;
   bool undelivered_ = false;
 };
 
 class Factory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  Factory(store::CaseStore* store, std::string trust_domain)
-      : store_(store), trust_domain_(std::move(trust_domain)) {}
+  Factory(store::CaseStore* store, std::shared_ptr<const identity::CallerNaming> naming)
+      : store_(store), naming_(std::move(naming)) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new UndeliveredRequestInterceptor(info, store_, &trust_domain_);
+    return new UndeliveredRequestInterceptor(info, store_, naming_.get());
   }
 
  private:
   store::CaseStore* const store_;
-  const std::string trust_domain_;
+  const std::shared_ptr<const identity::CallerNaming> naming_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-UndeliveredRequestInterceptorFactory(store::CaseStore* store, std::string trust_domain) {
-  return std::make_unique<Factory>(store, std::move(trust_domain));
+UndeliveredRequestInterceptorFactory(store::CaseStore* store,
+                                     std::shared_ptr<const identity::CallerNaming> naming) {
+  return std::make_unique<Factory>(store, std::move(naming));
 }
 
 }  // namespace handover::service

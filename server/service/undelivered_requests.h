@@ -19,12 +19,14 @@
 #include <memory>
 #include <string>
 
+#include "server/identity/caller_naming.h"
 #include "server/store/case_store.h"
 
 namespace handover::service {
 
 // `store` must outlive the server the factory is installed in.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-UndeliveredRequestInterceptorFactory(store::CaseStore* store, std::string trust_domain);
+UndeliveredRequestInterceptorFactory(store::CaseStore* store,
+                                     std::shared_ptr<const identity::CallerNaming> naming);
 
 }  // namespace handover::service

@@ -1,0 +1,130 @@
+#include "server/identity/caller_naming.h"
+
+#include <grpc/grpc_security_constants.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace handover::identity {
+namespace {
+
+// Certificates read and kept; beyond it the cache starts again (a few
+// thousand organisations' systems fit many times over).
+constexpr size_t kMaxCachedCertificates = 10'000;
+
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+X509Ptr ParsePem(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509Ptr cert(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
+  BIO_free(bio);
+  return cert;
+}
+
+}  // namespace
+
+struct CallerNaming::OcesCa {
+  X509Ptr certificate;
+};
+
+CallerNaming::CallerNaming(std::string trust_domain) : trust_domain_(std::move(trust_domain)) {}
+
+CallerNaming::~CallerNaming() = default;
+
+absl::StatusOr<std::unique_ptr<CallerNaming>> CallerNaming::WithOces(
+    std::string trust_domain, const std::string& oces_ca_file,
+    std::unique_ptr<RegisterWatcher> organisations) {
+  std::ifstream in(oces_ca_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string pem = text.str();
+  auto naming = std::make_unique<CallerNaming>(std::move(trust_domain));
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  while (X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    naming->oces_cas_.push_back(std::make_unique<OcesCa>(OcesCa{X509Ptr(ca)}));
+  }
+  BIO_free(bio);
+  if (naming->oces_cas_.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("oces-ca: no PEM certificate in ", oces_ca_file));
+  }
+  naming->organisations_ = std::move(organisations);
+  return naming;
+}
+
+absl::StatusOr<NamedOrganisation> CallerNaming::NameBySpiffe(
+    const std::vector<std::string>& uris) const {
+  if (uris.size() != 1) {
+    return absl::UnauthenticatedError(
+        "client certificate: must carry exactly one spiffe:// URI SAN");
+  }
+  absl::StatusOr<Principal> principal = ParseSpiffeId(uris[0], trust_domain_);
+  if (!principal.ok()) return principal.status();
+  return NamedOrganisation{.principal = *std::move(principal)};
+}
+
+absl::StatusOr<std::shared_ptr<const CallerNaming::Read>> CallerNaming::ReadPeer(
+    const std::string& pem) const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = read_.find(pem); it != read_.end()) return it->second;
+  }
+  absl::StatusOr<CertificateFacts> facts = ReadCertificate(pem);
+  if (!facts.ok()) return absl::UnauthenticatedError("client certificate: unreadable");
+  auto read = std::make_shared<Read>(Read{.facts = *std::move(facts)});
+  // Issued by an OCES CA: its issuer is that CA's subject and the CA's key
+  // verifies its signature (the handshake has verified the whole chain).
+  X509Ptr leaf = ParsePem(pem);
+  for (const auto& ca : oces_cas_) {
+    if (leaf && X509_check_issued(ca->certificate.get(), leaf.get()) == X509_V_OK) {
+      EVP_PKEY* key = X509_get0_pubkey(ca->certificate.get());
+      if (key != nullptr && X509_verify(leaf.get(), key) == 1) read->from_oces = true;
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  if (read_.size() >= kMaxCachedCertificates) read_.clear();
+  read_.emplace(pem, read);
+  return read;
+}
+
+absl::StatusOr<NamedOrganisation> CallerNaming::Name(const grpc::AuthContext* auth) const {
+  if (auth == nullptr) {
+    return absl::UnauthenticatedError("client certificate: none presented");
+  }
+  if (oces_cas_.empty()) {
+    // SPIFFE only: the URI SANs as gRPC read them, no parsing here.
+    std::vector<std::string> uris;
+    for (const grpc::string_ref& uri : auth->FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME)) {
+      std::string value(uri.data(), uri.size());
+      if (absl::StartsWith(value, "spiffe://")) uris.push_back(std::move(value));
+    }
+    return NameBySpiffe(uris);
+  }
+  const std::vector<grpc::string_ref> pems =
+      auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (pems.size() != 1) {
+    return absl::UnauthenticatedError("client certificate: none presented");
+  }
+  absl::StatusOr<std::shared_ptr<const Read>> read =
+      ReadPeer(std::string(pems[0].data(), pems[0].size()));
+  if (!read.ok()) return read.status();
+  if (!(*read)->from_oces) return NameBySpiffe((*read)->facts.spiffe_uris);
+  absl::StatusOr<RegisteredCaller> registered =
+      organisations_->Current()->Identify((*read)->facts);
+  if (!registered.ok()) return registered.status();
+  return NamedOrganisation{
+      .principal = registered->principal,
+      .cvr = registered->cvr,
+      .certificate_serial = registered->serial_uuid.value_or(registered->certificate_serial)};
+}
+
+}  // namespace handover::identity
