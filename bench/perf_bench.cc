@@ -4,6 +4,11 @@
 //   E  a bare gRPC service over the same mutual TLS (bench/baseline/echo_server.h)
 //   W  SQLite alone, one durable transaction per write (sqlite_baselines.h)
 //   R  SQLite alone reading, decrypting and serialising the rows a sync sends
+//   P  PostgreSQL alone, one durable transaction per write (postgres_baselines.h)
+//
+// With --database postgresql://..., the reads and updates are measured again
+// after SQLite's rows on that database, with one handoverd and with two
+// replicas sharing it, against E and P.
 //
 // Prints a table of figures, ratios and targets and writes it to
 // bench/results/perf.txt (a run with --only just prints its part). Sizes are
@@ -21,6 +26,7 @@
 #include "absl/strings/str_format.h"
 #include "baseline/echo.grpc.pb.h"
 #include "bench/baseline/echo_server.h"
+#include "bench/baseline/postgres_baselines.h"
 #include "bench/baseline/sqlite_baselines.h"
 #include "bench/bench_support.h"
 #include "bench/load_generator.h"
@@ -41,6 +47,8 @@ struct Flags {
   int64_t small_cases = 10000;
   int64_t large_cases = 100000;
   std::string dir = "/tmp/handover-perf-bench";
+  // A PostgreSQL URL: the reads and updates again on it, 1 and 2 replicas.
+  std::string database;
   // Measurements to run (all by default): reads, updates, overload, scale, sync.
   std::set<std::string> only;
 };
@@ -58,29 +66,56 @@ struct Call {
 class Bench {
  public:
   explicit Bench(const Flags& flags)
-      : flags_(flags), pki_(flags.dir + "/pki"), database_(flags.dir + "/handover.db") {
+      : flags_(flags),
+        pki_(flags.dir + "/pki"),
+        database_(flags.dir + "/handover.db"),
+        target_{.path = database_} {
     MakeDevPki(pki_);
     echo_ = std::make_unique<EchoServer>(pki_);
     for (int c = 0; c < flags.channels; ++c) {
       echo_stubs_.push_back(
           Echo::NewStub(MutualTlsChannel(pki_, "municipality-760", echo_->port(), c)));
     }
-    StartServer();
+    StartServers();
   }
 
-  const ServerProcess& server() const { return *server_; }
+  // The first (or only) handoverd.
+  const ServerProcess& server() const { return *servers_.front(); }
   const std::string& pki() const { return pki_; }
   const std::string& database_path() const { return database_; }
 
-  // Seeds cases up to `total` straight into the database (the server stopped
+  // From now on, handoverd runs on the empty PostgreSQL database `url`, one
+  // replica, unseeded: call SeedTo next.
+  void UsePostgres(const std::string& url) {
+    StopServers();
+    target_ = {.engine = store::DatabaseUrl::Engine::kPostgres, .path = url};
+    seeded_ = 0;
+    replicas_ = 1;
+  }
+
+  // Restarts handoverd as `replicas` processes on the same database (each with
+  // its own port and staging directory); the load's channels alternate
+  // between them.
+  void SetReplicas(int replicas) {
+    StopServers();
+    replicas_ = replicas;
+    StartServers();
+    std::cerr << "perf_bench: " << replicas << " replicas, handoverd pids " << Pids() << "\n";
+  }
+
+  // Seeds cases up to `total` straight into the database (the servers stopped
   // meanwhile); returns how long the seeding took.
   double SeedTo(int64_t total) {
-    StopServer();
+    StopServers();
     const auto start = Clock::now();
     double seconds = 0;
     {
       auto keys = KeyRing::LoadFile(pki_ + "/handover.key");
-      auto store = store::OpenDatabase({.path = database_}, {},
+      store::OpenOptions options;
+      if (target_.engine == store::DatabaseUrl::Engine::kPostgres) {
+        options.staging_directory = flags_.dir + "/pg-seed.staging";
+      }
+      auto store = store::OpenDatabase(target_, std::move(options),
                                        std::make_shared<const KeyRing>(*std::move(keys)));
       if (!store.ok()) {
         std::cerr << "perf_bench: " << store.status() << "\n";
@@ -105,9 +140,9 @@ class Bench {
       } while (!query.after_case_id.empty());
     }
     seeded_ = total;
-    StartServer();
+    StartServers();
     std::cerr << "perf_bench: seeded " << total << " cases in " << seconds << " s; handoverd pid "
-              << server_->pid() << "\n";
+              << Pids() << "\n";
     return seconds;
   }
 
@@ -230,22 +265,42 @@ class Bench {
     }
   }
 
-  void StartServer() {
-    server_ = std::make_unique<ServerProcess>(HANDOVERD_BINARY, pki_, database_);
+  void StartServers() {
+    for (int r = 0; r < replicas_; ++r) {
+      if (target_.engine == store::DatabaseUrl::Engine::kSqlite) {
+        servers_.push_back(std::make_unique<ServerProcess>(HANDOVERD_BINARY, pki_, database_));
+      } else {
+        const std::string replica = absl::StrCat(flags_.dir, "/pg-replica-", r);
+        servers_.push_back(std::make_unique<ServerProcess>(
+            HANDOVERD_BINARY, pki_, target_.path,
+            std::vector<std::string>{"--staging-dir", replica + ".staging"}, replica + ".log"));
+      }
+    }
     handover_stubs_.clear();
     operator_stubs_.clear();
-    for (int c = 0; c < flags_.channels; ++c) {
+    // At least a channel per server; channel c goes to server c mod servers.
+    const int channels = std::max<int>(flags_.channels, servers_.size());
+    for (int c = 0; c < channels; ++c) {
+      const int port = servers_[c % servers_.size()]->port();
       // A distinct argument per channel: its own connection.
-      handover_stubs_.push_back(v1::HandoverService::NewStub(
-          MutualTlsChannel(pki_, "municipality-760", server_->port(), c)));
-      operator_stubs_.push_back(v1::HandoverService::NewStub(
-          MutualTlsChannel(pki_, "operator-redcross", server_->port(), c)));
+      handover_stubs_.push_back(
+          v1::HandoverService::NewStub(MutualTlsChannel(pki_, "municipality-760", port, c)));
+      operator_stubs_.push_back(
+          v1::HandoverService::NewStub(MutualTlsChannel(pki_, "operator-redcross", port, c)));
     }
   }
-  void StopServer() { server_.reset(); }
+  void StopServers() { servers_.clear(); }
+
+  std::string Pids() const {
+    std::string pids;
+    for (const auto& server : servers_) {
+      absl::StrAppend(&pids, pids.empty() ? "" : ", ", server->pid());
+    }
+    return pids;
+  }
 
   std::unique_ptr<client::HandoverClient> ClientFor(const std::string& identity) const {
-    return BenchClient(pki_, server_->port(), identity);
+    return BenchClient(pki_, server().port(), identity);
   }
 
   size_t Pick(int64_t i) const {
@@ -254,7 +309,10 @@ class Bench {
 
   const Flags flags_;
   const std::string pki_, database_;
-  std::unique_ptr<ServerProcess> server_;
+  // Where the servers run and seeding goes: database_, or PostgreSQL.
+  store::DatabaseUrl target_;
+  int replicas_ = 1;
+  std::vector<std::unique_ptr<ServerProcess>> servers_;
   std::unique_ptr<EchoServer> echo_;
   std::vector<std::unique_ptr<v1::HandoverService::Stub>> handover_stubs_, operator_stubs_;
   std::vector<std::unique_ptr<Echo::Stub>> echo_stubs_;
@@ -327,11 +385,75 @@ void SyncRows(Bench& bench, const AddRow& row) {
       absl::StrFormat("%.2f x", feed_rate / ceiling), "-", true);
 }
 
+// Calls that did not succeed, on stderr: the figures count successes only.
+void ReportFailures(const std::string& what, const LoadResult& result) {
+  for (const auto& [code, n] : result.codes) {
+    if (code != grpc::StatusCode::OK) {
+      std::cerr << "perf_bench: " << what << ": " << n << " calls ended with code " << code << "\n";
+    }
+  }
+}
+
+// The reads and durable updates on PostgreSQL, with one handoverd and with
+// two replicas on the same database, against E and P measured beside them.
+// Returns how long seeding took.
+double PostgresRows(Bench& bench, const Flags& flags, bool reads, bool updates, const AddRow& row) {
+  bench.UsePostgres(flags.database);
+  const double seeded = bench.SeedTo(flags.small_cases);
+  const int response_bytes = bench.GetCaseResponseBytes();
+  LoadOptions closed{.concurrency = flags.concurrency, .seconds = flags.seconds};
+  LoadResult echo, read[2], update[2];
+  double baseline_p = 0;
+  for (int replicas = 1; replicas <= 2; ++replicas) {
+    if (replicas == 2) bench.SetReplicas(2);
+    const std::string with = replicas == 1 ? "1 replica" : "2 replicas";
+    LoadResult& r = read[replicas - 1];
+    LoadResult& u = update[replicas - 1];
+    if (reads) {
+      if (replicas == 1) echo = bench.EchoLoad(closed, response_bytes);
+      r = bench.ReadLoad(closed);
+      ReportFailures("PostgreSQL reads, " + with, r);
+    }
+    if (updates) {
+      u = bench.UpdateLoad(closed);
+      ReportFailures("PostgreSQL updates, " + with, u);
+      // P between the two, as close in time to each as to the other.
+      if (replicas == 1) {
+        baseline_p = PgNaiveWritesPerSecond(flags.database, flags.concurrency, flags.seconds,
+                                            static_cast<size_t>(response_bytes));
+      }
+    }
+  }
+  auto ratio = [](double a, double b) { return absl::StrFormat("%.2f x", a / b); };
+  if (reads) {
+    const double e = echo.ok_per_second();
+    row(absl::StrFormat("PostgreSQL, 1 replica: read a case (%d B, %d concurrent): calls/s",
+                        response_bytes, flags.concurrency),
+        Thousands(read[0].ok_per_second()), Thousands(e) + " (E)",
+        ratio(read[0].ok_per_second(), e), "-", true);
+    row("PostgreSQL, 2 replicas: read a case: calls/s", Thousands(read[1].ok_per_second()),
+        Thousands(e) + " (E)", ratio(read[1].ok_per_second(), e), "-", true);
+  }
+  if (updates) {
+    row(absl::StrFormat("PostgreSQL, 1 replica: durable form update (%d concurrent): writes/s",
+                        flags.concurrency),
+        Thousands(update[0].ok_per_second()), Thousands(baseline_p) + " (P)",
+        ratio(update[0].ok_per_second(), baseline_p), "-", true);
+    row("PostgreSQL, 2 replicas: durable form update: writes/s",
+        Thousands(update[1].ok_per_second()), Thousands(baseline_p) + " (P)",
+        ratio(update[1].ok_per_second(), baseline_p), "-", true);
+    row("PostgreSQL: durable form updates, 2 replicas against 1",
+        Thousands(update[1].ok_per_second()), Thousands(update[0].ok_per_second()) + " (1 replica)",
+        ratio(update[1].ok_per_second(), update[0].ok_per_second()), "-", true);
+  }
+  return seeded;
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
   Flags flags;
-  CLI::App app{"perf_bench: handoverd against baselines E, W and R, in one run"};
+  CLI::App app{"perf_bench: handoverd against baselines E, W, R (and P), in one run"};
   app.add_option("--concurrency", flags.concurrency, "Calls in flight (reads, updates)")
       ->capture_default_str();
   app.add_option("--channels", flags.channels, "Client connections")->capture_default_str();
@@ -343,10 +465,26 @@ int Main(int argc, char** argv) {
                  "for sync and 500,000 for scale)")
       ->capture_default_str();
   app.add_option("--dir", flags.dir, "Scratch directory (emptied)")->capture_default_str();
+  app.add_option("--database", flags.database,
+                 "postgresql://... : measure reads and updates again on this PostgreSQL "
+                 "database with 1 and 2 replicas, against baseline P (created if missing; "
+                 "must be empty)");
   app.add_option("--only", flags.only, "Run only these measurements (default: all)")
       ->check(CLI::IsMember({"reads", "updates", "overload", "scale", "sync"}))
       ->delimiter(',');
   CLI11_PARSE(app, argc, argv);
+  std::string postgres_server;
+  if (!flags.database.empty()) {
+    auto url = store::ParseDatabaseUrl(flags.database);
+    if (!url.ok() || url->engine != store::DatabaseUrl::Engine::kPostgres) {
+      std::cerr << "perf_bench: --database takes a postgresql:// URL"
+                << (url.ok() ? std::string() : absl::StrCat(": ", url.status().message())) << "\n";
+      return 2;
+    }
+    // Before SQLite's rows, so that a database it cannot use stops the run at once.
+    CreateEmptyPgDatabase(flags.database);
+    postgres_server = DescribePgServer(flags.database);
+  }
   auto wanted = [&flags](const std::string& what) {
     return flags.only.empty() || flags.only.contains(what);
   };
@@ -412,12 +550,21 @@ int Main(int argc, char** argv) {
   }
   if (wanted("sync")) SyncRows(bench, row);
 
+  // PostgreSQL last, so that SQLite's rows are measured as without it.
+  std::string postgres_heading;
+  if (!flags.database.empty() && (wanted("reads") || wanted("updates"))) {
+    const double seeded = PostgresRows(bench, flags, wanted("reads"), wanted("updates"), row);
+    postgres_heading = absl::StrFormat("; %s: seeded %s cases in %.0f s", postgres_server,
+                                       Thousands(flags.small_cases), seeded);
+  }
+
   const std::string table = absl::StrFormat(
-      "perf_bench: %d channels, %.0f s per measurement; seeded %s cases in %.0f s, %s in %.0f s%s\n"
+      "perf_bench: %d channels, %.0f s per measurement; seeded %s cases in %.0f s, %s in %.0f s"
+      "%s%s\n"
       "| what | handoverd | baseline | ratio | target | |\n|---|---|---|---|---|---|\n%s",
       flags.channels, flags.seconds, Thousands(flags.small_cases), seed_small,
       Thousands(flags.large_cases), seed_large,
-      flags.only.empty() ? "" : " (0 s: not needed by --only)", rows);
+      flags.only.empty() ? "" : " (0 s: not needed by --only)", postgres_heading, rows);
   if (flags.only.empty()) {
     WriteTable(table, std::string(HANDOVER_SOURCE_DIR) + "/bench/results/perf.txt");
   } else {

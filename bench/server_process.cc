@@ -40,8 +40,10 @@ int FreePort() {
 }  // namespace
 
 ServerProcess::ServerProcess(const std::string& handoverd, const std::string& pki,
-                             const std::string& database, const std::vector<std::string>& extra)
+                             const std::string& database, const std::vector<std::string>& extra,
+                             const std::string& log_file)
     : port_(FreePort()) {
+  const std::string log = log_file.empty() ? database + ".log" : log_file;
   std::vector<std::string> args = {handoverd,
                                    "--listen",
                                    absl::StrCat("127.0.0.1:", port_),
@@ -65,7 +67,7 @@ ServerProcess::ServerProcess(const std::string& handoverd, const std::string& pk
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, (database + ".log").c_str(),
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   if (posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), environ) != 0) {
@@ -84,7 +86,7 @@ ServerProcess::ServerProcess(const std::string& handoverd, const std::string& pk
     if (stub->ListCases(&context, request, &response).ok()) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  std::cerr << "bench: handoverd did not answer; see " << database << ".log\n";
+  std::cerr << "bench: handoverd did not answer; see " << log << "\n";
   std::exit(1);
 }
 

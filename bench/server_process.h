@@ -12,11 +12,12 @@ namespace handover::bench {
 
 class ServerProcess {
  public:
-  // Starts `handoverd` with the dev PKI in `pki` on `database`, listening on
-  // a free port, plus `extra` flags; returns once it answers. Exits the
-  // process if it does not start within 20 s.
+  // Starts `handoverd` with the dev PKI in `pki` on `database` (a path or a
+  // URL), listening on a free port, plus `extra` flags, its output appended
+  // to `log_file` (default `database`.log); returns once it answers. Exits
+  // the process if it does not start within 20 s.
   ServerProcess(const std::string& handoverd, const std::string& pki, const std::string& database,
-                const std::vector<std::string>& extra = {});
+                const std::vector<std::string>& extra = {}, const std::string& log_file = "");
   // SIGTERM, then waits for it.
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
