@@ -29,7 +29,9 @@ stop_server
 rm -f "$var"/handover.db*
 echo "== Starting handoverd on localhost:$port with a fresh database var/handover.db"
 build/server/handoverd --listen "127.0.0.1:$port" --cert "$var/pki/server.pem" \
-  --key "$var/pki/server.key" --client-ca "$var/pki/ca.pem" --key-file "$var/pki/handover.key" \
+  --key "$var/pki/server.key" --client-ca "$var/pki/client-cas.pem" \
+  --oces-ca "$var/pki/oces-ca.pem" --organisation-register "$var/pki/organisations.toml" \
+  --crl-dir "$var/pki/crl" --key-file "$var/pki/handover.key" \
   --audit-signing-key "$var/pki/audit-signing.key" \
   --database "$var/handover.db" >"$var/handoverd.log" 2>&1 &
 echo $! > "$var/handoverd.pid"

@@ -60,6 +60,10 @@ step "6. Municipality 760 lists its cases and reads the form"
 as municipality-760 caseworker-k1 list
 as municipality-760 caseworker-k1 show "$case_name" --purpose reception-planning
 
+step "6b. Municipality 760's case system, with its OCES3 certificate (CVR 99990023), reads it too"
+as oces-municipality-760 case-system-sync show "$case_name" --purpose reception-planning \
+  | sed -n '1,3p'
+
 step "7. Municipality 147 is refused: the case is not assigned to it"
 refused 3 as municipality-147 caseworker-f2 show "$case_name"
 
