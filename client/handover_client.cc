@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "client/own_certificate.h"
 #include "common/crypto.h"
 #include "common/grpc_status.h"
 #include "common/identity.h"
@@ -34,6 +35,12 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MutualTlsChannel(const ClientOpti
   if (!cert.ok()) return cert.status();
   auto key = ReadPem(options.private_key_file, "key");
   if (!key.ok()) return key.status();
+  // A certificate the server would refuse at the handshake, said plainly.
+  if (absl::Status own = CheckOwnCertificate(*cert, options.certificate_file, *key,
+                                             options.private_key_file);
+      !own.ok()) {
+    return own;
+  }
   tls.pem_root_certs = *ca;
   tls.pem_cert_chain = *cert;
   tls.pem_private_key = *key;

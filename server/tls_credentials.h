@@ -16,10 +16,9 @@ namespace handover {
 // handshake checks the client's chain against the CRLs there (OpenSSL's
 // hashed-directory lookup: one CRL per CA, named <issuer hash>.r<n>); a CRL
 // file added under the next free number is found without a restart.
-std::shared_ptr<grpc::ServerCredentials> MutualTlsCredentials(const std::string& certificate_file,
-                                                              const std::string& private_key_file,
-                                                              const std::string& client_ca_file,
-                                                              unsigned refresh_seconds,
-                                                              const std::string& crl_directory = "");
+std::shared_ptr<grpc::ServerCredentials> MutualTlsCredentials(
+    const std::string& certificate_file, const std::string& private_key_file,
+    const std::string& client_ca_file, unsigned refresh_seconds,
+    const std::string& crl_directory = "");
 
 }  // namespace handover

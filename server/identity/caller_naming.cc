@@ -118,8 +118,7 @@ absl::StatusOr<NamedOrganisation> CallerNaming::Name(const grpc::AuthContext* au
       ReadPeer(std::string(pems[0].data(), pems[0].size()));
   if (!read.ok()) return read.status();
   if (!(*read)->from_oces) return NameBySpiffe((*read)->facts.spiffe_uris);
-  absl::StatusOr<RegisteredCaller> registered =
-      organisations_->Current()->Identify((*read)->facts);
+  absl::StatusOr<RegisteredCaller> registered = organisations_->Current()->Identify((*read)->facts);
   if (!registered.ok()) return registered.status();
   return NamedOrganisation{
       .principal = registered->principal,

@@ -117,6 +117,10 @@ not_in_error() {  # text
 # the identifier not echoed; an empty list is an answer (0).
 expect_exit 0 municipality-760 find 99000001
 grep -q 'assigned' "$work/out"
+# An expired certificate is reported as such before connecting (exit 4), not
+# as the server being unavailable (exit 7).
+expect_exit 4 oces-municipality-760-expired list
+grep -q "expired on 2024-12-31" "$work/err"
 expect_exit 3 municipality-760 find 99000077
 grep -q '^handoverctl: NOT_FOUND: ' "$work/err"
 not_in_error 99000077
