@@ -20,14 +20,6 @@ using client::HandoverClient;
 using testing::SampleForm;
 using testing::TestServer;
 
-ServerOptions PostgresServerOptions(const std::string& url) {
-  const std::string dir = testing::NewTempDir();
-  ServerOptions options = testing::TestServerOptions(dir);
-  options.database_path = url;
-  options.staging_directory = dir + "/staging";
-  return options;
-}
-
 // Creates a case as the Red Cross and assigns it to 760; the case's name.
 std::string CreateAndAssign(const TestServer& server, const std::string& person) {
   auto created = server.ClientFor("operator-redcross")
@@ -58,7 +50,7 @@ absl::StatusOr<std::vector<int64_t>> SyncAll(HandoverClient& client, int64_t aft
 
 TEST(PostgresRestoreTest, RestoredFeedNeverReusesARevisionAndErasuresStay) {
   const std::string url = testing::NewPostgresDatabase();
-  TestServer server(PostgresServerOptions(url));
+  TestServer server(testing::PostgresServerOptions(url));
   ASSERT_NE(server.server(), nullptr);
   const std::string erased_later = CreateAndAssign(server, "99061000");
   CreateAndAssign(server, "99061001");

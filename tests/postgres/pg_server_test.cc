@@ -21,10 +21,7 @@ using testing::SampleForm;
 using testing::TestServer;
 
 ServerOptions PostgresServerOptions(const std::string& url) {
-  const std::string dir = testing::NewTempDir();
-  ServerOptions options = testing::TestServerOptions(dir);
-  options.database_path = url;
-  options.staging_directory = dir + "/staging";
+  ServerOptions options = testing::PostgresServerOptions(url);
   options.service.watch.progress_interval = std::chrono::milliseconds(100);
   return options;
 }

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
+#include "tests/testing/test_server.h"
 
 namespace handover::testing {
 
@@ -23,6 +24,14 @@ std::string NewPostgresDatabase() {
   pqxx::nontransaction run(admin);
   run.exec0("CREATE DATABASE " + name);
   return "postgresql:///" + name;
+}
+
+ServerOptions PostgresServerOptions(const std::string& url) {
+  const std::string dir = NewTempDir();
+  ServerOptions options = TestServerOptions(dir);
+  options.database_path = url;
+  options.staging_directory = dir + "/staging";
+  return options;
 }
 
 }  // namespace handover::testing

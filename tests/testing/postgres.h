@@ -7,11 +7,17 @@
 
 #include <string>
 
+#include "server/server.h"
+
 namespace handover::testing {
 
 // Creates a database with a fresh name and returns its connection URL
 // ("postgresql:///handover_test_<pid>_<n>", the rest from the environment).
 // Throws std::runtime_error if there is no server to create it on.
 std::string NewPostgresDatabase();
+
+// The test server's options (TestServerOptions) on the PostgreSQL database
+// `url`, staging uploads in a new directory of its own.
+ServerOptions PostgresServerOptions(const std::string& url);
 
 }  // namespace handover::testing
