@@ -40,14 +40,9 @@ absl::StatusOr<std::unique_ptr<PgBackend>> PgBackend::Open(PgBackendOptions opti
       connections.push_back(
           std::make_unique<PgConnection>(o.url, i == 0 ? kWriterName : kReaderName));
     }
-    MigratePg(connections[0]->connection);
-  } catch (const std::runtime_error& e) {
-    // A newer schema (pqxx's errors derive from std::runtime_error too, but
-    // a connection failure is a broken_connection, an SQL one an sql_error).
-    if (dynamic_cast<const pqxx::failure*>(&e) == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat("database: ", e.what()));
+    if (absl::Status migrated = MigratePg(connections[0]->connection); !migrated.ok()) {
+      return migrated;
     }
-    return absl::UnavailableError(absl::StrCat("database: ", e.what()));
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("database: ", e.what()));
   }

@@ -1,7 +1,8 @@
 #include "server/store/postgres/pg_migrations.h"
 
-#include <stdexcept>
 #include <string>
+
+#include "absl/strings/str_cat.h"
 
 namespace handover::store {
 namespace {
@@ -202,7 +203,7 @@ constexpr int kCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 int LatestPgSchemaVersion() { return kCount; }
 
-void MigratePg(pqxx::connection& connection) {
+absl::Status MigratePg(pqxx::connection& connection) {
   pqxx::work txn(connection);
   txn.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLock);
   txn.exec0("CREATE TABLE IF NOT EXISTS handover_schema (version integer NOT NULL)");
@@ -214,13 +215,14 @@ void MigratePg(pqxx::connection& connection) {
     current = row[0][0].as<int>();
   }
   if (current > kCount) {
-    throw std::runtime_error("database schema version " + std::to_string(current) +
-                             " is newer than this server (" + std::to_string(kCount) +
-                             "): upgrade this replica");
+    return absl::FailedPreconditionError(
+        absl::StrCat("database: schema version ", current, " is newer than this server (",
+                     kCount, "): upgrade this replica"));
   }
   for (int v = current + 1; v <= kCount; ++v) txn.exec0(kMigrations[v - 1]);
   txn.exec_params0("UPDATE handover_schema SET version = $1", kCount);
   txn.commit();
+  return absl::OkStatus();
 }
 
 }  // namespace handover::store

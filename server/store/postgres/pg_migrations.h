@@ -6,14 +6,17 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/status/status.h"
+
 namespace handover::store {
 
 // The newest schema version this binary knows.
 int LatestPgSchemaVersion();
 
-// Brings the database to LatestPgSchemaVersion(). Throws std::runtime_error
-// if the database's schema is newer than this binary (a newer replica has
-// migrated it: this one must be upgraded too), pqxx's exceptions otherwise.
-void MigratePg(pqxx::connection& connection);
+// Brings the database to LatestPgSchemaVersion(). FAILED_PRECONDITION,
+// naming both versions, if the database's schema is newer than this binary
+// (a newer replica has migrated it: this one must be upgraded too); throws
+// pqxx's exceptions when PostgreSQL fails.
+absl::Status MigratePg(pqxx::connection& connection);
 
 }  // namespace handover::store
