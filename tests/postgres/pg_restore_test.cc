@@ -17,22 +17,9 @@ namespace handover {
 namespace {
 
 using client::HandoverClient;
+using testing::CreateAndAssign;
 using testing::SampleForm;
 using testing::TestServer;
-
-// Creates a case as the Red Cross and assigns it to 760; the case's name.
-std::string CreateAndAssign(const TestServer& server, const std::string& person) {
-  auto created = server.ClientFor("operator-redcross")
-                     ->CreateCase(SampleForm(person), HandoverClient::NewRequestId());
-  EXPECT_TRUE(created.ok()) << created.status();
-  if (!created.ok()) return "";
-  v1::AssignCaseRequest assign;
-  assign.set_name(created->name());
-  assign.set_municipality_code("760");
-  assign.set_request_id(HandoverClient::NewRequestId());
-  EXPECT_TRUE(server.ClientFor("immigration-service-uds")->AssignCase(assign).ok());
-  return created->name();
-}
 
 // Syncs from `after` until caught up: the status and the revisions.
 absl::StatusOr<std::vector<int64_t>> SyncAll(HandoverClient& client, int64_t after) {

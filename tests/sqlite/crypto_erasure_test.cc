@@ -25,20 +25,9 @@ namespace handover {
 namespace {
 
 using client::HandoverClient;
+using testing::CreateAndAssign;
 using testing::SampleForm;
 using testing::TestServer;
-
-std::string CreateAndAssign(const TestServer& server, const std::string& person) {
-  auto created = server.ClientFor("operator-redcross")
-                     ->CreateCase(SampleForm(person), HandoverClient::NewRequestId());
-  EXPECT_TRUE(created.ok()) << created.status();
-  v1::AssignCaseRequest assign;
-  assign.set_name(created->name());
-  assign.set_municipality_code("760");
-  assign.set_request_id(HandoverClient::NewRequestId());
-  EXPECT_TRUE(server.ClientFor("immigration-service-uds")->AssignCase(assign).ok());
-  return created->name();
-}
 
 // The case's sealed forms, as they are in the database file.
 std::vector<std::string> SealedForms(const std::string& database, const std::string& name) {

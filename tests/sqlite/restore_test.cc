@@ -24,21 +24,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using client::HandoverClient;
+using testing::CreateAndAssign;
 using testing::SampleForm;
 using testing::TestServer;
-
-// Creates a case as the Red Cross and assigns it to 760: two events, both
-// 760's.
-void CreateAndAssign(const TestServer& server, const std::string& person) {
-  auto op = server.ClientFor("operator-redcross");
-  auto created = op->CreateCase(SampleForm(person), HandoverClient::NewRequestId());
-  ASSERT_TRUE(created.ok()) << created.status();
-  v1::AssignCaseRequest assign;
-  assign.set_name(created->name());
-  assign.set_municipality_code("760");
-  assign.set_request_id(HandoverClient::NewRequestId());
-  ASSERT_TRUE(server.ClientFor("immigration-service-uds")->AssignCase(assign).ok());
-}
 
 // Syncs from `after` until caught up: the cursor, the epoch, the revisions.
 struct Synced {

@@ -144,4 +144,17 @@ v1::HandoverForm SampleForm(const std::string& person_identifier) {
   return form;
 }
 
+std::string CreateAndAssign(const TestServer& server, const std::string& person) {
+  auto created = server.ClientFor("operator-redcross")
+                     ->CreateCase(SampleForm(person), client::HandoverClient::NewRequestId());
+  EXPECT_TRUE(created.ok()) << created.status();
+  if (!created.ok()) return "";
+  v1::AssignCaseRequest assign;
+  assign.set_name(created->name());
+  assign.set_municipality_code("760");
+  assign.set_request_id(client::HandoverClient::NewRequestId());
+  EXPECT_TRUE(server.ClientFor("immigration-service-uds")->AssignCase(assign).ok());
+  return created->name();
+}
+
 }  // namespace handover::testing

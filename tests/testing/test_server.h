@@ -52,6 +52,11 @@ class TestServer {
   int port_ = 0;
 };
 
+// Creates a case for `person` as the Red Cross and assigns it to 760 (two
+// events, both 760's); the case's name, or "" (and a test failure) if the
+// creation failed.
+std::string CreateAndAssign(const TestServer& server, const std::string& person);
+
 // Sends `request` (serialised bytes) as the request of `method`
 // ("/package.Service/Method") on a mutual-TLS channel with the certificate of
 // `identity` and an actor header, as a client from another schema (or a
