@@ -8,7 +8,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace handover::identity {
@@ -97,33 +96,32 @@ absl::StatusOr<std::shared_ptr<const CallerNaming::Read>> CallerNaming::ReadPeer
 }
 
 absl::StatusOr<NamedOrganisation> CallerNaming::Name(const grpc::AuthContext* auth) const {
-  if (auth == nullptr) {
-    return absl::UnauthenticatedError("client certificate: none presented");
-  }
-  if (oces_cas_.empty()) {
-    // SPIFFE only: the URI SANs as gRPC read them, no parsing here.
-    std::vector<std::string> uris;
-    for (const grpc::string_ref& uri : auth->FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME)) {
-      std::string value(uri.data(), uri.size());
-      if (absl::StartsWith(value, "spiffe://")) uris.push_back(std::move(value));
-    }
-    return NameBySpiffe(uris);
-  }
   const std::vector<grpc::string_ref> pems =
-      auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+      auth == nullptr ? std::vector<grpc::string_ref>{}
+                      : auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
   if (pems.size() != 1) {
     return absl::UnauthenticatedError("client certificate: none presented");
   }
   absl::StatusOr<std::shared_ptr<const Read>> read =
       ReadPeer(std::string(pems[0].data(), pems[0].size()));
   if (!read.ok()) return read.status();
-  if (!(*read)->from_oces) return NameBySpiffe((*read)->facts.spiffe_uris);
-  absl::StatusOr<RegisteredCaller> registered = organisations_->Current()->Identify((*read)->facts);
-  if (!registered.ok()) return registered.status();
-  return NamedOrganisation{
-      .principal = registered->principal,
-      .cvr = registered->cvr,
-      .certificate_serial = registered->serial_uuid.value_or(registered->certificate_serial)};
+  const CertificateFacts& facts = (*read)->facts;
+  NamedOrganisation named;
+  if ((*read)->from_oces) {
+    absl::StatusOr<RegisteredCaller> registered = organisations_->Current()->Identify(facts);
+    if (!registered.ok()) return registered.status();
+    named = NamedOrganisation{
+        .principal = registered->principal,
+        .cvr = registered->cvr,
+        .certificate_serial = registered->serial_uuid.value_or(registered->certificate_serial),
+        .organisation_name = registered->name};
+  } else {
+    absl::StatusOr<NamedOrganisation> by_spiffe = NameBySpiffe(facts.spiffe_uris);
+    if (!by_spiffe.ok()) return by_spiffe.status();
+    named = *std::move(by_spiffe);
+  }
+  named.certificate_not_after = facts.not_after;
+  return named;
 }
 
 }  // namespace handover::identity

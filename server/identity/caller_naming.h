@@ -25,6 +25,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/identity.h"
 #include "server/identity/certificate_facts.h"
 #include "server/identity/register_watcher.h"
@@ -38,6 +39,11 @@ struct NamedOrganisation {
   // serialNumber UUID (or, without one, its serial number in hex).
   std::string cvr;
   std::string certificate_serial;
+  // The register's display name (OCES only).
+  std::string organisation_name;
+  // When the presented certificate stops being valid (both schemes; the
+  // infinite past if the certificate could not be read).
+  absl::Time certificate_not_after = absl::InfinitePast();
 };
 
 class CallerNaming {

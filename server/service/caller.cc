@@ -29,8 +29,13 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::CallbackServerContext& context
           absl::StrCat("metadata ", kPurposeMetadataKey, ": 1 to 64 of a-z 0-9 . _ : -"));
     }
   }
-  return Caller{named->principal, std::move(actor), std::move(purpose), named->cvr,
-                named->certificate_serial};
+  return Caller{.principal = named->principal,
+                .actor = std::move(actor),
+                .purpose = std::move(purpose),
+                .cvr = named->cvr,
+                .certificate_serial = named->certificate_serial,
+                .organisation_name = named->organisation_name,
+                .certificate_not_after = named->certificate_not_after};
 }
 
 }  // namespace handover::service

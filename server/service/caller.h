@@ -22,6 +22,9 @@ struct Caller {
   // OCES certificates: the organisation's CVR and the certificate's serial.
   std::string cvr;
   std::string certificate_serial;
+  // The register's display name (OCES only) and the certificate's expiry.
+  std::string organisation_name;
+  absl::Time certificate_not_after = absl::InfinitePast();
 };
 
 // The errors of CallerNaming::Name (UNAUTHENTICATED, PERMISSION_DENIED);
