@@ -40,6 +40,8 @@ constexpr Scope kAccessTable[kOperationCount][kRoleCount] = {
     {Scope::kOwnCases, Scope::kNone, Scope::kNone, Scope::kNone},
     // ReadDocuments: the Immigration Service sees no documents
     {Scope::kOwnCases, Scope::kNone, Scope::kAssignedToCaller, Scope::kNone},
+    // WhoAmI: every role, about itself
+    {Scope::kNoCase, Scope::kNoCase, Scope::kNoCase, Scope::kNoCase},
 };
 
 bool InScope(Scope scope, const Principal& caller, const CaseFacts& facts) {

@@ -40,20 +40,21 @@ enum class Operation {
   kReadAccessLog,  // AuditService: query, export, subject access report
   kUploadDocument,
   kReadDocuments,  // ListDocuments, DownloadDocument (then MayReceiveDocument)
+  kWhoAmI,         // the caller's own identity, about no case
 };
 inline constexpr Operation kAllOperations[] = {
     Operation::kCreateCase,     Operation::kGetCase,       Operation::kListCases,
     Operation::kUpdateForm,     Operation::kListVersions,  Operation::kGetVersion,
     Operation::kAssignCase,     Operation::kRecordConsent, Operation::kWithdrawConsent,
     Operation::kReadFeed,       Operation::kEraseCase,     Operation::kReadAccessLog,
-    Operation::kUploadDocument, Operation::kReadDocuments};
+    Operation::kUploadDocument, Operation::kReadDocuments, Operation::kWhoAmI};
 inline constexpr Role kAllRoles[] = {Role::kOperator, Role::kImmigrationService,
                                      Role::kMunicipality, Role::kAuditor};
 
 // Which cases a role may touch with an operation.
 enum class Scope {
   kNone,              // the role may never call it: PERMISSION_DENIED
-  kNoCase,            // not about one case (CreateCase, the access log); allowed
+  kNoCase,            // not about one case (CreateCase, the access log, WhoAmI); allowed
   kOwnCases,          // the operator that owns the case
   kAllCases,          // every case
   kAssignedToCaller,  // the municipality the case is currently assigned to
