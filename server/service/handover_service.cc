@@ -388,4 +388,14 @@ grpc::ServerUnaryReactor* HandoverService::EraseCase(grpc::CallbackServerContext
   return call.reactor();
 }
 
+grpc::ServerUnaryReactor* HandoverService::WhoAmI(grpc::CallbackServerContext* context,
+                                                  const v1::WhoAmIRequest* request,
+                                                  v1::WhoAmIResponse* response) {
+  UnaryCall call(context, pipeline_, kWhoAmI);
+  if (call.Refused(call.Admit(*request))) return call.reactor();
+  // Nothing to execute in the store: the view is the caller as identified.
+  *response = WhoAmIView(call.caller());
+  return call.Answer();
+}
+
 }  // namespace handover::service

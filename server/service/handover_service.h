@@ -61,6 +61,9 @@ class HandoverService final : public v1::HandoverService::CallbackService {
   grpc::ServerUnaryReactor* EraseCase(grpc::CallbackServerContext* context,
                                       const v1::EraseCaseRequest* request,
                                       v1::EraseCaseResponse* response) override;
+  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* context,
+                                   const v1::WhoAmIRequest* request,
+                                   v1::WhoAmIResponse* response) override;
 
  private:
   store::CaseStore* store_;

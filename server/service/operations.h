@@ -55,6 +55,8 @@ inline constexpr Operation kWatch{"Watch", policy::Operation::kReadFeed,
                                   policy::Operation::kGetCase, false, nullptr};
 inline constexpr Operation kEraseCase{"EraseCase", policy::Operation::kEraseCase,
                                       policy::Operation::kEraseCase, true, "erasure"};
+inline constexpr Operation kWhoAmI{"WhoAmI", policy::Operation::kWhoAmI, policy::Operation::kWhoAmI,
+                                   false, nullptr};
 
 inline constexpr Operation kQueryAccessLog{"QueryAccessLog", policy::Operation::kReadAccessLog,
                                            policy::Operation::kReadAccessLog, false, "access-log"};
@@ -73,9 +75,9 @@ inline constexpr Operation kDownloadDocument{"DownloadDocument", policy::Operati
 
 // Every row, for tests and tools.
 inline constexpr const Operation* kAllRpcs[] = {
-    &kCreateCase,     &kGetCase,       &kListCases,       &kUpdateForm,      &kListVersions,
-    &kGetVersion,     &kAssignCase,    &kRecordConsent,   &kWithdrawConsent, &kSync,
-    &kWatch,          &kEraseCase,     &kQueryAccessLog,  &kExportAccessLog, &kSubjectAccessReport,
-    &kUploadDocument, &kListDocuments, &kDownloadDocument};
+    &kCreateCase,     &kGetCase,       &kListCases,        &kUpdateForm,      &kListVersions,
+    &kGetVersion,     &kAssignCase,    &kRecordConsent,    &kWithdrawConsent, &kSync,
+    &kWatch,          &kEraseCase,     &kQueryAccessLog,   &kExportAccessLog, &kSubjectAccessReport,
+    &kUploadDocument, &kListDocuments, &kDownloadDocument, &kWhoAmI};
 
 }  // namespace handover::service

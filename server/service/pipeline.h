@@ -245,6 +245,15 @@ class UnaryCall : public Call<grpc::ServerUnaryReactor> {
             [reactor](absl::Status outcome) { reactor->Finish(ToGrpcStatus(outcome)); });
     };
   }
+  // Steps 6 and 7 for an answer made without the store (WhoAmI): the handler
+  // has written the response; the call finishes once the record, as it is
+  // now, is durable in the read log (UNAVAILABLE, and nothing sent, if it
+  // could not be written). Returns the reactor, for the handler to return.
+  grpc::ServerUnaryReactor* Answer() const {
+    Audit(pipeline().read_log(), record(), absl::OkStatus(),
+          [reactor = reactor()](absl::Status outcome) { reactor->Finish(ToGrpcStatus(outcome)); });
+    return reactor();
+  }
   // Steps 5 and 7 for a write, whose record the store wrote with it (step 6):
   // the store's callback, finishing with the store's error or with
   // `project(result)` having written the response.

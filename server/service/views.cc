@@ -1,5 +1,7 @@
 #include "server/service/views.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include "server/policy/policy.h"
 
 namespace handover::service {
@@ -18,6 +20,25 @@ v1::Case CaseView(const Principal& caller, store::CaseSnapshot& snapshot) {
 v1::ChangeEvent EventView(const Principal& caller, store::FeedEvent& event) {
   v1::ChangeEvent view = std::move(event.event);
   if (event.snapshot) *view.mutable_case_() = CaseView(caller, *event.snapshot);
+  return view;
+}
+
+v1::WhoAmIResponse WhoAmIView(const Caller& caller) {
+  v1::WhoAmIResponse view;
+  view.set_role(std::string(RoleName(caller.principal.role)));
+  view.set_organisation_id(caller.principal.organisation_id);
+  if (caller.principal.role == Role::kMunicipality) {
+    view.set_municipality_code(caller.principal.organisation_id);
+  }
+  view.set_organisation_cvr(caller.cvr);
+  view.set_organisation_name(caller.organisation_name);
+  view.set_certificate_serial(caller.certificate_serial);
+  if (caller.certificate_not_after != absl::InfinitePast()) {
+    *view.mutable_certificate_expire_time() = google::protobuf::util::TimeUtil::SecondsToTimestamp(
+        absl::ToUnixSeconds(caller.certificate_not_after));
+  }
+  view.set_naming(caller.cvr.empty() ? "spiffe" : "oces");
+  view.set_actor(caller.actor);
   return view;
 }
 

@@ -5,6 +5,8 @@
 #include "common/identity.h"
 #include "handover/v1/case.pb.h"
 #include "handover/v1/feed.pb.h"
+#include "handover/v1/handover_service.pb.h"
+#include "server/service/caller.h"
 #include "server/store/case_store.h"
 
 namespace handover::service {
@@ -13,5 +15,9 @@ namespace handover::service {
 v1::Case CaseView(const Principal& caller, store::CaseSnapshot& snapshot);
 // The event, with its case projected for `caller` if one was read. Consumes `event`.
 v1::ChangeEvent EventView(const Principal& caller, store::FeedEvent& event);
+// How the server sees `caller` (WhoAmI): role, organisation, and for a
+// certificate named by CVR ("oces" naming) the CVR, register name and
+// certificate serial; the certificate's expiry if it was read.
+v1::WhoAmIResponse WhoAmIView(const Caller& caller);
 
 }  // namespace handover::service
