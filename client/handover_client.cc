@@ -182,6 +182,14 @@ absl::StatusOr<std::string> HandoverClient::EraseCase(const std::string& name,
   return response.name();
 }
 
+absl::StatusOr<v1::WhoAmIResponse> HandoverClient::WhoAmI() {
+  v1::WhoAmIResponse response;
+  if (auto s = Call(&v1::HandoverService::Stub::WhoAmI, v1::WhoAmIRequest(), &response); !s.ok()) {
+    return s;
+  }
+  return response;
+}
+
 absl::StatusOr<v1::QueryAccessLogResponse> HandoverClient::QueryAccessLog(
     const v1::QueryAccessLogRequest& request) {
   v1::QueryAccessLogResponse response;

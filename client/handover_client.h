@@ -84,6 +84,9 @@ class HandoverClient {
   // Operator: erase a case's personal data; returns the case name.
   absl::StatusOr<std::string> EraseCase(const std::string& name, const std::string& reason,
                                         const std::string& request_id);
+  // Any role: how the server sees this client (role, organisation, how the
+  // certificate was named, its expiry, the actor it received).
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI();
 
   // AuditService (auditor role).
   absl::StatusOr<v1::QueryAccessLogResponse> QueryAccessLog(
