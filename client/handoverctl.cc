@@ -1,6 +1,7 @@
 // handoverctl: look cases up and script the handover exchange from a terminal.
 // Main wires the global options and dispatches; each command lives with its
-// group: case_commands, feed_commands, document_commands, audit_commands.
+// group: case_commands, feed_commands, document_commands, audit_commands,
+// identity_commands.
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -13,6 +14,7 @@
 #include "client/exit_codes.h"
 #include "client/feed_commands.h"
 #include "client/handover_client.h"
+#include "client/identity_commands.h"
 
 namespace handover::client {
 namespace {
@@ -69,6 +71,7 @@ int Main(int argc, char** argv) {
   AddEraseCommand(app, &run);
   AddDocumentCommands(app, settings, &run);
   AddAuditCommands(app, settings, &run, &run_offline);
+  AddIdentityCommands(app, settings, &run);
 
   try {
     app.parse(argc, argv);

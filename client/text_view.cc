@@ -248,6 +248,34 @@ std::string RenderSubjectReport(const v1::SubjectAccessReportResponse& report) {
   return out;
 }
 
+std::string RenderWhoAmI(const v1::WhoAmIResponse& me, absl::Time now) {
+  std::string out;
+  auto line = [&out](absl::string_view key, absl::string_view value) {
+    if (!value.empty()) absl::StrAppend(&out, key, ": ", value, "\n");
+  };
+  line("role", me.role());
+  line("organisation", me.organisation_id());
+  line("municipality code", me.municipality_code());
+  line("CVR", me.organisation_cvr());
+  line("name", me.organisation_name());
+  line("naming", me.naming());
+  line("actor", me.actor());
+  line("certificate serial", me.certificate_serial());
+  if (!me.has_certificate_expire_time()) {
+    line("certificate expires", "unknown");
+    return out;
+  }
+  const absl::Time expires = absl::FromUnixSeconds(me.certificate_expire_time().seconds());
+  const int64_t days = absl::ToInt64Hours(expires - now) / 24;  // whole days, toward zero
+  line("certificate expires",
+       absl::StrCat(Time(me.certificate_expire_time()), " (",
+                    expires >= now
+                        ? absl::StrCat("in ", days, days == 1 ? " day" : " days")
+                        : absl::StrCat("expired ", -days, -days == 1 ? " day" : " days", " ago"),
+                    ")"));
+  return out;
+}
+
 std::string RenderCaseTable(const std::vector<v1::Case>& cases) {
   std::string out = absl::StrFormat("%-23s %-9s %-12s %-12s %-10s %7s  %s\n", "CASE", "STATE",
                                     "OPERATOR", "MUNICIPALITY", "TAKEOVER", "VERSION", "UPDATED");

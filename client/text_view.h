@@ -6,10 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
+
 #include "handover/v1/audit.pb.h"
 #include "handover/v1/case.pb.h"
 #include "handover/v1/document_service.pb.h"
 #include "handover/v1/feed.pb.h"
+#include "handover/v1/handover_service.pb.h"
 
 namespace handover::client {
 
@@ -27,6 +30,11 @@ std::string RenderEventLine(const v1::ChangeEvent& event);
 std::string RenderAccessTable(const std::vector<v1::AccessRecord>& records);
 // A subject access report a person can read: who saw their data, when, why.
 std::string RenderSubjectReport(const v1::SubjectAccessReportResponse& report);
+// How the server sees the caller, one "key: value" a line: role,
+// organisation, municipality code, CVR and name (each only if set), naming,
+// actor, certificate serial (if set), and the certificate's expiry in RFC
+// 3339 UTC with whole days from `now` ("in 30 days", "expired 2 days ago").
+std::string RenderWhoAmI(const v1::WhoAmIResponse& me, absl::Time now);
 // "single adult" for HOUSEHOLD_TYPE_SINGLE_ADULT.
 std::string EnumLabel(const google::protobuf::EnumValueDescriptor* value);
 

@@ -85,6 +85,17 @@ as() {  # identity handoverctl-args...
 as760() { as municipality-760 "$@"; }
 as760 list | grep -q 'assigned'
 
+# whoami: how the server names the caller, by SPIFFE URI and by CVR; JSON too.
+as760 whoami > "$work/whoami.out"
+grep -qx 'role: municipality' "$work/whoami.out"
+grep -qx 'organisation: 760' "$work/whoami.out"
+grep -qx 'naming: spiffe' "$work/whoami.out"
+grep -q '^certificate expires: .*Z (in [0-9]* days\?)$' "$work/whoami.out"
+as oces-municipality-760 whoami > "$work/whoami.out"
+grep -qx 'CVR: 99990023' "$work/whoami.out"
+grep -qx 'naming: oces' "$work/whoami.out"
+as auditor-dpo whoami -o json | grep -q '"organisation_id": *"dpo"'
+
 # Runs handoverctl as an identity; it must exit with the given code, and, if
 # it fails, write one line to standard error and nothing to standard output.
 # Output in $work/out and $work/err.
