@@ -41,8 +41,7 @@ struct NamedOrganisation {
   std::string certificate_serial;
   // The register's display name (OCES only).
   std::string organisation_name;
-  // When the presented certificate stops being valid (both schemes; the
-  // infinite past if the certificate could not be read).
+  // When the presented certificate stops being valid (both schemes).
   absl::Time certificate_not_after = absl::InfinitePast();
 };
 

@@ -29,13 +29,10 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::CallbackServerContext& context
           absl::StrCat("metadata ", kPurposeMetadataKey, ": 1 to 64 of a-z 0-9 . _ : -"));
     }
   }
-  return Caller{.principal = named->principal,
-                .actor = std::move(actor),
-                .purpose = std::move(purpose),
-                .cvr = named->cvr,
-                .certificate_serial = named->certificate_serial,
-                .organisation_name = named->organisation_name,
-                .certificate_not_after = named->certificate_not_after};
+  Caller caller{*std::move(named)};
+  caller.actor = std::move(actor);
+  caller.purpose = std::move(purpose);
+  return caller;
 }
 
 }  // namespace handover::service

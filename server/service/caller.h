@@ -14,17 +14,12 @@
 
 namespace handover::service {
 
-struct Caller {
-  Principal principal;
+// The organisation as its certificate names it (principal, CVR, serial,
+// register name, expiry), and who acts for it.
+struct Caller : identity::NamedOrganisation {
   std::string actor;
   // Optional stated purpose (x-handover-purpose), recorded in the access log.
   std::string purpose;
-  // OCES certificates: the organisation's CVR and the certificate's serial.
-  std::string cvr;
-  std::string certificate_serial;
-  // The register's display name (OCES only) and the certificate's expiry.
-  std::string organisation_name;
-  absl::Time certificate_not_after = absl::InfinitePast();
 };
 
 // The errors of CallerNaming::Name (UNAUTHENTICATED, PERMISSION_DENIED);
