@@ -35,7 +35,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MutualTlsChannel(const ClientOpti
   if (!cert.ok()) return cert.status();
   auto key = ReadPem(options.private_key_file, "key");
   if (!key.ok()) return key.status();
-  // A certificate the server would refuse at the handshake, said plainly.
+  // A certificate the server would refuse, said plainly.
   if (absl::Status own = CheckOwnCertificate(*cert, options.certificate_file, *key,
                                              options.private_key_file);
       !own.ok()) {

@@ -16,10 +16,10 @@
 #include "common/dates.h"
 #include "common/media_types.h"
 #include "common/signing.h"
+#include "server/identity/caller_naming.h"
 #include "server/maintenance/maintenance_jobs.h"
 #include "server/metrics/server_gauges.h"
 #include "server/service/undelivered_requests.h"
-#include "server/identity/caller_naming.h"
 #include "server/store/database.h"
 #include "server/tls_credentials.h"
 
@@ -99,6 +99,7 @@ absl::Status ValidateOptions(const ServerOptions& o) {
            Range("write-queue", static_cast<int64_t>(o.writer.max_queue), 1, 1000000),
            Range("read-queue", static_cast<int64_t>(o.readers.max_queue), 1, 1000000),
            Range("tls-refresh-seconds", o.tls_refresh_seconds, 1, 86400),
+           Range("crl-refresh-seconds", o.crl_refresh_seconds, 1, 86400),
            Range("watch-progress-ms", o.service.watch.progress_interval.count(), 10, 3600000),
            Range("watch-stall-ms", o.service.watch.stall_timeout.count(), 100, day_ms),
            Range("drain-ms", o.drain_delay.count(), 0, 600000),
@@ -138,19 +139,25 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
     if (absl::Status s = RequireFile(*path, option); !s.ok()) return s;
   }
   service::ServiceOptions service_options = options.service;
+  auto trust = identity::CertificateTrust::Open(
+      options.client_ca_file, options.crl_directory,
+      {.check_interval = absl::Seconds(options.crl_refresh_seconds)});
+  if (!trust.ok()) return trust.status();
+  const identity::CertificateChecks checks{
+      .trust = *std::move(trust), .refusals = std::make_shared<identity::CertificateRefusalLog>()};
   if (!options.oces_ca_file.empty()) {
     if (absl::Status s = RequireFile(options.oces_ca_file, "oces-ca"); !s.ok()) return s;
     auto organisations = identity::RegisterWatcher::Start(
         options.organisation_register_file,
         {.check_interval = absl::Seconds(options.register_refresh_seconds)});
     if (!organisations.ok()) return organisations.status();
-    auto naming = identity::CallerNaming::WithOces(options.service.trust_domain,
-                                                   options.oces_ca_file, *std::move(organisations));
+    auto naming = identity::CallerNaming::WithOces(
+        options.service.trust_domain, options.oces_ca_file, *std::move(organisations), checks);
     if (!naming.ok()) return naming.status();
     service_options.caller_naming = *std::move(naming);
   } else {
     service_options.caller_naming =
-        std::make_shared<const identity::CallerNaming>(options.service.trust_domain);
+        std::make_shared<const identity::CallerNaming>(options.service.trust_domain, checks);
   }
   absl::StatusOr<KeyRing> keys = KeyRing::LoadFile(options.key_file);
   if (!keys.ok()) return keys.status();
@@ -220,8 +227,8 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
       grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
       MutualTlsCredentials(options.certificate_file, options.private_key_file,
-                           options.client_ca_file, options.tls_refresh_seconds,
-                           options.crl_directory));
+                           options.client_ca_file, options.tls_refresh_seconds, checks.trust,
+                           checks.refusals));
   // The service refuses requests over max-message-bytes itself, with an
   // access record; gRPC's core refuses only those over twice that, before any
   // code of ours sees them (unrecorded: the core drops the call unseen).

@@ -80,10 +80,17 @@ class EchoServer::Service final : public Echo::CallbackService {
 };
 
 EchoServer::EchoServer(const std::string& pki) : service_(std::make_unique<Service>()) {
+  auto trust = identity::CertificateTrust::Open(pki + "/ca.pem", "", {});
+  if (!trust.ok()) {
+    std::cerr << "bench: the echo baseline: " << trust.status() << "\n";
+    std::exit(1);
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(
       "127.0.0.1:0",
-      MutualTlsCredentials(pki + "/server.pem", pki + "/server.key", pki + "/ca.pem", 60), &port_);
+      MutualTlsCredentials(pki + "/server.pem", pki + "/server.key", pki + "/ca.pem", 60,
+                           *std::move(trust), std::make_shared<identity::CertificateRefusalLog>()),
+      &port_);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {

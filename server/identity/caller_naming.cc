@@ -35,18 +35,19 @@ struct CallerNaming::OcesCa {
   X509Ptr certificate;
 };
 
-CallerNaming::CallerNaming(std::string trust_domain) : trust_domain_(std::move(trust_domain)) {}
+CallerNaming::CallerNaming(std::string trust_domain, CertificateChecks checks)
+    : trust_domain_(std::move(trust_domain)), checks_(std::move(checks)) {}
 
 CallerNaming::~CallerNaming() = default;
 
 absl::StatusOr<std::unique_ptr<CallerNaming>> CallerNaming::WithOces(
     std::string trust_domain, const std::string& oces_ca_file,
-    std::unique_ptr<RegisterWatcher> organisations) {
+    std::unique_ptr<RegisterWatcher> organisations, CertificateChecks checks) {
   std::ifstream in(oces_ca_file);
   std::stringstream text;
   text << in.rdbuf();
   const std::string pem = text.str();
-  auto naming = std::make_unique<CallerNaming>(std::move(trust_domain));
+  auto naming = std::make_unique<CallerNaming>(std::move(trust_domain), std::move(checks));
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   while (X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
     naming->oces_cas_.push_back(std::make_unique<OcesCa>(OcesCa{X509Ptr(ca)}));
@@ -95,15 +96,36 @@ absl::StatusOr<std::shared_ptr<const CallerNaming::Read>> CallerNaming::ReadPeer
   return read;
 }
 
-absl::StatusOr<NamedOrganisation> CallerNaming::Name(const grpc::AuthContext* auth) const {
+absl::StatusOr<NamedOrganisation> CallerNaming::Name(const grpc::AuthContext* auth,
+                                                     absl::string_view peer) const {
+  if (auth == nullptr) return absl::UnauthenticatedError("client certificate: none presented");
+  std::string leaf_pem;
+  absl::StatusOr<NamedOrganisation> named = NameChecked(*auth, &leaf_pem);
+  if (!named.ok() && checks_.refusals != nullptr && !leaf_pem.empty()) {
+    checks_.refusals->Report("call", peer, leaf_pem, named.status().message());
+  }
+  return named;
+}
+
+absl::StatusOr<NamedOrganisation> CallerNaming::NameChecked(const grpc::AuthContext& auth,
+                                                            std::string* leaf_pem) const {
   const std::vector<grpc::string_ref> pems =
-      auth == nullptr ? std::vector<grpc::string_ref>{}
-                      : auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+      auth.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
   if (pems.size() != 1) {
     return absl::UnauthenticatedError("client certificate: none presented");
   }
-  absl::StatusOr<std::shared_ptr<const Read>> read =
-      ReadPeer(std::string(pems[0].data(), pems[0].size()));
+  leaf_pem->assign(pems[0].data(), pems[0].size());
+  if (checks_.trust != nullptr) {
+    const std::vector<grpc::string_ref> chains =
+        auth.FindPropertyValues(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
+    const absl::string_view sent_chain =
+        chains.size() == 1 ? absl::string_view(chains[0].data(), chains[0].size()) : "";
+    if (absl::Status standing = checks_.trust->CheckStanding(*leaf_pem, sent_chain, absl::Now());
+        !standing.ok()) {
+      return standing;
+    }
+  }
+  absl::StatusOr<std::shared_ptr<const Read>> read = ReadPeer(*leaf_pem);
   if (!read.ok()) return read.status();
   const CertificateFacts& facts = (*read)->facts;
   NamedOrganisation named;

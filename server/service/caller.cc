@@ -9,7 +9,7 @@ namespace handover::service {
 absl::StatusOr<Caller> IdentifyCaller(const grpc::CallbackServerContext& context,
                                       const identity::CallerNaming& naming) {
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  absl::StatusOr<identity::NamedOrganisation> named = naming.Name(auth.get());
+  absl::StatusOr<identity::NamedOrganisation> named = naming.Name(auth.get(), context.peer());
   if (!named.ok()) return named.status();
 
   std::string actor;

@@ -132,6 +132,16 @@ grep -q 'assigned' "$work/out"
 # as the server being unavailable (exit 7).
 expect_exit 4 oces-municipality-760-expired list
 grep -q "expired on 2024-12-31" "$work/err"
+# A revoked certificate handoverctl cannot know: the server refuses the call
+# with the reason (exit 4) and logs it with the caller's address.
+expect_exit 4 oces-municipality-760-revoked list
+grep -q "client certificate refused: revoked on .* by the CRL of CN=Fictional OCES3" "$work/err"
+grep -q "refused at the call from ipv4:127.0.0.1:[0-9]*: revoked on .*UI:DK-O:G:a08cb468" \
+  "$work/handoverd.log"
+# A CA the server does not know gets no connection (exit 7); the server logs
+# the certificate and the reason.
+expect_exit 7 operator-rogue list
+grep -q "refused at the TLS handshake .*: unknown CA: issued by CN=rogue-ca" "$work/handoverd.log"
 expect_exit 3 municipality-760 find 99000077
 grep -q '^handoverctl: NOT_FOUND: ' "$work/err"
 not_in_error 99000077

@@ -3,10 +3,11 @@
 // server over mutual TLS with the certificates deploy/dev-pki.sh made for
 // this run: each role by CVR; an unknown CVR and a serialNumber the register
 // does not allow refused and recorded; a project-CA certificate with an OCES
-// subject not taken for that organisation; a revoked certificate refused at
-// the handshake while its sibling works (an expired one the client itself
-// refuses to use); the register reloaded while the
-// server runs.
+// subject not taken for that organisation; a revoked certificate refused
+// while its sibling works (an expired one the client itself refuses to use);
+// a new CRL reaching a connection already open; the register reloaded while
+// the server runs. Every refusal leaves one line in the server log naming the
+// peer's address (where gRPC tells it), the certificate and the reason.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -14,13 +15,16 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/testing/log_capture.h"
 #include "tests/testing/test_server.h"
 
 namespace handover {
 namespace {
 
 using client::HandoverClient;
+using testing::LogCapture;
 using testing::PkiFile;
 using testing::SampleForm;
 using testing::TestServer;
@@ -32,6 +36,7 @@ ServerOptions OcesOptions(const std::string& register_file, const std::string& c
   options.organisation_register_file = register_file;
   options.register_refresh_seconds = 1;
   options.crl_directory = crl_dir;
+  options.crl_refresh_seconds = 1;
   return options;
 }
 
@@ -87,6 +92,7 @@ TEST(OcesIdentityTest, EachRoleByCvrActsAsItsOrganisation) {
 }
 
 TEST(OcesIdentityTest, UnknownCvrAndUnlistedSerialAreRefusedAndRecorded) {
+  LogCapture log;  // outlives the server
   TestServer server(OcesOptions(RegisterCopy(), PkiFile("crl")));
   ASSERT_NE(server.server(), nullptr);
   auto unknown = server.ClientFor("oces-unregistered")->ListCases(AllCases());
@@ -111,34 +117,79 @@ TEST(OcesIdentityTest, UnknownCvrAndUnlistedSerialAreRefusedAndRecorded) {
     }
   }
   EXPECT_EQ(refused, 2);
+
+  // The server log names the peer, the certificate (an organisation
+  // certificate: its whole subject) and the rule.
+  EXPECT_EQ(log.LinesWith({"[warning] client certificate refused at the call from ipv4:127.0.0.1:",
+                           "CVR 99990058 is not in the organisation register",
+                           "organizationIdentifier=NTRDK-99990058",
+                           "serialNumber=UI:DK-O:G:4afc846a-af5a-4d2a-93be-bb5accd9c3c3",
+                           "CN=Fictional unregistered system", " CVR 99990058 ",
+                           "CN=Fictional OCES3 issuing CA"})
+                .size(),
+            1u);
+  EXPECT_EQ(log.LinesWith({"refused at the call from ipv4:127.0.0.1:",
+                           "UI:DK-O:G:1c13f6ad-cf3b-442b-82ed-14e7f5bbf120"})
+                .size(),
+            1u);
 }
 
 TEST(OcesIdentityTest, RevokedCertificateIsRefusedWhileItsSiblingWorks) {
+  LogCapture log;
   TestServer server(OcesOptions(RegisterCopy(), PkiFile("crl")));
   ASSERT_NE(server.server(), nullptr);
   EXPECT_TRUE(server.ClientFor("oces-municipality-760")->ListCases(AllCases()).ok());
+  // Revoked: the handshake completes (the issuer is known), the call is
+  // refused with the reason.
   auto revoked = server.ClientFor("oces-municipality-760-revoked")->ListCases(AllCases());
-  EXPECT_EQ(revoked.status().code(), absl::StatusCode::kUnavailable) << revoked.status();
+  EXPECT_EQ(revoked.status().code(), absl::StatusCode::kUnauthenticated) << revoked.status();
+  EXPECT_TRUE(
+      absl::StrContains(revoked.status().message(), "client certificate refused: revoked on 20"))
+      << revoked.status();
+  EXPECT_TRUE(
+      absl::StrContains(revoked.status().message(), "by the CRL of CN=Fictional OCES3 issuing CA"))
+      << revoked.status();
+  EXPECT_EQ(log.LinesWith({"refused at the call from ipv4:127.0.0.1:", ": revoked on 20",
+                           "serialNumber=UI:DK-O:G:a08cb468-1cfb-4e64-8690-31a4e9e1379d"})
+                .size(),
+            1u);
   // An expired certificate: the client says so itself before connecting.
   auto expired = HandoverClient::Connect(
       testing::ClientOptionsFor(server.address(), "oces-municipality-760-expired"));
   EXPECT_EQ(expired.status().code(), absl::StatusCode::kUnauthenticated) << expired.status();
+  // A client that does not check (any gRPC client) is told by the server.
+  const grpc::Status sent =
+      testing::SendRawRequest(server.address(), "/handover.v1.HandoverService/ListCases", "",
+                              "oces-municipality-760-expired");
+  EXPECT_EQ(sent.error_code(), grpc::StatusCode::UNAUTHENTICATED) << sent.error_message();
+  EXPECT_EQ(sent.error_message(), "client certificate refused: expired on 2024-12-31T23:59:59Z");
+  // A CA the service does not know: no connection at all, and a log line
+  // without the address (gRPC's verifier is not told it).
   auto rogue = server.ClientFor("oces-rogue-municipality-760")->ListCases(AllCases());
   EXPECT_EQ(rogue.status().code(), absl::StatusCode::kUnavailable) << rogue.status();
+  EXPECT_FALSE(log.LinesWith({"refused at the TLS handshake", "unknown CA: issued by CN=rogue-ca",
+                              "serialNumber=UI:DK-O:G:b96dc8a5-91d8-4d04-8a4d-e0474a06f3fb"})
+                   .empty());
 }
 
-TEST(OcesIdentityTest, ANewCrlTakesEffectWithoutARestart) {
+TEST(OcesIdentityTest, ANewCrlReachesAConnectionAlreadyOpen) {
   // Start with CRLs that revoke nothing: the "revoked" certificate works.
   const std::string crl_dir = testing::NewTempDir() + "/crl";
   std::filesystem::copy(PkiFile("crl-empty"), crl_dir);
   TestServer server(OcesOptions(RegisterCopy(), crl_dir));
   ASSERT_NE(server.server(), nullptr);
-  ASSERT_TRUE(server.ClientFor("oces-municipality-760-revoked")->ListCases(AllCases()).ok());
-  // The OCES CA's newer CRL, added under the next number, is found at the
-  // next handshake (a new connection: ClientFor opens one).
-  std::filesystem::copy_file(PkiFile("crl/d21dee85.r0"), crl_dir + "/d21dee85.r1");
-  auto revoked = server.ClientFor("oces-municipality-760-revoked")->ListCases(AllCases());
-  EXPECT_EQ(revoked.status().code(), absl::StatusCode::kUnavailable) << revoked.status();
+  auto connection = server.ClientFor("oces-municipality-760-revoked");
+  ASSERT_TRUE(connection->ListCases(AllCases()).ok());
+  // The OCES CA's newer CRL, under any name: the open connection's next call
+  // after the next look at the directory (every second here) is refused.
+  std::filesystem::copy_file(PkiFile("crl/d21dee85.r0"), crl_dir + "/oces-ca-newest.crl");
+  absl::Status status;
+  for (int i = 0; i < 50 && status.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = connection->ListCases(AllCases()).status();
+  }
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "revoked")) << status;
   EXPECT_TRUE(server.ClientFor("oces-municipality-760")->ListCases(AllCases()).ok());
 }
 

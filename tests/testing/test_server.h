@@ -60,7 +60,8 @@ std::string CreateAndAssign(const TestServer& server, const std::string& person)
 // Sends `request` (serialised bytes) as the request of `method`
 // ("/package.Service/Method") on a mutual-TLS channel with the certificate of
 // `identity` and an actor header, as a client from another schema (or a
-// fuzzer) would; the response's bytes go to `response` if given.
+// fuzzer) would: a plain gRPC channel, which sends any certificate, expired
+// or not. The response's bytes go to `response` if given.
 grpc::Status SendRawRequest(const std::string& address, const std::string& method,
                             const std::string& request, const std::string& identity,
                             std::string* response = nullptr);

@@ -1,0 +1,66 @@
+#include "server/identity/refusal_log.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace handover::identity {
+namespace {
+
+// Keys remembered; beyond it the memory starts again.
+constexpr size_t kMaxRemembered = 1'000;
+
+}  // namespace
+
+std::string DescribeForLog(const CertificateFacts& facts) {
+  const bool names_organisation =
+      absl::StartsWith(facts.subject_serial_number, "UI:DK-O:") || !facts.spiffe_uris.empty();
+  std::string subject = names_organisation ? facts.subject
+                                           : absl::StrCat("O=", facts.organisation,
+                                                          " (CN withheld: not an organisation "
+                                                          "or system certificate)");
+  std::string text = absl::StrCat("subject \"", subject, "\"");
+  if (facts.cvr) absl::StrAppend(&text, " CVR ", *facts.cvr);
+  if (names_organisation && !facts.spiffe_uris.empty()) {
+    absl::StrAppend(&text, " SAN ", facts.spiffe_uris.front());
+  }
+  absl::StrAppend(&text, " issuer \"", facts.issuer, "\" serial ", facts.serial_hex, " sha256 ",
+                  facts.sha256_fingerprint);
+  return text;
+}
+
+CertificateRefusalLog::CertificateRefusalLog(absl::Duration interval) : interval_(interval) {}
+
+void CertificateRefusalLog::Report(absl::string_view stage, absl::string_view peer,
+                                   absl::string_view leaf_pem, absl::string_view reason) {
+  // The client's message says "client certificate refused: <reason>".
+  absl::ConsumePrefix(&reason, "client certificate refused: ");
+  absl::ConsumePrefix(&reason, "client certificate: ");
+  absl::StatusOr<CertificateFacts> facts = ReadCertificate(leaf_pem);
+  const std::string certificate =
+      facts.ok() ? DescribeForLog(*facts) : std::string("an unreadable certificate");
+  const std::string key = absl::StrCat(facts.ok() ? facts->sha256_fingerprint : "", "|", reason);
+  const absl::Time now = absl::Now();
+  int64_t also = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (seen_.size() >= kMaxRemembered) seen_.clear();
+    auto [it, fresh] = seen_.try_emplace(key, Seen{now, 0});
+    if (!fresh) {
+      if (now - it->second.logged < interval_) {
+        ++it->second.since;
+        return;
+      }
+      also = it->second.since;
+      it->second = Seen{now, 0};
+    }
+  }
+  spdlog::warn("client certificate refused at the {} from {}: {}; {}{}", std::string(stage),
+               peer.empty() ? std::string("an address gRPC does not tell") : std::string(peer),
+               std::string(reason), certificate,
+               also > 0 ? absl::StrCat(" (and ", also, " refusals of it not logged since)") : "");
+}
+
+}  // namespace handover::identity
