@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
                  "How often the organisation register is looked at for changes")
       ->capture_default_str();
   app.add_option("--crl-dir", options.crl_directory,
-                 "Directory of CRLs (PEM or DER, any names), one per issuing CA, checked at "
-                 "every call");
+                 "Directory of CRLs (PEM or DER, any names), a current one from every CA of a "
+                 "client chain, checked at every call");
   app.add_option("--crl-refresh-seconds", options.crl_refresh_seconds,
                  "How often --crl-dir and --client-ca are looked at for changes")
       ->capture_default_str();

@@ -48,9 +48,10 @@ struct ServerOptions {
   std::string organisation_register_file;
   // How often the register file is looked at for changes. Default 10.
   unsigned register_refresh_seconds = 10;
-  // A directory of CRLs (PEM or DER, any file names), one current CRL for
-  // every CA that issues client certificates, checked at every call
-  // (identity/certificate_trust.h). Default empty: no revocation checking.
+  // A directory of CRLs (PEM or DER, any file names), a current CRL from
+  // every CA of a client certificate's chain, anchors included, checked at
+  // every call (identity/certificate_trust.h). Default empty: no revocation
+  // checking.
   std::string crl_directory;
   // How often client_ca_file and the CRL directory are looked at for
   // changes by the server's own checks. Default 10.
