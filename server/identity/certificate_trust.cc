@@ -66,10 +66,22 @@ std::vector<X509Ptr> ParseChain(absl::string_view pem) {
   return chain;
 }
 
-std::vector<CrlPtr> ParseCrls(absl::string_view bytes) {
+// Every CRL of a file (PEM, one or more; or DER, one), or an error naming
+// what is wrong with it. Only complete base CRLs with a next update are
+// taken: a delta CRL read as complete would let through what the base CRL
+// revokes, and a CRL without a next update would never go out of date.
+absl::StatusOr<std::vector<CrlPtr>> ParseCrls(absl::string_view bytes) {
   std::vector<CrlPtr> crls;
   BioPtr bio = MemoryBio(bytes);
-  if (absl::StrContains(bytes, "-----BEGIN X509 CRL-----")) {
+  const size_t pem_blocks = [&] {
+    size_t n = 0;
+    for (size_t at = bytes.find("-----BEGIN X509 CRL-----"); at != absl::string_view::npos;
+         at = bytes.find("-----BEGIN X509 CRL-----", at + 1)) {
+      ++n;
+    }
+    return n;
+  }();
+  if (pem_blocks > 0) {
     while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
       crls.emplace_back(crl);
     }
@@ -77,6 +89,19 @@ std::vector<CrlPtr> ParseCrls(absl::string_view bytes) {
     crls.emplace_back(crl);
   }
   ERR_clear_error();
+  if (crls.empty()) return absl::InvalidArgumentError("not a CRL (PEM or DER)");
+  if (pem_blocks > crls.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CRL ", crls.size() + 1, " of ", pem_blocks, " does not parse"));
+  }
+  for (const CrlPtr& crl : crls) {
+    auto* delta = X509_CRL_get_ext_d2i(crl.get(), NID_delta_crl, nullptr, nullptr);
+    ASN1_INTEGER_free(static_cast<ASN1_INTEGER*>(delta));
+    if (delta != nullptr) return absl::InvalidArgumentError("a delta CRL (use the full CRL)");
+    if (X509_CRL_get0_nextUpdate(crl.get()) == nullptr) {
+      return absl::InvalidArgumentError("a CRL without a next update");
+    }
+  }
   return crls;
 }
 
@@ -212,9 +237,12 @@ absl::Status CertificateTrust::Reload() const {
     absl::StatusOr<std::string> bytes = ReadFile(path);
     if (!bytes.ok())
       return absl::NotFoundError(absl::StrCat("crl-dir: ", bytes.status().message()));
-    std::vector<CrlPtr> crls = ParseCrls(*bytes);
-    if (crls.empty()) return absl::InvalidArgumentError(absl::StrCat("crl-dir: no CRL in ", path));
-    for (CrlPtr& crl : crls) {
+    absl::StatusOr<std::vector<CrlPtr>> crls = ParseCrls(*bytes);
+    if (!crls.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("crl-dir: ", path, ": ", crls.status().message()));
+    }
+    for (CrlPtr& crl : *crls) {
       auto same_issuer = std::find_if(state->crls.begin(), state->crls.end(), [&](const CrlPtr& c) {
         return X509_NAME_cmp(X509_CRL_get_issuer(c.get()), X509_CRL_get_issuer(crl.get())) == 0;
       });
@@ -249,13 +277,13 @@ absl::Status CertificateTrust::Refresh() {
 absl::Status CertificateTrust::RefreshLocked() const {
   absl::StatusOr<std::vector<FileStamp>> stamps = Stamps();
   if (stamps.ok() && *stamps == stamps_) {
-    // Unchanged, unless written within the last second (a same-tick edit
+    // Unchanged, unless written within a second of now (a same-tick edit
     // keeps size and time): then read again to be sure.
     const absl::Time newest = std::accumulate(
         stamps->begin(), stamps->end(), absl::InfinitePast(), [](absl::Time t, const FileStamp& s) {
           return std::max(t, absl::TimeFromTimespec(s.modified));
         });
-    if (absl::Now() - newest > absl::Seconds(1)) return absl::OkStatus();
+    if (absl::AbsDuration(absl::Now() - newest) > absl::Seconds(1)) return absl::OkStatus();
   }
   absl::Status status = stamps.ok() ? Reload() : stamps.status();
   if (!status.ok() && std::string(status.message()) != last_error_) {
@@ -343,13 +371,21 @@ absl::Status CertificateTrust::Verify(const State& state, absl::string_view leaf
         status = Refused(absl::StrCat("revoked", whose, when, " by the CRL of ", issuer));
         break;
       }
+      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        // Its issuer is its own subject, which may name a person.
+        status = Refused("unknown CA: the certificate is self-signed");
+        break;
       case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
       case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
       case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
       case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
         status = Refused(absl::StrCat("unknown CA: issued by ", issuer,
                                       ", which is not among the service's trust anchors"));
+        break;
+      case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+        status = Refused(absl::StrCat("the CRL of ", issuer,
+                                      " cannot be checked on the server: the CA that signs it is "
+                                      "not in client-ca (the operator must add the root CA)"));
         break;
       case X509_V_ERR_UNABLE_TO_GET_CRL:
         status = Refused(absl::StrCat("no CRL from its issuer ", issuer,

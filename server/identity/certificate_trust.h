@@ -14,14 +14,17 @@
 //    is revoked by its issuer's CRL. The call is refused with
 //    UNAUTHENTICATED naming the reason. So a revocation or an expiry reaches
 //    connections already open too, at their next call after the CRL or the
-//    clock says so.
+//    clock says so (a stream is checked once, when it starts).
 //
 // The CRL directory holds files of one or more CRLs each, PEM or DER, under
 // any name (no hash names, no next-number rule). For each issuer the newest
-// CRL (latest lastUpdate, then highest crlNumber) is used. With a directory,
-// every CA of a client certificate's chain must have a CRL there, current
-// (next update not passed) and signed by it, or its certificates are
-// refused: the safe failure when the CRL download stops.
+// CRL (latest lastUpdate, then highest crlNumber) is used. Only complete
+// CRLs with a next update are read: a delta CRL, a CRL without nextUpdate
+// or a file with a block that does not parse fails the whole reload. With a
+// directory, every CA of a client certificate's chain must have a CRL there,
+// current (next update not passed) and signed by its issuer, so an anchor
+// that is not a root needs its root among the anchors; otherwise its
+// certificates are refused: the safe failure when the CRL download stops.
 //
 // Files are looked at again when a check finds `check_interval` passed, and
 // re-read when any file's identity, size or time changed, or a file was

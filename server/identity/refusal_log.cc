@@ -17,18 +17,35 @@ constexpr size_t kMaxRemembered = 1'000;
 std::string DescribeForLog(const CertificateFacts& facts) {
   const bool names_organisation =
       absl::StartsWith(facts.subject_serial_number, "UI:DK-O:") || !facts.spiffe_uris.empty();
-  std::string subject = names_organisation ? facts.subject
-                                           : absl::StrCat("O=", facts.organisation,
-                                                          " (CN withheld: not an organisation "
-                                                          "or system certificate)");
-  std::string text = absl::StrCat("subject \"", subject, "\"");
-  if (facts.cvr) absl::StrAppend(&text, " CVR ", *facts.cvr);
-  if (names_organisation && !facts.spiffe_uris.empty()) {
-    absl::StrAppend(&text, " SAN ", facts.spiffe_uris.front());
+  std::string text;
+  if (names_organisation) {
+    text = absl::StrCat("subject \"", facts.subject, "\"");
+    if (facts.cvr) absl::StrAppend(&text, " CVR ", *facts.cvr);
+    if (!facts.spiffe_uris.empty()) absl::StrAppend(&text, " SAN ", facts.spiffe_uris.front());
+  } else {
+    text = "subject withheld (not an organisation or system certificate)";
   }
-  absl::StrAppend(&text, " issuer \"", facts.issuer, "\" serial ", facts.serial_hex, " sha256 ",
+  // A self-signed certificate's issuer is its own subject.
+  const std::string issuer = facts.issuer == facts.subject && !names_organisation
+                                 ? std::string("(self-signed)")
+                                 : absl::StrCat("\"", facts.issuer, "\"");
+  absl::StrAppend(&text, " issuer ", issuer, " serial ", facts.serial_hex, " sha256 ",
                   facts.sha256_fingerprint);
   return text;
+}
+
+std::string Printable(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      absl::StrAppend(&out, "\\x", absl::Hex(byte, absl::kZeroPad2));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 CertificateRefusalLog::CertificateRefusalLog(absl::Duration interval) : interval_(interval) {}
@@ -58,8 +75,8 @@ void CertificateRefusalLog::Report(absl::string_view stage, absl::string_view pe
     }
   }
   spdlog::warn("client certificate refused at the {} from {}: {}; {}{}", std::string(stage),
-               peer.empty() ? std::string("an address gRPC does not tell") : std::string(peer),
-               std::string(reason), certificate,
+               peer.empty() ? std::string("an address gRPC does not tell") : Printable(peer),
+               Printable(reason), Printable(certificate),
                also > 0 ? absl::StrCat(" (and ", also, " refusals of it not logged since)") : "");
 }
 

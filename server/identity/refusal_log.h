@@ -3,11 +3,13 @@
 // does not work" from an integrator, and for spotting probes.
 //
 // The certificate is named by its issuer, serial number and SHA-256
-// fingerprint, and by its subject when that names an organisation or a
-// system: an OCES organisation certificate (serialNumber UI:DK-O:...) or one
-// with a SPIFFE URI SAN. Any other subject (a personal certificate, say) is
-// named only by its O and CVR, never its CN or serialNumber: the log carries
-// no personal data.
+// fingerprint, and by its subject (with CVR and SPIFFE URI) when that names
+// an organisation or a system: an OCES organisation certificate
+// (serialNumber UI:DK-O:...) or one with a SPIFFE URI SAN. Any other subject
+// (a personal certificate, a sole proprietor's, a self-signed one) is
+// withheld, and so is the issuer of a self-signed one: the log carries no
+// personal data. Control characters from the certificate are written as
+// \xNN, so a certificate cannot forge log lines.
 //
 // A client retrying a refused certificate would fill the log, so each
 // certificate and reason is logged at most once per `interval`; the next
@@ -29,6 +31,8 @@ namespace handover::identity {
 
 // How a certificate is named in the log (see the top of this file).
 std::string DescribeForLog(const CertificateFacts& facts);
+// `text` with control characters written as \xNN.
+std::string Printable(absl::string_view text);
 
 class CertificateRefusalLog {
  public:

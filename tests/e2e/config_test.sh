@@ -38,7 +38,7 @@ refused "disk-reserve-mb: must be from 0 to 1048576" "${good[@]}" --disk-reserve
 refused "crl-refresh-seconds: must be from 1 to 86400" "${good[@]}" --crl-refresh-seconds 0
 refused "crl-dir: cannot read $work/no-crls" "${good[@]}" --crl-dir "$work/no-crls"
 printf 'not a CRL\n' > "$work/bad.crl" && mkdir -p "$work/crls" && mv "$work/bad.crl" "$work/crls/"
-refused "crl-dir: no CRL in $work/crls/bad.crl" "${good[@]}" --crl-dir "$work/crls"
+refused "crl-dir: $work/crls/bad.crl: not a CRL (PEM or DER)" "${good[@]}" --crl-dir "$work/crls"
 # A connection cap the file limit cannot hold is refused, naming both.
 if prlimit --nofile=1024:1024 timeout 10 "$handoverd" "${good[@]}" --max-connections 4096 \
     > "$work/out" 2>&1 || true; ! grep -qF "max-connections: 4096 needs a file limit of at least 4608" "$work/out"; then

@@ -1,12 +1,15 @@
 // The server's own check of client certificates (identity/certificate_trust.h)
 // on the certificates deploy/dev-pki.sh made for this run: what is refused at
 // the handshake, what at the call, with which reason; CRLs under any name,
-// PEM or DER, the newest per issuer; a new CRL picked up by Refresh.
+// PEM or DER, the newest per issuer; delta CRLs and cut-off files refused; a
+// new CRL picked up by Refresh. And how the refusal log names a certificate
+// (identity/refusal_log.h): no personal data, no forged lines.
 #include "server/identity/certificate_trust.h"
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,6 +17,8 @@
 
 #include "absl/strings/match.h"
 
+#include "server/identity/refusal_log.h"
+#include "tests/testing/test_certificates.h"
 #include "tests/testing/test_server.h"
 
 namespace handover::identity {
@@ -165,6 +170,71 @@ TEST(CertificateTrustTest, RefreshPicksUpANewCrlAndKeepsTheLastGoodOnABadOne) {
   EXPECT_NE(bad.message().find("half-downloaded.crl"), std::string::npos) << bad;
   EXPECT_FALSE(Standing(*trust, "oces-municipality-760-revoked").ok());
   EXPECT_TRUE(Standing(*trust, "oces-municipality-760").ok());
+}
+
+// The PKI's OCES CRL made a delta CRL (deltaCRLIndicator), signed again by
+// the OCES CA, as PEM.
+std::string DeltaCrl() {
+  const std::string pem = Pem(kOcesCrl);
+  const std::string key_pem = Pem("oces-ca.key");
+  BIO* in = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509_CRL* crl = PEM_read_bio_X509_CRL(in, nullptr, nullptr, nullptr);
+  BIO* key_in = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(key_in, nullptr, nullptr, nullptr);
+  ASN1_INTEGER* base = ASN1_INTEGER_new();
+  ASN1_INTEGER_set(base, 1);
+  EXPECT_EQ(X509_CRL_add1_ext_i2d(crl, NID_delta_crl, base, 1, 0), 1);
+  EXPECT_GT(X509_CRL_sign(crl, key, EVP_sha256()), 0);
+  BIO* out = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509_CRL(out, crl);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(out, &data);
+  std::string delta(data, static_cast<size_t>(size));
+  BIO_free(out);
+  ASN1_INTEGER_free(base);
+  EVP_PKEY_free(key);
+  BIO_free(key_in);
+  X509_CRL_free(crl);
+  BIO_free(in);
+  return delta;
+}
+
+TEST(CertificateTrustTest, OnlyWholeFilesOfCompleteCrlsAreRead) {
+  const std::string dir = CrlDir({{kProjectCaCrl, "project.crl"}, {kOcesCrl, "oces.crl"}});
+  std::unique_ptr<CertificateTrust> trust = Open(dir);
+  // A delta CRL would replace the base CRL and let its revocations through.
+  std::ofstream(dir + "/oces-delta.crl") << DeltaCrl();
+  absl::Status delta = trust->Refresh();
+  EXPECT_EQ(delta.message(), "crl-dir: " + dir + "/oces-delta.crl: a delta CRL (use the full CRL)");
+  std::filesystem::remove(dir + "/oces-delta.crl");
+  // A bundle whose second CRL is cut off is refused whole, not read in part.
+  std::ofstream(dir + "/bundle.crl") << Pem(kOlderOcesCrl) << "-----BEGIN X509 CRL-----\nAAAA";
+  absl::Status cut = trust->Refresh();
+  EXPECT_EQ(cut.message(), "crl-dir: " + dir + "/bundle.crl: CRL 2 of 2 does not parse");
+  // Through both, the CRLs in service stayed.
+  EXPECT_FALSE(Standing(*trust, "oces-municipality-760-revoked").ok());
+}
+
+TEST(CertificateTrustTest, ASelfSignedCertificateIsNotNamedByItsIssuer) {
+  const std::string person = testing::MakeTestCertificate(
+      {.subject = {{"C", "DK"}, {"O", "Fiktiv Enkeltmandsvirksomhed"}, {"CN", "Fiktiv Person"}}});
+  std::unique_ptr<CertificateTrust> trust = Open("");
+  EXPECT_EQ(trust->CheckIssuer(person, "").message(),
+            "client certificate refused: unknown CA: the certificate is self-signed");
+  // Nor in the log: neither subject nor issuer.
+  absl::StatusOr<CertificateFacts> facts = ReadCertificate(person);
+  ASSERT_TRUE(facts.ok());
+  const std::string described = DescribeForLog(*facts);
+  EXPECT_EQ(described.find("Fiktiv"), std::string::npos) << described;
+  EXPECT_TRUE(absl::StartsWith(described,
+                               "subject withheld (not an organisation or system certificate) "
+                               "issuer (self-signed) serial "))
+      << described;
+}
+
+TEST(CertificateTrustTest, TheLogWritesControlCharactersEscaped) {
+  EXPECT_EQ(Printable("O=Fiktiv\n[warning] forged\x7f"), "O=Fiktiv\\x0a[warning] forged\\x7f");
+  EXPECT_EQ(Printable("Ringkøbing"), "Ringkøbing");
 }
 
 TEST(CertificateTrustTest, OpenNamesTheOptionThatFails) {
