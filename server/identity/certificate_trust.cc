@@ -95,9 +95,11 @@ absl::StatusOr<std::vector<CrlPtr>> ParseCrls(absl::string_view bytes) {
         absl::StrCat("CRL ", crls.size() + 1, " of ", pem_blocks, " does not parse"));
   }
   for (const CrlPtr& crl : crls) {
-    auto* delta = X509_CRL_get_ext_d2i(crl.get(), NID_delta_crl, nullptr, nullptr);
-    ASN1_INTEGER_free(static_cast<ASN1_INTEGER*>(delta));
-    if (delta != nullptr) return absl::InvalidArgumentError("a delta CRL (use the full CRL)");
+    auto* delta = static_cast<ASN1_INTEGER*>(
+        X509_CRL_get_ext_d2i(crl.get(), NID_delta_crl, nullptr, nullptr));
+    const bool is_delta = delta != nullptr;
+    ASN1_INTEGER_free(delta);
+    if (is_delta) return absl::InvalidArgumentError("a delta CRL (use the full CRL)");
     if (X509_CRL_get0_nextUpdate(crl.get()) == nullptr) {
       return absl::InvalidArgumentError("a CRL without a next update");
     }
@@ -123,20 +125,21 @@ std::string NameOf(const X509_NAME* name) {
   return std::string(data, static_cast<size_t>(size));
 }
 
-// -1, 0, 1 as CRL `a` is older than, as new as, newer than `b`.
+// -1, 0, 1 as CRL `a` is older than, as new as, newer than `b`: by
+// lastUpdate, then by CRL number (any size; none counts as lowest).
 int CompareCrls(const X509_CRL* a, const X509_CRL* b) {
   const absl::Time at = TimeOf(X509_CRL_get0_lastUpdate(a));
   const absl::Time bt = TimeOf(X509_CRL_get0_lastUpdate(b));
   if (at != bt) return at < bt ? -1 : 1;
   auto number = [](const X509_CRL* crl) {
-    auto* n =
-        static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr));
-    const int64_t value = n == nullptr ? -1 : ASN1_INTEGER_get(n);
-    ASN1_INTEGER_free(n);
-    return value;
+    return std::unique_ptr<ASN1_INTEGER, decltype(&ASN1_INTEGER_free)>(
+        static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr)),
+        &ASN1_INTEGER_free);
   };
-  const int64_t an = number(a), bn = number(b);
-  return an == bn ? 0 : (an < bn ? -1 : 1);
+  const auto an = number(a), bn = number(b);
+  if (an == nullptr || bn == nullptr) return an == bn ? 0 : (an == nullptr ? -1 : 1);
+  const int order = ASN1_INTEGER_cmp(an.get(), bn.get());
+  return order == 0 ? 0 : (order < 0 ? -1 : 1);
 }
 
 absl::Status Refused(absl::string_view reason) {
@@ -333,6 +336,9 @@ absl::Status CertificateTrust::Verify(const State& state, absl::string_view leaf
   }
   X509_STORE_CTX_set_flags(ctx.get(), flags);
   const bool ok = X509_verify_cert(ctx.get()) == 1;
+  // The outcome is in ctx; leave nothing on this thread's OpenSSL error
+  // queue, which gRPC's next TLS call on the thread would take for its own.
+  ERR_clear_error();
   const int error = X509_STORE_CTX_get_error(ctx.get());
   const int depth = X509_STORE_CTX_get_error_depth(ctx.get());
   X509* at = X509_STORE_CTX_get_current_cert(ctx.get());
