@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "server/identity/openssl_values.h"
 
 namespace handover::identity {
 namespace {
@@ -17,10 +18,7 @@ namespace {
 // thousand organisations' systems fit many times over).
 constexpr size_t kMaxCachedCertificates = 10'000;
 
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
+using X509Ptr = Owned<X509>;
 
 X509Ptr ParsePem(const std::string& pem) {
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));

@@ -18,20 +18,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
+#include "server/identity/openssl_values.h"
 
 namespace handover::identity {
 namespace {
-
-struct OpenSslFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-  void operator()(X509* cert) const { X509_free(cert); }
-  void operator()(BIGNUM* bn) const { BN_free(bn); }
-  void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); }
-  void operator()(char* text) const { OPENSSL_free(text); }
-  void operator()(unsigned char* bytes) const { OPENSSL_free(bytes); }
-};
-template <typename T>
-using Owned = std::unique_ptr<T, OpenSslFree>;
 
 constexpr absl::string_view kOrganizationIdentifierPrefix = "NTRDK-";
 constexpr absl::string_view kCvrInOrganisationName = " // CVR:";
@@ -68,25 +58,6 @@ Attribute ReadAttribute(const X509_NAME* name, int nid) {
 
 std::string OnlyValue(const Attribute& attribute) {
   return attribute.count == 1 ? attribute.value : std::string();
-}
-
-// RFC 2253 with UTF-8 left as is (control characters stay escaped).
-std::string NameLine(const X509_NAME* name) {
-  Owned<BIO> bio(BIO_new(BIO_s_mem()));
-  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) {
-    return std::string();
-  }
-  char* data = nullptr;
-  const long length = BIO_get_mem_data(bio.get(), &data);
-  return length > 0 ? std::string(data, length) : std::string();
-}
-
-absl::Time TimeOf(const ASN1_TIME* time) {
-  std::tm tm{};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return absl::InfinitePast();
-  return absl::FromCivil(absl::CivilSecond(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                           tm.tm_min, tm.tm_sec),
-                         absl::UTCTimeZone());
 }
 
 std::string SerialHex(const X509* cert) {

@@ -7,16 +7,15 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
-#include <numeric>
-#include <sstream>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/identity/openssl_values.h"
 
 namespace handover::identity {
 namespace {
@@ -25,35 +24,12 @@ namespace {
 // again (a few thousand organisations' systems fit many times over).
 constexpr size_t kMaxCachedChains = 10'000;
 
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct CrlFree {
-  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
-};
-struct StoreFree {
-  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
-};
-struct StoreCtxFree {
-  void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
+using X509Ptr = Owned<X509>;
+using CrlPtr = Owned<X509_CRL>;
+using BioPtr = Owned<BIO>;
 
 BioPtr MemoryBio(absl::string_view bytes) {
   return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::vector<X509Ptr> ParseChain(absl::string_view pem) {
@@ -95,11 +71,9 @@ absl::StatusOr<std::vector<CrlPtr>> ParseCrls(absl::string_view bytes) {
         absl::StrCat("CRL ", crls.size() + 1, " of ", pem_blocks, " does not parse"));
   }
   for (const CrlPtr& crl : crls) {
-    auto* delta = static_cast<ASN1_INTEGER*>(
-        X509_CRL_get_ext_d2i(crl.get(), NID_delta_crl, nullptr, nullptr));
-    const bool is_delta = delta != nullptr;
-    ASN1_INTEGER_free(delta);
-    if (is_delta) return absl::InvalidArgumentError("a delta CRL (use the full CRL)");
+    const Owned<ASN1_INTEGER> delta(static_cast<ASN1_INTEGER*>(
+        X509_CRL_get_ext_d2i(crl.get(), NID_delta_crl, nullptr, nullptr)));
+    if (delta != nullptr) return absl::InvalidArgumentError("a delta CRL (use the full CRL)");
     if (X509_CRL_get0_nextUpdate(crl.get()) == nullptr) {
       return absl::InvalidArgumentError("a CRL without a next update");
     }
@@ -107,22 +81,8 @@ absl::StatusOr<std::vector<CrlPtr>> ParseCrls(absl::string_view bytes) {
   return crls;
 }
 
-absl::Time TimeOf(const ASN1_TIME* time) {
-  std::tm tm{};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return absl::InfinitePast();
-  return absl::FromTM(tm, absl::UTCTimeZone());
-}
-
 std::string DateOf(const ASN1_TIME* time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", TimeOf(time), absl::UTCTimeZone());
-}
-
-std::string NameOf(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(size));
 }
 
 // -1, 0, 1 as CRL `a` is older than, as new as, newer than `b`: by
@@ -132,9 +92,8 @@ int CompareCrls(const X509_CRL* a, const X509_CRL* b) {
   const absl::Time bt = TimeOf(X509_CRL_get0_lastUpdate(b));
   if (at != bt) return at < bt ? -1 : 1;
   auto number = [](const X509_CRL* crl) {
-    return std::unique_ptr<ASN1_INTEGER, decltype(&ASN1_INTEGER_free)>(
-        static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr)),
-        &ASN1_INTEGER_free);
+    return Owned<ASN1_INTEGER>(
+        static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr)));
   };
   const auto an = number(a), bn = number(b);
   if (an == nullptr || bn == nullptr) return an == bn ? 0 : (an == nullptr ? -1 : 1);
@@ -149,7 +108,7 @@ absl::Status Refused(absl::string_view reason) {
 }  // namespace
 
 struct CertificateTrust::State {
-  std::unique_ptr<X509_STORE, StoreFree> store{X509_STORE_new()};
+  Owned<X509_STORE> store{X509_STORE_new()};
   bool check_crl = false;
   std::vector<CrlPtr> crls;  // one per issuer, also in `store`
   // Leaves found in good standing, by their PEM: from when they were
@@ -169,11 +128,6 @@ struct CertificateTrust::State {
   }
 };
 
-bool CertificateTrust::FileStamp::operator==(const FileStamp& o) const {
-  return name == o.name && device == o.device && inode == o.inode && size == o.size &&
-         modified.tv_sec == o.modified.tv_sec && modified.tv_nsec == o.modified.tv_nsec;
-}
-
 CertificateTrust::CertificateTrust(std::string anchors_file, std::string crl_directory,
                                    CertificateTrustOptions options)
     : anchors_file_(std::move(anchors_file)),
@@ -187,11 +141,15 @@ absl::StatusOr<std::unique_ptr<CertificateTrust>> CertificateTrust::Open(
   std::unique_ptr<CertificateTrust> trust(
       new CertificateTrust(std::move(anchors_file), std::move(crl_directory), options));
   absl::MutexLock lock(&trust->reload_mu_);
-  if (absl::Status s = trust->Reload(); !s.ok()) return absl::InvalidArgumentError(s.message());
+  absl::StatusOr<Stamps> stamps = trust->StampFiles();
+  if (!stamps.ok()) return absl::InvalidArgumentError(stamps.status().message());
+  if (absl::Status s = trust->Reload(*std::move(stamps)); !s.ok()) {
+    return absl::InvalidArgumentError(s.message());
+  }
   return trust;
 }
 
-absl::StatusOr<std::vector<CertificateTrust::FileStamp>> CertificateTrust::Stamps() const {
+absl::StatusOr<CertificateTrust::Stamps> CertificateTrust::StampFiles() const {
   std::vector<std::string> paths = {anchors_file_};
   if (!crl_directory_.empty()) {
     DIR* dir = opendir(crl_directory_.c_str());
@@ -200,32 +158,33 @@ absl::StatusOr<std::vector<CertificateTrust::FileStamp>> CertificateTrust::Stamp
     }
     std::vector<std::string> names;
     while (const dirent* entry = readdir(dir)) {
-      if (entry->d_name[0] != '.') names.emplace_back(entry->d_name);
+      std::error_code ignored;
+      if (entry->d_name[0] != '.' &&
+          std::filesystem::is_regular_file(crl_directory_ + "/" + entry->d_name, ignored)) {
+        names.emplace_back(entry->d_name);
+      }
     }
     closedir(dir);
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) paths.push_back(crl_directory_ + "/" + name);
   }
-  std::vector<FileStamp> stamps;
+  Stamps stamps;
   for (const std::string& path : paths) {
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0) {
+    std::optional<FileStamp> stamp = StampOf(path);
+    if (!stamp) {
       return absl::NotFoundError(
           absl::StrCat(path == anchors_file_ ? "client-ca" : "crl-dir", ": cannot read ", path));
     }
-    if (!S_ISREG(st.st_mode)) continue;
-    stamps.push_back({path, st.st_dev, st.st_ino, st.st_size, st.st_mtim});
+    stamps.emplace_back(path, *stamp);
   }
   return stamps;
 }
 
-absl::Status CertificateTrust::Reload() const {
-  absl::StatusOr<std::vector<FileStamp>> stamps = Stamps();
-  if (!stamps.ok()) return stamps.status();
+absl::Status CertificateTrust::Reload(Stamps stamps) const {
+  const absl::Time read_at = absl::Now();
   auto state = std::make_shared<State>();
-  absl::StatusOr<std::string> anchors = ReadFile(anchors_file_);
-  if (!anchors.ok())
-    return absl::NotFoundError(absl::StrCat("client-ca: ", anchors.status().message()));
+  std::optional<std::string> anchors = ReadWholeFile(anchors_file_);
+  if (!anchors) return absl::NotFoundError(absl::StrCat("client-ca: cannot read ", anchors_file_));
   std::vector<X509Ptr> certificates = ParseChain(*anchors);
   if (certificates.empty()) {
     return absl::InvalidArgumentError(
@@ -235,11 +194,10 @@ absl::Status CertificateTrust::Reload() const {
     X509_STORE_add_cert(state->store.get(), certificate.get());
   }
   state->check_crl = !crl_directory_.empty();
-  for (size_t i = 1; i < stamps->size(); ++i) {  // [0] is the anchors file
-    const std::string& path = (*stamps)[i].name;
-    absl::StatusOr<std::string> bytes = ReadFile(path);
-    if (!bytes.ok())
-      return absl::NotFoundError(absl::StrCat("crl-dir: ", bytes.status().message()));
+  for (size_t i = 1; i < stamps.size(); ++i) {  // [0] is the anchors file
+    const std::string& path = stamps[i].first;
+    std::optional<std::string> bytes = ReadWholeFile(path);
+    if (!bytes) return absl::NotFoundError(absl::StrCat("crl-dir: cannot read ", path));
     absl::StatusOr<std::vector<CrlPtr>> crls = ParseCrls(*bytes);
     if (!crls.ok()) {
       return absl::InvalidArgumentError(
@@ -257,7 +215,9 @@ absl::Status CertificateTrust::Reload() const {
     }
   }
   for (const CrlPtr& crl : state->crls) X509_STORE_add_crl(state->store.get(), crl.get());
-  stamps_ = *std::move(stamps);
+  stamps_racy_ = std::any_of(stamps.begin(), stamps.end(),
+                             [&](const auto& named) { return ReadTooSoon(named.second, read_at); });
+  stamps_ = std::move(stamps);
   const size_t crl_count = state->crls.size();
   {
     absl::MutexLock lock(&mu_);
@@ -278,17 +238,9 @@ absl::Status CertificateTrust::Refresh() {
 }
 
 absl::Status CertificateTrust::RefreshLocked() const {
-  absl::StatusOr<std::vector<FileStamp>> stamps = Stamps();
-  if (stamps.ok() && *stamps == stamps_) {
-    // Unchanged, unless written within a second of now (a same-tick edit
-    // keeps size and time): then read again to be sure.
-    const absl::Time newest = std::accumulate(
-        stamps->begin(), stamps->end(), absl::InfinitePast(), [](absl::Time t, const FileStamp& s) {
-          return std::max(t, absl::TimeFromTimespec(s.modified));
-        });
-    if (absl::AbsDuration(absl::Now() - newest) > absl::Seconds(1)) return absl::OkStatus();
-  }
-  absl::Status status = stamps.ok() ? Reload() : stamps.status();
+  absl::StatusOr<Stamps> stamps = StampFiles();
+  if (stamps.ok() && *stamps == stamps_ && !stamps_racy_) return absl::OkStatus();
+  absl::Status status = stamps.ok() ? Reload(*std::move(stamps)) : stamps.status();
   if (!status.ok() && std::string(status.message()) != last_error_) {
     last_error_ = std::string(status.message());
     spdlog::error("client trust anchors and CRLs not reloaded, the last good ones stay: {}",
@@ -321,7 +273,7 @@ absl::Status CertificateTrust::Verify(const State& state, absl::string_view leaf
   }
   STACK_OF(X509)* untrusted = sk_X509_new_null();
   for (size_t i = 1; i < chain.size(); ++i) sk_X509_push(untrusted, chain[i].get());
-  std::unique_ptr<X509_STORE_CTX, StoreCtxFree> ctx(X509_STORE_CTX_new());
+  Owned<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
   X509_STORE_CTX_init(ctx.get(), state.store.get(), chain[0].get(), untrusted);
   X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
   // The anchors may be issuing CAs, not roots.
@@ -357,8 +309,8 @@ absl::Status CertificateTrust::Verify(const State& state, absl::string_view leaf
     const std::string whose =
         depth == 0 || at == nullptr
             ? std::string()
-            : absl::StrCat(" (its CA ", NameOf(X509_get_subject_name(at)), ")");
-    const std::string issuer = NameOf(X509_get_issuer_name(at ? at : chain[0].get()));
+            : absl::StrCat(" (its CA ", NameLine(X509_get_subject_name(at)), ")");
+    const std::string issuer = NameLine(X509_get_issuer_name(at ? at : chain[0].get()));
     switch (error) {
       case X509_V_ERR_CERT_HAS_EXPIRED:
         status = Refused(absl::StrCat("expired", whose, " on ", DateOf(X509_get0_notAfter(at))));

@@ -27,8 +27,9 @@
 // certificates are refused: the safe failure when the CRL download stops.
 //
 // Files are looked at again when a check finds `check_interval` passed, and
-// re-read when any file's identity, size or time changed, or a file was
-// added or removed. A reload that fails (unreadable anchors or CRL) leaves
+// re-read when any file's identity, size or time changed, a file was added
+// or removed, or the last read came too soon after an edit to trust the
+// stamps (file_stamp.h, as for the organisation register). A reload that fails (unreadable anchors or CRL) leaves
 // the last good state in service and is logged once.
 //
 // Threads: every method may be called from any thread; a check never waits
@@ -36,11 +37,9 @@
 // naming client-ca or crl-dir if the first read fails.
 #pragma once
 
-#include <sys/types.h>
-
-#include <ctime>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -49,6 +48,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/identity/file_stamp.h"
 
 namespace handover::identity {
 
@@ -85,22 +85,18 @@ class CertificateTrust {
 
  private:
   struct State;  // anchors and CRLs, read once, then only read
-  struct FileStamp {
-    std::string name;
-    dev_t device = 0;
-    ino_t inode = 0;
-    off_t size = 0;
-    timespec modified{};
-    bool operator==(const FileStamp&) const;
-  };
+  // The anchors file first, then the CRL files in name order.
+  using Stamps = std::vector<std::pair<std::string, FileStamp>>;
 
   CertificateTrust(std::string anchors_file, std::string crl_directory,
                    CertificateTrustOptions options);
   std::shared_ptr<const State> Current() const ABSL_LOCKS_EXCLUDED(mu_, reload_mu_);
   absl::Status RefreshLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
-  absl::Status Reload() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::StatusOr<std::vector<FileStamp>> Stamps() const;
+  // Reads the files `stamps` names (as just stamped) into a new State.
+  absl::Status Reload(Stamps stamps) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<Stamps> StampFiles() const;
   absl::Status Verify(const State& state, absl::string_view leaf_pem,
                       absl::string_view sent_chain_pem, bool standing, absl::Time now) const;
 
@@ -109,7 +105,10 @@ class CertificateTrust {
   const CertificateTrustOptions options_;
 
   mutable absl::Mutex reload_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  mutable std::vector<FileStamp> stamps_ ABSL_GUARDED_BY(reload_mu_);
+  // The files as last read, and whether that read came too soon after an
+  // edit to trust the stamps (file_stamp.h).
+  mutable Stamps stamps_ ABSL_GUARDED_BY(reload_mu_);
+  mutable bool stamps_racy_ ABSL_GUARDED_BY(reload_mu_) = true;
   mutable std::string last_error_ ABSL_GUARDED_BY(reload_mu_);
   mutable absl::Mutex mu_;
   mutable std::shared_ptr<const State> state_ ABSL_GUARDED_BY(mu_);

@@ -12,21 +12,6 @@
 namespace handover::identity {
 namespace {
 
-// A file modified this close to when it was read may be modified again
-// within the same timestamp tick; such a stamp does not settle the file.
-constexpr absl::Duration kRacyWindow = absl::Seconds(2);
-
-bool SameStamp(const timespec& a, const timespec& b) {
-  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
-
-std::optional<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  if (!in || !(text << in.rdbuf())) return std::nullopt;
-  return text.str();
-}
-
 RegisterWatcherOptions WithDefaults(RegisterWatcherOptions options, const std::string& path) {
   if (!options.on_error) {
     options.on_error = [](const absl::Status& status) {
@@ -83,22 +68,13 @@ absl::Status RegisterWatcher::Refresh() {
 }
 
 absl::Status RegisterWatcher::CheckFile() {
-  struct stat st;
-  std::optional<FileStamp> stamp;
-  if (stat(path_.c_str(), &st) == 0) {
-    stamp = FileStamp{
-        .device = st.st_dev, .inode = st.st_ino, .size = st.st_size, .modified = st.st_mtim};
-  }
-  const bool unchanged =
-      stamp.has_value() == stamp_.has_value() &&
-      (!stamp || (stamp->device == stamp_->device && stamp->inode == stamp_->inode &&
-                  stamp->size == stamp_->size && SameStamp(stamp->modified, stamp_->modified)));
-  if (unchanged && !stamp_racy_) return status_;
+  const std::optional<FileStamp> stamp = StampOf(path_);
+  if (stamp == stamp_ && !stamp_racy_) return status_;
 
   const absl::Time read_at = absl::Now();
-  std::optional<std::string> text = stamp ? ReadText(path_) : std::nullopt;
+  std::optional<std::string> text = stamp ? ReadWholeFile(path_) : std::nullopt;
   stamp_ = stamp;
-  stamp_racy_ = stamp && read_at - absl::TimeFromTimespec(stamp->modified) < kRacyWindow;
+  stamp_racy_ = stamp && ReadTooSoon(*stamp, read_at);
   if (!text) {
     text_.reset();
     return Settle(

@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/identity/file_stamp.h"
 #include "server/identity/organisation_register.h"
 
 namespace handover::identity {
@@ -65,14 +66,6 @@ class RegisterWatcher {
   const std::string& path() const { return path_; }
 
  private:
-  // What identifies a state of the file without reading it.
-  struct FileStamp {
-    dev_t device = 0;
-    ino_t inode = 0;
-    off_t size = 0;
-    timespec modified{};
-  };
-
   RegisterWatcher(std::string path, RegisterWatcherOptions options);
 
   absl::Status CheckFile() ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_) ABSL_LOCKS_EXCLUDED(mu_);
