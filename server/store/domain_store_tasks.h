@@ -12,6 +12,7 @@
 #include "server/store/access_sections.h"
 #include "server/store/domain_store.h"
 #include "server/store/sealing.h"
+#include "server/store/storage_errors.h"
 
 namespace handover::store {
 
@@ -72,7 +73,7 @@ void DomainStore::Write(Fn apply, Done<T> done, std::optional<v1::AccessRecord> 
           }
         } catch (const std::exception& e) {
           // Rolled back; the failure record (if any) says INTERNAL.
-          *result = absl::InternalError(absl::StrCat("storage error: ", e.what()));
+          *result = TaskStorageError(e.what());
         }
         return result->status();
       },
@@ -122,7 +123,7 @@ void DomainStore::Read(Fn read, Done<T> done) {
     try {
       result = read(txn);
     } catch (const std::exception& e) {
-      result = absl::InternalError(absl::StrCat("storage error: ", e.what()));
+      result = ReadStorageError(e.what());
     }
     done(std::move(result));
   };

@@ -2,14 +2,25 @@
 
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include <exception>
 
 #include "absl/strings/str_cat.h"
 #include "server/store/sqlite/statement_cache.h"
+#include "server/store/storage_errors.h"
 
 namespace handover::store {
+namespace {
+
+// The pre-commit hook's failure, told apart from SQLite's own.
+class PreCommitFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace
 
 GroupCommitWriter::GroupCommitWriter(std::unique_ptr<SQLite::Database> db, WriterOptions options)
     : db_(std::move(db)), queue_(options), thread_([this] { Run(); }) {}
@@ -58,16 +69,21 @@ void GroupCommitWriter::CommitGroup(std::deque<Task>& group) {
       try {
         status = task.apply(*db_);
       } catch (const std::exception& e) {
-        status = absl::InternalError(absl::StrCat("storage error: ", e.what()));
+        status = TaskStorageError(e.what());
       }
       if (!status.ok()) {
+        // Nothing of the task is left. If SQLite rolled the whole
+        // transaction back by itself (a full disk, an I/O error), this
+        // throws: the group fails and every task is told nothing was stored.
         db_->exec("ROLLBACK TO task");
         if (task.after_rollback) {
+          bool recorded = false;
           try {
-            (void)task.after_rollback(*db_);
-          } catch (const std::exception&) {
-            db_->exec("ROLLBACK TO task");
+            recorded = task.after_rollback(*db_).ok();
+          } catch (const std::exception& e) {
+            spdlog::warn("a refused write's access record was not stored: {}", e.what());
           }
+          if (!recorded) db_->exec("ROLLBACK TO task");
         }
       }
       Prepared(*db_, "RELEASE task")->exec();
@@ -80,12 +96,18 @@ void GroupCommitWriter::CommitGroup(std::deque<Task>& group) {
     }
     if (pre_commit) {
       if (absl::Status ready = pre_commit(); !ready.ok()) {
-        throw std::runtime_error(std::string(ready.message()));
+        throw PreCommitFailed(std::string(ready.message()));
       }
     }
     Prepared(*db_, "COMMIT")->exec();
+  } catch (const PreCommitFailed& e) {
+    commit_status = NothingStored("storing the new cases' keys", e.what());
   } catch (const std::exception& e) {
-    commit_status = absl::UnavailableError(absl::StrCat("storage commit failed: ", e.what()));
+    // A failed COMMIT leaves SQLite's transaction rolled back or open (and
+    // rolled back below): nothing of the group is stored.
+    commit_status = NothingStored("the write transaction", e.what());
+  }
+  if (!commit_status.ok()) {
     try {
       if (sqlite3_get_autocommit(db_->getHandle()) == 0) db_->exec("ROLLBACK");
     } catch (const std::exception&) {

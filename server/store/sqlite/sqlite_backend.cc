@@ -18,6 +18,7 @@
 #include "server/store/sqlite/migrations.h"
 #include "server/store/sqlite/sqlite_txn.h"
 #include "server/store/sqlite/statement_cache.h"
+#include "server/store/storage_errors.h"
 
 namespace handover::store {
 namespace {
@@ -135,7 +136,7 @@ bool SqliteBackend::Read(ReadTask read, std::function<void(absl::Status)> unavai
           // One snapshot for every statement of the read (contract 4).
           snapshot.emplace(db, SQLite::TransactionBehavior::DEFERRED);
         } catch (const std::exception& e) {
-          unavailable(absl::UnavailableError(absl::StrCat("storage unavailable: ", e.what())));
+          unavailable(DatabaseUnreachable(e.what()));
           return;
         }
         SqliteTxn txn(db, nullptr);
