@@ -10,9 +10,22 @@
 // it; SQLite meets it with its single writer thread):
 //
 //  1. Write transactions are serialised: `Write` tasks run one at a time, in
-//     one commit order, each seeing every task committed before it. A task
-//     that fails is rolled back alone (its `after_rollback` then runs in the
-//     same transaction); `done` runs only once the commit is durable.
+//     one commit order, each seeing every task committed before it. Each
+//     task is all-or-nothing: one that fails — by returning an error, or by
+//     throwing from any row operation, after any number of statements — is
+//     rolled back alone, to a savepoint the engine opens EXPLICITLY before
+//     the task's first statement (SQLite: SAVEPOINT task; PostgreSQL: the
+//     same statement, since libpqxx 6's subtransaction never opened one for
+//     prepared statements), and the group's other tasks commit untouched;
+//     its `after_rollback` then runs in the same transaction. If the group
+//     cannot commit (the pre-commit hook fails, the connection breaks, COMMIT
+//     fails), no task of it is stored and every task is told UNAVAILABLE in
+//     the words of storage_errors.h — nothing stored, or, when the link broke
+//     during COMMIT itself, that the outcome is unknown. A connection found
+//     broken before COMMIT is opened again and the group run once more.
+//     `done` runs only once the commit is durable.
+//     tests/conformance/fault_conformance_test.cc fails every write at each
+//     of its steps to hold every engine to this.
 //  2. Feed revisions (`AppendEvent`) are assigned in commit order, strictly
 //     increasing, with no gaps between committed events and never reused — not
 //     after a rollback, not after compaction, not after a restore (a restore
@@ -29,8 +42,9 @@
 //     commit.
 //
 // Errors: an operation that fails in storage throws std::exception (the
-// domain store turns it into INTERNAL and the transaction is rolled back);
-// "not there" is an empty optional, never an exception.
+// domain store turns it into INTERNAL, with the driver's words in the log
+// only, and the task is rolled back); "not there" is an empty optional,
+// never an exception.
 //
 // Threads: `Write` and `Read` may be called from any thread; their tasks run
 // on the backend's threads and must not block on other store calls. A

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/dates.h"
@@ -231,8 +232,9 @@ void DomainStore::CommitUpdateForm(const WriteContext& context,
       },
       [this, context, command, authorize, prepared](
           WriteTxn& txn, PriorRequest* produced) -> absl::StatusOr<CaseSnapshot> {
-        auto updated =
-            CommitUpdate(txn, Cipher(), context, *command, authorize, std::move(*prepared));
+        // Taken, not moved from: a group run again (pg_backend.h) prepares anew.
+        auto updated = CommitUpdate(txn, Cipher(), context, *command, authorize,
+                                    std::exchange(*prepared, std::nullopt));
         if (updated.ok())
           *produced = {.case_id = command->case_id, .version = updated->meta.version()};
         return updated;

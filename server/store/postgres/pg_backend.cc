@@ -11,6 +11,7 @@
 #include "server/store/postgres/pg_migrations.h"
 #include "server/store/postgres/pg_statements.h"
 #include "server/store/postgres/pg_txn.h"
+#include "server/store/storage_errors.h"
 
 namespace handover::store {
 namespace {
@@ -115,49 +116,44 @@ void PgBackend::RunWriter(std::unique_ptr<PgConnection> connection) {
   for (;;) {
     std::deque<Task> group = writes_.TakeGroup();
     if (group.empty()) return;  // closed and drained
-    try {
-      CommitGroup(Connected(connection, options_.url, kWriterName), group);
-    } catch (const std::exception& e) {
-      for (Task& task : group) {
-        task.done(absl::UnavailableError(absl::StrCat("storage unavailable: ", e.what())));
-      }
-    }
+    WriteGroup(connection, group);
   }
 }
 
-void PgBackend::CommitGroup(PgConnection& connection, std::deque<Task>& group) {
-  std::vector<absl::Status> results;
-  results.reserve(group.size());
-  absl::Status commit_status;
-  bool wrote_events = false;
+void PgBackend::WriteGroup(std::unique_ptr<PgConnection>& connection, std::deque<Task>& group) {
+  GroupResult result;
+  // A connection found broken before anything was committed (a database
+  // restart, pg_terminate_backend) costs one reconnect and one more run of
+  // the group, not the callers' writes.
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    try {
+      Connected(connection, options_.url, kWriterName);
+    } catch (const std::exception& e) {
+      result = {.failure = DatabaseUnreachable(e.what())};
+      continue;
+    }
+    result = CommitGroup(*connection, group);
+    if (!result.broken_before_commit) break;
+  }
+  if (result.failure.ok()) {
+    RunCommitHook(*connection);
+    if (result.wrote_events) Notify(*connection);
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    group[i].done(result.failure.ok() ? result.tasks[i] : result.failure);
+  }
+}
+
+PgBackend::GroupResult PgBackend::CommitGroup(PgConnection& connection, std::deque<Task>& group) {
+  GroupResult result;
+  result.tasks.reserve(group.size());
+  bool committing = false;
   try {
     pqxx::work txn(connection.connection);
     // First, so write transactions of all replicas run one after another.
     txn.exec_prepared(connection.statements.Name("SELECT FROM access_head FOR UPDATE"));
     for (Task& task : group) {
-      absl::Status status;
-      bool task_wrote_events = false;
-      {
-        pqxx::subtransaction savepoint(txn, "task");
-        try {
-          PgTxn rows(savepoint, connection.statements, &task_wrote_events);
-          status = task.apply(rows);
-          if (status.ok()) savepoint.commit();
-        } catch (const std::exception& e) {
-          status = absl::InternalError(absl::StrCat("storage error: ", e.what()));
-        }
-      }  // not committed: rolled back
-      if (status.ok()) {
-        wrote_events |= task_wrote_events;
-      } else if (task.after_rollback) {
-        pqxx::subtransaction savepoint(txn, "record");
-        try {
-          PgTxn rows(savepoint, connection.statements, &wrote_events);
-          if (task.after_rollback(rows).ok()) savepoint.commit();
-        } catch (const std::exception&) {
-        }
-      }
-      results.push_back(std::move(status));
+      result.tasks.push_back(RunTask(txn, connection.statements, task, &result.wrote_events));
     }
     std::function<absl::Status()> pre_commit;
     {
@@ -166,29 +162,73 @@ void PgBackend::CommitGroup(PgConnection& connection, std::deque<Task>& group) {
     }
     if (pre_commit) {
       if (absl::Status ready = pre_commit(); !ready.ok()) {
-        throw std::runtime_error(std::string(ready.message()));
+        result.failure = NothingStored("storing the new cases' keys", ready.message());
+        return result;  // ~work rolls the group back
       }
     }
+    committing = true;
     txn.commit();
+  } catch (const pqxx::in_doubt_error& e) {
+    result.failure = CommitInDoubt(e.what());
   } catch (const std::exception& e) {
-    commit_status = absl::UnavailableError(absl::StrCat("storage commit failed: ", e.what()));
-  }
-  if (commit_status.ok()) {
-    RunCommitHook(connection);
-    if (wrote_events) {
-      // After the commit, outside the counter's lock: NOTIFY takes a
-      // cluster-wide lock at commit. Only a hint (pg_commit_watcher.h).
-      try {
-        pqxx::nontransaction notify(connection.connection);
-        notify.exec_prepared(connection.statements.Name(
-            absl::StrCat("SELECT pg_notify('", kFeedChannel, "', revision::text) FROM feed_head")));
-      } catch (const std::exception& e) {
-        spdlog::warn("feed notification not sent (other replicas poll): {}", e.what());
-      }
+    if (!ConnectionBroke(e, connection.connection)) {
+      result.failure = NothingStored("the write transaction", e.what());
+    } else if (committing) {
+      result.failure = CommitInDoubt(e.what());
+    } else {
+      result.broken_before_commit = true;
+      result.failure = DatabaseUnreachable(e.what());
     }
   }
-  for (size_t i = 0; i < group.size(); ++i) {
-    group[i].done(commit_status.ok() ? results[i] : commit_status);
+  return result;
+}
+
+absl::Status PgBackend::RunTask(pqxx::work& txn, PgStatements& statements, Task& task,
+                                bool* wrote_events) {
+  // Explicit savepoints: libpqxx 6's subtransaction opens its SAVEPOINT only
+  // on the first exec(), never on exec_prepared(), so a failed task's
+  // statements used to stay in the group's transaction and commit with it.
+  // A statement that fails here throws out of the group (the connection
+  // broke, or the transaction cannot go on): the whole group rolls back.
+  txn.exec("SAVEPOINT task");
+  absl::Status status;
+  bool task_wrote_events = false;
+  try {
+    PgTxn rows(txn, statements, &task_wrote_events);
+    status = task.apply(rows);
+  } catch (const std::exception& e) {
+    status = TaskStorageError(e.what());
+  }
+  if (status.ok()) {
+    // Not released: a round trip saved per task. A later task's SAVEPOINT of
+    // the same name nests inside it, and ROLLBACK TO names the newest.
+    *wrote_events |= task_wrote_events;
+    return status;
+  }
+  txn.exec("ROLLBACK TO SAVEPOINT task");  // nothing of the task is left
+  if (task.after_rollback) {
+    bool recorded = false;
+    try {
+      PgTxn rows(txn, statements, nullptr);
+      recorded = task.after_rollback(rows).ok();
+    } catch (const std::exception& e) {
+      spdlog::warn("a refused write's access record was not stored: {}", e.what());
+    }
+    if (!recorded) txn.exec("ROLLBACK TO SAVEPOINT task");
+  }
+  txn.exec("RELEASE SAVEPOINT task");
+  return status;
+}
+
+void PgBackend::Notify(PgConnection& connection) {
+  // After the commit, outside the counter's lock: NOTIFY takes a
+  // cluster-wide lock at commit. Only a hint (pg_commit_watcher.h).
+  try {
+    pqxx::nontransaction notify(connection.connection);
+    notify.exec_prepared(connection.statements.Name(
+        absl::StrCat("SELECT pg_notify('", kFeedChannel, "', revision::text) FROM feed_head")));
+  } catch (const std::exception& e) {
+    spdlog::warn("feed notification not sent (other replicas poll): {}", e.what());
   }
 }
 
@@ -206,13 +246,20 @@ void PgBackend::RunReader(std::unique_ptr<PgConnection> connection) {
       reads_.pop_front();
     }
     std::unique_ptr<Snapshot> snapshot;
-    try {
-      snapshot = std::make_unique<Snapshot>(
-          Connected(connection, options_.url, kReaderName).connection);  // contract 4
-    } catch (const std::exception& e) {
-      item.unavailable(absl::UnavailableError(absl::StrCat("storage unavailable: ", e.what())));
-      continue;
+    // A connection that broke while idle is found out by the snapshot's
+    // BEGIN, before the read has run: connect again, once.
+    for (int attempt = 1; attempt <= 2 && !snapshot; ++attempt) {
+      try {
+        snapshot = std::make_unique<Snapshot>(
+            Connected(connection, options_.url, kReaderName).connection);  // contract 4
+      } catch (const std::exception& e) {
+        if (attempt == 2 || !ConnectionBroke(e, connection->connection)) {
+          item.unavailable(DatabaseUnreachable(e.what()));
+          break;
+        }
+      }
     }
+    if (!snapshot) continue;
     try {
       PgTxn rows(*snapshot, connection->statements, nullptr);
       item.read(rows);  // answers its caller, its own errors included

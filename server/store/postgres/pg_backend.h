@@ -21,7 +21,9 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +38,7 @@
 namespace handover::store {
 
 struct PgConnection;    // pg_statements.h
+class PgStatements;     // pg_statements.h
 class PgCommitWatcher;  // pg_commit_watcher.h
 
 struct PgBackendOptions {
@@ -74,12 +77,31 @@ class PgBackend final : public Backend {
     std::function<void(absl::Status)> done;
     WriteTask after_rollback;
   };
+  // What a group's transaction came to.
+  struct GroupResult {
+    // OK if committed; else what every task of the group is told.
+    absl::Status failure;
+    // Per task, when committed: its own result (a failed task rolled back
+    // alone, contract 1).
+    std::vector<absl::Status> tasks;
+    // The connection broke before COMMIT was sent: nothing is stored, and
+    // the group may run again on a new connection.
+    bool broken_before_commit = false;
+    bool wrote_events = false;
+  };
   explicit PgBackend(PgBackendOptions options);
   // Each thread owns its connection, and connects again when it finds it
-  // broken (libpqxx 6 does not): the task that found it failed, the next
-  // one runs on a new connection.
+  // broken (libpqxx 6 does not). The writer runs a group again, once, on a
+  // new connection if the old one broke before the commit; a reader opens
+  // its snapshot again, once, on a new connection.
   void RunWriter(std::unique_ptr<PgConnection> connection);
-  void CommitGroup(PgConnection& connection, std::deque<Task>& group);
+  void WriteGroup(std::unique_ptr<PgConnection>& connection, std::deque<Task>& group);
+  GroupResult CommitGroup(PgConnection& connection, std::deque<Task>& group);
+  // One task under its own savepoint; throws (failing the group) if the
+  // transaction cannot go on.
+  absl::Status RunTask(pqxx::work& txn, PgStatements& statements, Task& task, bool* wrote_events);
+  // Wakes the other replicas' watchers after a commit that wrote events.
+  void Notify(PgConnection& connection);
   void RunReader(std::unique_ptr<PgConnection> connection);
   // Runs the commit hook on a fresh snapshot; serialised across threads.
   void RunCommitHook(PgConnection& connection) ABSL_LOCKS_EXCLUDED(hook_mu_);

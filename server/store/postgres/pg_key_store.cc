@@ -1,5 +1,7 @@
 #include "server/store/postgres/pg_key_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include "server/store/postgres/pg_statements.h"
 
 #include <openssl/crypto.h>
@@ -41,9 +43,11 @@ CREATE INDEX case_keys_by_key_id ON handover_keys.case_keys (key_id);
 };
 static_assert(std::size(kMigrations) == PgKeyStore::kSchemaVersion);
 
+// The driver's words go to the log, not to the caller (storage_errors.h).
 absl::Status PgError(const char* what, const std::exception& e) {
-  return absl::UnavailableError(
-      absl::StrCat("key store: ", what, ": ", absl::StripTrailingAsciiWhitespace(e.what())));
+  spdlog::warn("key store: {} failed: {}", what,
+               std::string(absl::StripTrailingAsciiWhitespace(e.what())));
+  return absl::UnavailableError(absl::StrCat("key store: ", what, " failed; retry"));
 }
 
 // Brings handover_keys to kSchemaVersion in one transaction, under the
@@ -97,6 +101,20 @@ struct PgKeyStore::Connection {
   explicit Connection(const std::string& url) : conn(WithApplicationName(url, "handoverd-keys")) {}
   pqxx::connection conn;
 };
+
+template <typename Fn>
+auto PgKeyStore::OnceMoreIfBroken(Fn attempt)
+    -> decltype(attempt(std::declval<pqxx::connection&>())) {
+  try {
+    return attempt(Connected().conn);
+  } catch (const std::exception& e) {
+    if (!ConnectionBroke(e, db_->conn)) throw;
+    spdlog::info("key store: the connection broke ({}); connecting again",
+                 std::string(absl::StripTrailingAsciiWhitespace(e.what())));
+  }
+  db_ = std::make_unique<Connection>(url_);
+  return attempt(db_->conn);
+}
 
 PgKeyStore::Connection& PgKeyStore::Connected() {
   // libpqxx 6 leaves a broken connection broken: the call that found it
@@ -165,20 +183,24 @@ absl::Status PgKeyStore::Put(const std::map<std::string, DataKey>& keys) {
   if (keys.empty()) return absl::OkStatus();
   absl::MutexLock db_lock(&db_mu_);
   try {
-    pqxx::work txn(Connected().conn);
-    for (const auto& [case_id, key] : keys) {
-      if (Insert(txn, case_id, ring_->current_key_id(), Wrap(case_id, key))) continue;
-      // As KeyStore::Put, which refuses any existing row: the key stays.
-      std::optional<std::string> wrapped = ReadWrapped(txn, case_id);
-      if (!wrapped) return NoKey(case_id);  // deleted meanwhile: nothing is stored
-      absl::StatusOr<DataKey> existing = Unwrap(case_id, *wrapped);
-      if (!existing.ok()) return existing.status();
-      if (*existing != key) {
-        return absl::InternalError(
-            absl::StrCat("key store: case ", case_id, " already has another data key"));
+    absl::Status put = OnceMoreIfBroken([&](pqxx::connection& conn) -> absl::Status {
+      pqxx::work txn(conn);
+      for (const auto& [case_id, key] : keys) {
+        if (Insert(txn, case_id, ring_->current_key_id(), Wrap(case_id, key))) continue;
+        // As KeyStore::Put, which refuses any existing row: the key stays.
+        std::optional<std::string> wrapped = ReadWrapped(txn, case_id);
+        if (!wrapped) return NoKey(case_id);  // deleted meanwhile: nothing is stored
+        absl::StatusOr<DataKey> existing = Unwrap(case_id, *wrapped);
+        if (!existing.ok()) return existing.status();
+        if (*existing != key) {
+          return absl::InternalError(
+              absl::StrCat("key store: case ", case_id, " already has another data key"));
+        }
       }
-    }
-    txn.commit();
+      txn.commit();
+      return absl::OkStatus();
+    });
+    if (!put.ok()) return put;
   } catch (const std::exception& e) {
     return PgError("put", e);
   }
@@ -192,21 +214,26 @@ absl::Status PgKeyStore::CreateMany(const std::vector<std::string>& case_ids,
   absl::MutexLock db_lock(&db_mu_);
   std::map<std::string, DataKey> keys;
   try {
-    pqxx::work txn(Connected().conn);
-    for (const std::string& case_id : case_ids) {
-      if (keys.contains(case_id)) continue;
-      const DataKey key = DataKey::Generate();
-      if (Insert(txn, case_id, ring_->current_key_id(), Wrap(case_id, key))) {
-        keys.emplace(case_id, key);
-        continue;
+    absl::Status created = OnceMoreIfBroken([&](pqxx::connection& conn) -> absl::Status {
+      keys.clear();
+      pqxx::work txn(conn);
+      for (const std::string& case_id : case_ids) {
+        if (keys.contains(case_id)) continue;
+        const DataKey key = DataKey::Generate();
+        if (Insert(txn, case_id, ring_->current_key_id(), Wrap(case_id, key))) {
+          keys.emplace(case_id, key);
+          continue;
+        }
+        std::optional<std::string> wrapped = ReadWrapped(txn, case_id);
+        if (!wrapped) return NoKey(case_id);  // deleted meanwhile: call again
+        absl::StatusOr<DataKey> existing = Unwrap(case_id, *wrapped);
+        if (!existing.ok()) return existing.status();
+        keys.emplace(case_id, *existing);
       }
-      std::optional<std::string> wrapped = ReadWrapped(txn, case_id);
-      if (!wrapped) return NoKey(case_id);  // deleted meanwhile: call again
-      absl::StatusOr<DataKey> existing = Unwrap(case_id, *wrapped);
-      if (!existing.ok()) return existing.status();
-      keys.emplace(case_id, *existing);
-    }
-    txn.commit();
+      txn.commit();
+      return absl::OkStatus();
+    });
+    if (!created.ok()) return created;
   } catch (const std::exception& e) {
     return PgError("create", e);
   }
@@ -224,8 +251,10 @@ absl::StatusOr<DataKey> PgKeyStore::Get(const std::string& case_id) {
   absl::MutexLock db_lock(&db_mu_);
   std::optional<std::string> wrapped;
   try {
-    pqxx::nontransaction txn(Connected().conn);
-    wrapped = ReadWrapped(txn, case_id);
+    wrapped = OnceMoreIfBroken([&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);
+      return ReadWrapped(txn, case_id);
+    });
   } catch (const std::exception& e) {
     return PgError("get", e);
   }
@@ -245,14 +274,18 @@ absl::Status PgKeyStore::Delete(const std::string& case_id) {
     cache_.Erase(case_id);
   }
   try {
-    pqxx::nontransaction txn(Connected().conn);  // one statement, committed on return
-    txn.exec_params0("DELETE FROM handover_keys.case_keys WHERE case_id = $1", case_id);
+    OnceMoreIfBroken([&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);  // one statement, committed on return
+      txn.exec_params0("DELETE FROM handover_keys.case_keys WHERE case_id = $1", case_id);
+    });
   } catch (const std::exception& e) {
     return PgError("delete", e);
   }
   try {
-    pqxx::nontransaction txn(Connected().conn);  // VACUUM cannot run in a transaction block
-    txn.exec0("VACUUM handover_keys.case_keys");
+    OnceMoreIfBroken([&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);  // VACUUM cannot run in a transaction block
+      txn.exec0("VACUUM handover_keys.case_keys");
+    });
   } catch (const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("key store: the key of case ", case_id, " is deleted but VACUUM failed (",

@@ -30,9 +30,9 @@
 // Thread contract: every method is safe to call concurrently from any
 // thread. One connection serves all calls, behind a mutex; Get on a cached
 // key takes only the cache's mutex. Writes return once committed. When the
-// connection breaks, the call that finds it broken fails (UNAVAILABLE) and
-// the next one connects again. Errors: UNAVAILABLE with the server's
-// message when PostgreSQL fails, DATA_LOSS when a wrapped key fails
+// connection breaks, the call that finds it broken connects again and runs
+// once more. Errors: UNAVAILABLE "key store: <operation> failed; retry" when
+// PostgreSQL fails (its own words go to the server log), DATA_LOSS when a wrapped key fails
 // authentication, NOT_FOUND for a case without a key; each method names its
 // others. The store owns its connection and shares the key ring.
 #pragma once
@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,14 @@ class PgKeyStore final : public CaseKeys {
 
   // The connection, connected again if it broke; throws if it cannot.
   Connection& Connected() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Runs `attempt(connection)`; if it throws because the connection broke
+  // (a database restart, pg_terminate_backend), connects again and runs it
+  // once more. Every operation here is idempotent, so a commit whose
+  // outcome the broken link hid is safe to run again. Throws what the last
+  // attempt threw.
+  template <typename Fn>
+  auto OnceMoreIfBroken(Fn attempt) -> decltype(attempt(std::declval<pqxx::connection&>()))
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 
   // Wraps `key` for `case_id` under the current key: the wrapped blob.
   std::string Wrap(const std::string& case_id, const DataKey& key) const

@@ -10,6 +10,10 @@ std::string WithApplicationName(const std::string& url, const std::string& name)
                       "application_name=", name);
 }
 
+bool ConnectionBroke(const std::exception& error, const pqxx::connection_base& connection) {
+  return dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr || !connection.is_open();
+}
+
 const std::string& PgStatements::Name(const std::string& sql) {
   auto [it, added] = names_.try_emplace(sql);
   if (added) {

@@ -30,6 +30,11 @@ class PgStatements {
 // pg_stat_activity tells a replica's writer, readers and feed watcher apart.
 std::string WithApplicationName(const std::string& url, const std::string& name);
 
+// Whether `error` (thrown by a statement on `connection`) means the
+// connection is gone — a restart, pg_terminate_backend, a network failure —
+// so that connecting again may help.
+bool ConnectionBroke(const std::exception& error, const pqxx::connection_base& connection);
+
 // A connection and its prepared statements, owned by one thread at a time.
 struct PgConnection {
   // Connects as application `name`; throws pqxx::broken_connection with the
