@@ -53,9 +53,9 @@ absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(const std::string& database) {
   return url;
 }
 
-absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url,
-                                                          OpenOptions options,
-                                                          std::shared_ptr<const KeyRing> keys) {
+absl::StatusOr<StoreParts> OpenStoreParts(const DatabaseUrl& url, const OpenOptions& options,
+                                          std::shared_ptr<const KeyRing> keys) {
+  StoreParts parts;
   if (url.engine == DatabaseUrl::Engine::kPostgres) {
     auto backend =
         PgBackend::Open({.url = url.path,
@@ -63,18 +63,29 @@ absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url
                          .writer = options.writer,
                          .readers = options.readers});
     if (!backend.ok()) return backend.status();
-    auto case_keys = PgKeyStore::Open(url.path, keys);
+    auto case_keys = PgKeyStore::Open(url.path, std::move(keys));
     if (!case_keys.ok()) return case_keys.status();
-    return DomainStore::Open(*std::move(backend), *std::move(case_keys), std::move(keys),
-                             std::move(options.domain));
+    parts.backend = *std::move(backend);
+    parts.case_keys = *std::move(case_keys);
+    return parts;
   }
   // The backend first: it configures SQLite's page caches for the process,
   // which only works before SQLite's first use (the key store's open).
   auto backend = SqliteBackend::Open({url.path, options.writer, options.readers});
   if (!backend.ok()) return backend.status();
-  auto case_keys = KeyStore::Open(KeyStorePath(url), keys);
+  auto case_keys = KeyStore::Open(KeyStorePath(url), std::move(keys));
   if (!case_keys.ok()) return case_keys.status();
-  return DomainStore::Open(*std::move(backend), *std::move(case_keys), std::move(keys),
+  parts.backend = *std::move(backend);
+  parts.case_keys = *std::move(case_keys);
+  return parts;
+}
+
+absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url,
+                                                          OpenOptions options,
+                                                          std::shared_ptr<const KeyRing> keys) {
+  auto parts = OpenStoreParts(url, options, keys);
+  if (!parts.ok()) return parts.status();
+  return DomainStore::Open(std::move(parts->backend), std::move(parts->case_keys), std::move(keys),
                            std::move(options.domain));
 }
 

@@ -46,6 +46,19 @@ struct OpenOptions {
 // host its own).
 std::string StagingDirectory(const DatabaseUrl& url, const std::string& configured);
 
+// A database's two halves, opened but not yet joined into a store: the rows
+// (backend.h) and the case keys kept apart from them (case_keys.h).
+struct StoreParts {
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<CaseKeys> case_keys;
+};
+
+// Opens (creating and migrating if needed) the backend and key store that
+// OpenDatabase joins with DomainStore::Open. Apart so that tests can put a
+// decorator between them and the domain store (tests/testing/fault_injection.h).
+absl::StatusOr<StoreParts> OpenStoreParts(const DatabaseUrl& url, const OpenOptions& options,
+                                          std::shared_ptr<const KeyRing> keys);
+
 // Opens (creating and migrating if needed) the database as a store.
 absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url,
                                                           OpenOptions options,

@@ -35,7 +35,11 @@ void StoreConformance::Open() { Open(options_); }
 
 void StoreConformance::Open(store::DomainStoreOptions options) {
   store_.reset();
-  auto opened = opener_(keys_, std::move(options));
+  auto parts = opener_(keys_);
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  if (decorate_) decorate_(*parts);
+  auto opened = store::DomainStore::Open(std::move(parts->backend), std::move(parts->case_keys),
+                                         keys_, std::move(options));
   ASSERT_TRUE(opened.ok()) << opened.status();
   store_ = *std::move(opened);
 }
@@ -92,55 +96,58 @@ absl::StatusOr<store::CaseSnapshot> StoreConformance::Update(
   });
 }
 
-absl::StatusOr<store::CaseSnapshot> StoreConformance::Assign(const std::string& case_id,
-                                                             const std::string& municipality_code,
-                                                             const std::string& request_id,
-                                                             v1::Date decision_date) {
+absl::StatusOr<store::CaseSnapshot> StoreConformance::Assign(
+    const std::string& case_id, const std::string& municipality_code, const std::string& request_id,
+    v1::Date decision_date, std::optional<v1::AccessRecord> audit) {
   v1::AssignCaseRequest request;
   request.set_name(CaseName(case_id));
   request.set_municipality_code(municipality_code);
   *request.mutable_decision_date() = decision_date;
   request.set_request_id(request_id);
   return Await<store::CaseSnapshot>([&](auto done) {
-    store_->AssignCase(Context(kImmigration, request_id, request),
+    store_->AssignCase(Context(kImmigration, request_id, request, std::move(audit)),
                        {case_id, municipality_code, decision_date}, AllowAll, done);
   });
 }
 
 absl::StatusOr<v1::Consent> StoreConformance::GiveConsent(const std::string& case_id,
                                                           v1::ConsentPurpose purpose,
-                                                          const std::string& request_id) {
+                                                          const std::string& request_id,
+                                                          std::optional<v1::AccessRecord> audit) {
   v1::RecordConsentRequest request;
   request.set_parent(CaseName(case_id));
   request.mutable_consent()->set_purpose(purpose);
   *request.mutable_consent()->mutable_given_date() = MakeDate(2026, 1, 2);
   request.set_request_id(request_id);
   return Await<v1::Consent>([&](auto done) {
-    store_->RecordConsent(Context(kRedCross, request_id, request), case_id, request.consent(),
-                          AllowAll, done);
+    store_->RecordConsent(Context(kRedCross, request_id, request, std::move(audit)), case_id,
+                          request.consent(), AllowAll, done);
   });
 }
 
 absl::StatusOr<v1::Consent> StoreConformance::Withdraw(const std::string& case_id,
                                                        const std::string& consent_id,
-                                                       const std::string& request_id) {
+                                                       const std::string& request_id,
+                                                       std::optional<v1::AccessRecord> audit) {
   v1::WithdrawConsentRequest request;
   request.set_name(CaseName(case_id) + "/consents/" + consent_id);
   request.set_request_id(request_id);
   return Await<v1::Consent>([&](auto done) {
-    store_->WithdrawConsent(Context(kRedCross, request_id, request), case_id, consent_id, AllowAll,
-                            done);
+    store_->WithdrawConsent(Context(kRedCross, request_id, request, std::move(audit)), case_id,
+                            consent_id, AllowAll, done);
   });
 }
 
 absl::StatusOr<std::string> StoreConformance::Erase(const std::string& case_id,
-                                                    const std::string& request_id) {
+                                                    const std::string& request_id,
+                                                    std::optional<v1::AccessRecord> audit) {
   v1::EraseCaseRequest request;
   request.set_name(CaseName(case_id));
   request.set_reason("conformance test");
   request.set_request_id(request_id);
   return Await<std::string>([&](auto done) {
-    store_->EraseCase(Context(kRedCross, request_id, request), case_id, AllowAll, done);
+    store_->EraseCase(Context(kRedCross, request_id, request, std::move(audit)), case_id, AllowAll,
+                      done);
   });
 }
 

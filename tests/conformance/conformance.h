@@ -22,14 +22,18 @@
 #include "handover/v1/form.pb.h"
 #include "server/policy/policy.h"
 #include "server/store/case_store.h"
+#include "server/store/database.h"
 #include "server/store/domain_store.h"
+#include "tests/testing/fault_injection.h"
 
 namespace handover::conformance {
 
-// Opens one database as a store. Called again after the store it returned is
-// destroyed, it opens the same database: everything committed is there.
-using StoreOpener = std::function<absl::StatusOr<std::unique_ptr<store::DomainStore>>(
-    std::shared_ptr<const KeyRing> keys, store::DomainStoreOptions options)>;
+// Opens one database's backend and key store (store::OpenStoreParts), which
+// the fixture joins into a DomainStore. Called again after the store they
+// went into is destroyed, it opens the same database: everything committed
+// is there.
+using StoreOpener =
+    std::function<absl::StatusOr<store::StoreParts>(std::shared_ptr<const KeyRing> keys)>;
 
 struct BackendFactory {
   // Lower case, [a-z0-9_]: the suffix of every test name ("sqlite").
@@ -54,6 +58,7 @@ class StoreConformance : public ::testing::TestWithParam<BackendFactory> {
   void SetUp() override;
   void TearDown() override;
 
+ public:  // the suite's helpers outside the fixtures use these too
   // (Re)opens the test's database with `options` (default: options_).
   void Open();
   void Open(store::DomainStoreOptions options);
@@ -81,12 +86,16 @@ class StoreConformance : public ::testing::TestWithParam<BackendFactory> {
   absl::StatusOr<store::CaseSnapshot> Assign(const std::string& case_id,
                                              const std::string& municipality_code,
                                              const std::string& request_id,
-                                             v1::Date decision_date = DefaultDecisionDate());
+                                             v1::Date decision_date = DefaultDecisionDate(),
+                                             std::optional<v1::AccessRecord> audit = std::nullopt);
   absl::StatusOr<v1::Consent> GiveConsent(const std::string& case_id, v1::ConsentPurpose purpose,
-                                          const std::string& request_id);
+                                          const std::string& request_id,
+                                          std::optional<v1::AccessRecord> audit = std::nullopt);
   absl::StatusOr<v1::Consent> Withdraw(const std::string& case_id, const std::string& consent_id,
-                                       const std::string& request_id);
-  absl::StatusOr<std::string> Erase(const std::string& case_id, const std::string& request_id);
+                                       const std::string& request_id,
+                                       std::optional<v1::AccessRecord> audit = std::nullopt);
+  absl::StatusOr<std::string> Erase(const std::string& case_id, const std::string& request_id,
+                                    std::optional<v1::AccessRecord> audit = std::nullopt);
 
   absl::StatusOr<store::CaseSnapshot> Get(const std::string& case_id, int64_t version = 0);
   absl::StatusOr<store::VersionPage> Versions(const std::string& case_id,
@@ -114,6 +123,9 @@ class StoreConformance : public ::testing::TestWithParam<BackendFactory> {
   std::shared_ptr<const Signer> signer_;
   store::DomainStoreOptions options_;
   StoreOpener opener_;
+  // If set, Open passes the opened parts through it before the domain store
+  // takes them (the fault-injection suite puts its decorators there).
+  std::function<void(store::StoreParts&)> decorate_;
   std::unique_ptr<store::DomainStore> store_;
 };
 
@@ -125,6 +137,21 @@ class AuditConformance : public StoreConformance {};
 class DocumentConformance : public StoreConformance {};
 class PersistenceConformance : public StoreConformance {};
 class ConcurrencyConformance : public StoreConformance {};
+// The store on the engine through the fault-injection decorators
+// (tests/testing/fault_injection.h): fault_conformance_test.cc.
+class FaultConformance : public StoreConformance {
+ protected:
+  void SetUp() override {
+    decorate_ = [this](store::StoreParts& parts) {
+      faulty_ = testing::DecorateWithFaults(parts, plan_);
+    };
+    StoreConformance::SetUp();
+  }
+
+ public:
+  testing::FaultPlan plan_;
+  testing::FaultyBackend* faulty_ = nullptr;  // owned by store_
+};
 
 std::string FactoryName(const ::testing::TestParamInfo<BackendFactory>& info);
 // How gtest prints a factory: its name.
@@ -140,4 +167,6 @@ void PrintTo(const BackendFactory& factory, std::ostream* os);
   INSTANTIATE_TEST_SUITE_P(prefix, DocumentConformance, ::testing::Values(factory), FactoryName); \
   INSTANTIATE_TEST_SUITE_P(prefix, PersistenceConformance, ::testing::Values(factory),            \
                            FactoryName);                                                          \
-  INSTANTIATE_TEST_SUITE_P(prefix, ConcurrencyConformance, ::testing::Values(factory), FactoryName)
+  INSTANTIATE_TEST_SUITE_P(prefix, ConcurrencyConformance, ::testing::Values(factory),            \
+                           FactoryName);                                                          \
+  INSTANTIATE_TEST_SUITE_P(prefix, FaultConformance, ::testing::Values(factory), FactoryName)

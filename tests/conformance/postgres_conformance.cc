@@ -12,14 +12,12 @@ BackendFactory PostgresFactory() {
   return {.name = "postgresql", .new_database = [] {
             const std::string url = testing::NewPostgresDatabase();
             const std::string staging = testing::NewTempDir() + "/staging";
-            return [url, staging](std::shared_ptr<const KeyRing> keys,
-                                  store::DomainStoreOptions options) {
+            return [url, staging](std::shared_ptr<const KeyRing> keys) {
               store::OpenOptions open;
               open.readers.threads = 2;
-              open.domain = std::move(options);
               open.staging_directory = staging;
-              return store::OpenDatabase(
-                  {.engine = store::DatabaseUrl::Engine::kPostgres, .path = url}, std::move(open),
+              return store::OpenStoreParts(
+                  {.engine = store::DatabaseUrl::Engine::kPostgres, .path = url}, open,
                   std::move(keys));
             };
           }};

@@ -9,11 +9,10 @@ namespace {
 BackendFactory SqliteFactory() {
   return {.name = "sqlite", .new_database = [] {
             const std::string path = testing::NewTempDir() + "/conformance.db";
-            return [path](std::shared_ptr<const KeyRing> keys, store::DomainStoreOptions options) {
+            return [path](std::shared_ptr<const KeyRing> keys) {
               store::OpenOptions open;
               open.readers.threads = 2;
-              open.domain = std::move(options);
-              return store::OpenDatabase({.path = path}, std::move(open), std::move(keys));
+              return store::OpenStoreParts({.path = path}, open, std::move(keys));
             };
           }};
 }
