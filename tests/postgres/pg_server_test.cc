@@ -1,15 +1,22 @@
 // The whole server on PostgreSQL when the database drops its connections
-// (a restart, a failover, an administrator's pg_terminate_backend): the
-// calls that find a connection broken fail with UNAVAILABLE, which clients
-// retry; the next ones run on new connections; nothing acknowledged is lost
-// and the feed goes on without a gap, watchers included.
+// (a restart, a failover, an administrator's pg_terminate_backend): a write
+// or read that finds its connection broken before anything was committed
+// connects again and runs once more; one that still cannot be stored is
+// told UNAVAILABLE ("nothing was stored; retry", or that the commit's
+// outcome is unknown), and its retry with the same request id gives the
+// first result; nothing acknowledged is lost and the feed goes on without
+// a gap, watchers included.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/dates.h"
 #include "tests/testing/postgres.h"
 #include "tests/testing/test_server.h"
 
@@ -87,6 +94,89 @@ TEST(PostgresServerTest, ServesAgainAfterTheDatabaseDropsItsConnections) {
   (void)stream->Finish();
   EXPECT_EQ(revisions, (std::vector<int64_t>{1, 2}));
   std::cerr << "calls that met a dropped connection and were retried: " << unavailable << "\n";
+}
+
+v1::AssignCaseRequest AssignTo760(const std::string& case_name, const std::string& request_id) {
+  v1::AssignCaseRequest request;
+  request.set_name(case_name);
+  request.set_municipality_code("760");
+  *request.mutable_decision_date() = MakeDate(2026, 5, 15);
+  request.set_request_id(request_id);
+  return request;
+}
+
+// The probe: cases created through replica A, assigned through
+// replica B (whose key cache does not hold them, so each assignment reads
+// its key from the key store) while every connection of both replicas is
+// terminated again and again. Every answer must agree with the database,
+// and every retry with the same request id must give the first result.
+TEST(PostgresServerTest, AnswersAgreeWithTheDatabaseWhileConnectionsAreTerminated) {
+  const std::string url = testing::NewPostgresDatabase();
+  TestServer a(PostgresServerOptions(url));
+  TestServer b(PostgresServerOptions(url));
+  ASSERT_NE(a.server(), nullptr);
+  ASSERT_NE(b.server(), nullptr);
+  auto op = a.ClientFor("operator-redcross");
+  std::vector<std::string> cases;
+  for (int i = 0; i < 30; ++i) {
+    auto created = op->CreateCase(SampleForm(absl::StrCat(99063000 + i)), absl::StrCat("c", i));
+    ASSERT_TRUE(created.ok()) << created.status();
+    cases.push_back(created->name());
+  }
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> terminated{0};
+  std::thread killer([&] {
+    while (!stop) {
+      try {
+        terminated += DropServerConnections(url);
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    }
+  });
+  auto uds = b.ClientFor("immigration-service-uds");
+  std::vector<absl::Status> answers;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    answers.push_back(uds->AssignCase(AssignTo760(cases[i], absl::StrCat("a", i))).status());
+  }
+  stop = true;
+  killer.join();
+  EXPECT_GT(terminated.load(), 0);
+
+  auto reader = a.ClientFor("immigration-service-uds");
+  int refused = 0;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i] + ": " + answers[i].ToString());
+    auto now = reader->GetCase(cases[i]);
+    ASSERT_TRUE(now.ok()) << now.status();
+    const bool stored = now->assignment().municipality_code() == "760";
+    if (answers[i].ok()) {
+      EXPECT_TRUE(stored) << "acknowledged but not stored";
+    } else {
+      ++refused;
+      EXPECT_EQ(answers[i].code(), absl::StatusCode::kUnavailable);
+      if (absl::StrContains(answers[i].message(), "nothing was stored")) {
+        EXPECT_FALSE(stored) << "refused as not stored, but stored";
+      }
+    }
+    // The retry gives the first result (or, after a refusal, the write).
+    auto retried = uds->AssignCase(AssignTo760(cases[i], absl::StrCat("a", i)));
+    ASSERT_TRUE(retried.ok()) << retried.status();
+    EXPECT_EQ(retried->assignment().municipality_code(), "760");
+  }
+  // Each case has exactly one assignment event.
+  v1::SyncRequest sync;
+  sync.set_page_size(1000);
+  auto feed = reader->Sync(sync);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  std::map<std::string, int> assigned;
+  for (const v1::ChangeEvent& event : feed->events()) {
+    if (event.kind() == v1::EVENT_KIND_ASSIGNED) ++assigned[event.case_name()];
+  }
+  for (const std::string& name : cases) EXPECT_EQ(assigned[name], 1) << name;
+  std::cerr << "connections terminated: " << terminated << "; assignments refused: " << refused
+            << " of " << cases.size() << "\n";
 }
 
 }  // namespace
