@@ -16,7 +16,12 @@
 #     exported through B verifies;
 #  4. two updates with the same etag, one through A (restarted) and one
 #     through B, at once: exactly one wins, the other gets ABORTED; a request
-#     id retried on the other replica returns the first result.
+#     id retried on the other replica returns the first result;
+#  5. PostgreSQL itself restarts (pg_ctlcluster, the cluster pg_virtualenv
+#     made) while both replicas take writes: every acknowledged write is in
+#     the database, no case is half-written, every refused push succeeds
+#     when retried with its request id, and both replicas write again
+#     without a restart of their own. (So CTest runs it alone: RUN_SERIAL.)
 # Person identifiers are fictional (99070000 onwards).
 #
 #   tests/e2e/replicas_test.sh HANDOVERD HANDOVERCTL WORK_DIR   (PKI from HANDOVER_TEST_PKI
@@ -282,6 +287,8 @@ writer() {  # phase tag server identity first count must
       echo "rep-$i $name $version" >> "$work/acked.$phase.create.$tag"
     elif [ "$must" = 1 ]; then
       bg_fail "$tag: push rep-$i through $server: $(tail -1 "$work/err.$tag")"
+    else
+      echo "$i" >> "$work/refused.$phase.$tag"
     fi
     if [ "$phase" = p1 ] && [ $((k % 4)) = 3 ] && [ "$k" -ge 6 ] &&
         [ -n "${names[k - 6]:-}" ]; then
@@ -534,5 +541,55 @@ $(cat "$work/race-a.err" "$work/race-b.err")" ;;
     "retries through the other replica return the first results"
 done
 check_gapless "4"
+
+# 5. PostgreSQL itself restarts while both replicas take writes: every
+# acknowledged write is stored, nothing is half-written, every refused push
+# succeeds when retried with its request id, and both replicas write again
+# without being restarted.
+pids=()
+writer p5 a-redcross "$server_a" operator-redcross 540 30 0 & pids+=($!)
+writer p5 b-hanstholm "$server_b" operator-hanstholm 570 30 0 & pids+=($!)
+for _ in $(seq 1 200); do
+  [ "$(cat "$work"/acked.p5.create.* 2>/dev/null | wc -l)" -lt 10 ] || break
+  sleep 0.05
+done
+restart_at=$(cat "$work"/acked.p5.create.* 2>/dev/null | wc -l)
+pg_ctlcluster "${PGVERSION:?pg_virtualenv sets PGVERSION}" regress restart -m fast ||
+  fail "could not restart PostgreSQL"
+wait "${pids[@]}"
+refused=$(cat "$work"/refused.p5.* 2>/dev/null | wc -l)
+echo "5: PostgreSQL restarted after $restart_at acknowledged pushes;" \
+  "$(cat "$work"/acked.p5.create.* | wc -l) acknowledged, $refused refused in all"
+# Each replica writes again at once, without a restart of its own.
+for r in a:522 b:523; do
+  server=$server_a
+  [ "${r%%:*}" = a ] || server=$server_b
+  out=$(at "$server" operator-redcross push "$work/forms/${r#*:}.json" \
+    --request-id "rep-${r#*:}" 2>&1) ||
+    fail "replica ${r%%:*} does not write after PostgreSQL restarted: $out"
+  read -r _ name _ version _ <<< "$out"
+  echo "rep-${r#*:} $name $version" >> "$work/acked.p5.after"
+done
+# Refused pushes, retried with the same request id, are stored once.
+for f in "$work"/refused.p5.*; do
+  [ -e "$f" ] || continue
+  tag=${f##*.}
+  who=operator-redcross server=$server_a
+  [ "$tag" = a-redcross ] || { who=operator-hanstholm server=$server_b; }
+  while read -r i; do
+    out=$(at "$server" "$who" push "$work/forms/$i.json" --request-id "rep-$i" 2>&1) ||
+      fail "retrying refused push rep-$i failed: $out"
+    read -r _ name _ version _ <<< "$out"
+    echo "rep-$i $name $version" >> "$work/acked.p5.retried"
+  done < "$f"
+done
+check_acknowledged "5"
+check_gapless "5"
+half=$(q "SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM events e
+          WHERE e.case_id = c.case_id AND e.kind = 1)
+          OR NOT EXISTS (SELECT 1 FROM case_versions v WHERE v.case_id = c.case_id)
+          OR NOT EXISTS (SELECT 1 FROM requests r WHERE r.case_id = c.case_id)")
+[ "$half" = 0 ] || fail "5: $half cases half-written (no creation event, version or request)"
+echo "5: nothing lost, nothing half-written; both replicas write again"
 echo "done in $((SECONDS - started)) s"
 echo "1 passed, 0 failed"
