@@ -223,6 +223,18 @@ std::string RenderAccessTable(const std::vector<v1::AccessRecord>& records) {
                           r.operation(), r.outcome(), absl::StrJoin(r.case_names(), ","),
                           absl::StrJoin(r.sections(), ","),
                           r.purpose().empty() ? "-" : r.purpose());
+    if (r.organisation().empty() && !r.peer().empty()) {
+      // Refused before the caller was named: who knocked, as the record has it.
+      absl::StrAppend(&out, "        from ", r.peer());
+      if (!r.organisation_cvr().empty()) absl::StrAppend(&out, ", CVR ", r.organisation_cvr());
+      if (!r.certificate_serial().empty()) {
+        absl::StrAppend(&out, ", certificate ", r.certificate_serial());
+      }
+      if (!r.certificate_issuer().empty()) {
+        absl::StrAppend(&out, ", issuer ", r.certificate_issuer());
+      }
+      out += "\n";
+    }
   }
   if (records.empty()) out += "(no records)\n";
   return out;

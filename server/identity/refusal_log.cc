@@ -14,9 +14,29 @@ constexpr size_t kMaxRemembered = 1'000;
 
 }  // namespace
 
+namespace {
+
+// An OCES organisation or system certificate, or one with a SPIFFE URI: its
+// subject names no person.
+bool NamesOrganisation(const CertificateFacts& facts) {
+  return absl::StartsWith(facts.subject_serial_number, "UI:DK-O:") || !facts.spiffe_uris.empty();
+}
+
+}  // namespace
+
+CertificateOnRecord DescribeForRecord(const CertificateFacts& facts) {
+  CertificateOnRecord on_record;
+  if (facts.cvr) on_record.cvr = *facts.cvr;
+  on_record.serial = facts.serial_uuid.value_or(facts.serial_hex);
+  // A self-signed certificate's issuer is its own subject.
+  if (facts.issuer != facts.subject || NamesOrganisation(facts)) {
+    on_record.issuer = Printable(facts.issuer);
+  }
+  return on_record;
+}
+
 std::string DescribeForLog(const CertificateFacts& facts) {
-  const bool names_organisation =
-      absl::StartsWith(facts.subject_serial_number, "UI:DK-O:") || !facts.spiffe_uris.empty();
+  const bool names_organisation = NamesOrganisation(facts);
   std::string text;
   if (names_organisation) {
     text = absl::StrCat("subject \"", facts.subject, "\"");

@@ -31,6 +31,19 @@ namespace handover::identity {
 
 // How a certificate is named in the log (see the top of this file).
 std::string DescribeForLog(const CertificateFacts& facts);
+
+// What the access record of a refused call keeps of its certificate, as the
+// certificate states it (unverified: it was refused): the CVR of an
+// OCES-shaped subject, the subject's UUID (UI:DK-O:G:<uuid>) or else the
+// serial number in hex, and the issuer — withheld, like the log's, for a
+// self-signed certificate that names no organisation. Control characters
+// are written as \xNN.
+struct CertificateOnRecord {
+  std::string cvr;
+  std::string serial;
+  std::string issuer;
+};
+CertificateOnRecord DescribeForRecord(const CertificateFacts& facts);
 // `text` with control characters written as \xNN.
 std::string Printable(absl::string_view text);
 

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -110,13 +111,21 @@ TEST(OcesIdentityTest, UnknownCvrAndUnlistedSerialAreRefusedAndRecorded) {
   auto records = server.ClientFor("auditor-dpo")->QueryAccessLog(query);
   ASSERT_TRUE(records.ok()) << records.status();
   int refused = 0;
+  std::set<std::string> knocked;  // what each refusal's record says of the certificate
   for (const auto& entry : records->entries()) {
-    if (entry.record().operation() == "ListCases" &&
-        entry.record().outcome() == "PERMISSION_DENIED") {
+    const v1::AccessRecord& record = entry.record();
+    if (record.operation() == "ListCases" && record.outcome() == "PERMISSION_DENIED") {
       ++refused;
+      EXPECT_EQ(record.peer(), "127.0.0.1");
+      knocked.insert(absl::StrCat(record.organisation_cvr(), " ", record.certificate_serial(), " ",
+                                  record.certificate_issuer()));
     }
   }
   EXPECT_EQ(refused, 2);
+  const std::string issuer = "CN=Fictional OCES3 issuing CA,O=Handover development (not OCES),C=DK";
+  EXPECT_EQ(knocked,
+            (std::set<std::string>{"99990058 4afc846a-af5a-4d2a-93be-bb5accd9c3c3 " + issuer,
+                                   "99990023 1c13f6ad-cf3b-442b-82ed-14e7f5bbf120 " + issuer}));
 
   // The server log names the peer, the certificate (an organisation
   // certificate: its whole subject) and the rule.
@@ -153,6 +162,23 @@ TEST(OcesIdentityTest, RevokedCertificateIsRefusedWhileItsSiblingWorks) {
                            "serialNumber=UI:DK-O:G:a08cb468-1cfb-4e64-8690-31a4e9e1379d"})
                 .size(),
             1u);
+  // The refusal's access record says which organisation knocked, and with
+  // which certificate.
+  auto records = server.ClientFor("auditor-dpo")->QueryAccessLog(v1::QueryAccessLogRequest());
+  ASSERT_TRUE(records.ok()) << records.status();
+  int revoked_records = 0;
+  for (const auto& entry : records->entries()) {
+    const v1::AccessRecord& record = entry.record();
+    if (record.outcome() != "UNAUTHENTICATED") continue;
+    ++revoked_records;
+    EXPECT_EQ(record.organisation_cvr(), "99990023");
+    EXPECT_EQ(record.certificate_serial(), "a08cb468-1cfb-4e64-8690-31a4e9e1379d");
+    EXPECT_TRUE(absl::StartsWith(record.certificate_issuer(), "CN=Fictional OCES3 issuing CA"))
+        << record.certificate_issuer();
+    EXPECT_EQ(record.peer(), "127.0.0.1");
+    EXPECT_TRUE(record.organisation().empty());
+  }
+  EXPECT_EQ(revoked_records, 1);
   // An expired certificate: the client says so itself before connecting.
   auto expired = HandoverClient::Connect(
       testing::ClientOptionsFor(server.address(), "oces-municipality-760-expired"));
