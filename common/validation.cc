@@ -17,13 +17,19 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
+#define RETURN_IF_ERROR(expr)          \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
+  } while (0)
+
 std::string Index(absl::string_view path, int i) { return absl::StrCat(path, "[", i, "]"); }
 std::string Child(absl::string_view path, absl::string_view field) {
   return absl::StrCat(path, ".", field);
 }
 
-// Walks every field by reflection: string sizes, list sizes, enum values known
-// to this schema, and real calendar dates.
+// Walks every field by reflection: string sizes and characters, list sizes,
+// enum values known to this schema, and real calendar dates.
 absl::Status CheckGeneric(const Message& message, const FormLimits& limits,
                           const std::string& path) {
   if (message.GetDescriptor() == v1::Date::descriptor()) {
@@ -45,12 +51,13 @@ absl::Status CheckGeneric(const Message& message, const FormLimits& limits,
       for (int i = 0; i < n; ++i) {
         const std::string item = Index(field_path, i);
         switch (field->cpp_type()) {
-          case FieldDescriptor::CPPTYPE_STRING:
-            if (reflection->GetRepeatedStringReference(message, field, i, nullptr).size() >
-                limits.max_text_bytes) {
-              return FieldError(item, absl::StrCat("at most ", limits.max_text_bytes, " bytes"));
-            }
+          case FieldDescriptor::CPPTYPE_STRING: {
+            std::string scratch;
+            RETURN_IF_ERROR(
+                ValidateText(reflection->GetRepeatedStringReference(message, field, i, &scratch),
+                             limits.max_text_bytes, item));
             break;
+          }
           case FieldDescriptor::CPPTYPE_ENUM:
             if (field->enum_type()->FindValueByNumber(
                     reflection->GetRepeatedEnumValue(message, field, i)) == nullptr) {
@@ -73,10 +80,8 @@ absl::Status CheckGeneric(const Message& message, const FormLimits& limits,
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING: {
         std::string scratch;
-        if (reflection->GetStringReference(message, field, &scratch).size() >
-            limits.max_text_bytes) {
-          return FieldError(field_path, absl::StrCat("at most ", limits.max_text_bytes, " bytes"));
-        }
+        RETURN_IF_ERROR(ValidateText(reflection->GetStringReference(message, field, &scratch),
+                                     limits.max_text_bytes, field_path));
         break;
       }
       case FieldDescriptor::CPPTYPE_ENUM:
@@ -118,12 +123,6 @@ absl::Status CheckRange(int value, int low, int high, const std::string& path) {
   }
   return absl::OkStatus();
 }
-
-#define RETURN_IF_ERROR(expr)          \
-  do {                                 \
-    absl::Status status_ = (expr);     \
-    if (!status_.ok()) return status_; \
-  } while (0)
 
 absl::Status CheckPersonalNumber(absl::string_view cpr, const std::string& path) {
   std::string digits = std::string(cpr);
@@ -247,6 +246,19 @@ absl::Status RejectUnknownFields(const Message& message, absl::string_view path)
                    RejectUnknownFields(reflection->GetMessage(message, field), field_path);
                !s.ok()) {
       return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateText(absl::string_view text, size_t max_bytes, absl::string_view field) {
+  if (text.size() > max_bytes) {
+    return FieldError(field, absl::StrCat("at most ", max_bytes, " bytes"));
+  }
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) {
+      return FieldError(field, "must not contain control characters (tab and line breaks only)");
     }
   }
   return absl::OkStatus();

@@ -44,6 +44,12 @@ absl::Status CheckDocumentType(v1::DocumentType type, const v1::HandoverForm& fo
 absl::Status RejectUnknownFields(const google::protobuf::Message& message,
                                  absl::string_view path = "");
 
+// Text (a form's strings, a document's title): at most `max_bytes`, and no
+// control character but tab and line breaks — a NUL or an escape sequence is
+// never part of a name or a note, and would reach terminals, logs and the
+// municipalities' systems. `field` names it.
+absl::Status ValidateText(absl::string_view text, size_t max_bytes, absl::string_view field);
+
 // A request id: 1 to 128 characters of [A-Za-z0-9._:-]. `field` names it.
 absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field);
 

@@ -33,9 +33,10 @@ absl::Status ValidateUpload(const v1::DocumentUpload& upload, const DocumentLimi
   if (upload.type() == v1::DOCUMENT_TYPE_UNSPECIFIED || !v1::DocumentType_IsValid(upload.type())) {
     return FieldError("metadata.type", "required, one of the DocumentType values");
   }
-  if (upload.title().empty() || upload.title().size() > kMaxTitleBytes) {
-    return FieldError("metadata.title",
-                      absl::StrCat("required, at most ", kMaxTitleBytes, " bytes"));
+  if (upload.title().empty()) return FieldError("metadata.title", "required");
+  if (absl::Status title = ValidateText(upload.title(), kMaxTitleBytes, "metadata.title");
+      !title.ok()) {
+    return title;
   }
   if (std::find(limits.media_types.begin(), limits.media_types.end(), upload.media_type()) ==
       limits.media_types.end()) {

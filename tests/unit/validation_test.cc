@@ -336,6 +336,27 @@ TEST(ValidateFormTest, StringsAtMostMaxTextBytes) {
   ExpectError(form, "form.health.medical_record_reference.clinic: at most 10 bytes", limits);
 }
 
+TEST(ValidateFormTest, TextHoldsNoControlCharacters) {
+  v1::HandoverForm form = MinimalForm();
+  form.mutable_identity()->set_given_names(std::string("Test\0person", 11));
+  ExpectError(form,
+              "form.identity.given_names: must not contain control characters (tab and line "
+              "breaks only)");
+  form = MinimalForm();
+  form.mutable_informal_competences()->add_skills("Testskill");
+  form.mutable_informal_competences()->add_skills("Test\x1b[2Jskill");
+  ExpectError(form,
+              "form.informal_competences.skills[1]: must not contain control characters (tab and "
+              "line breaks only)");
+  form = MinimalForm();
+  form.mutable_identity()->set_family_name("Fiktiv\x7f");
+  EXPECT_FALSE(ValidateForm(form, {}).ok());
+  // Tab and line breaks are text.
+  form = MinimalForm();
+  form.mutable_wishes_and_plans()->set_expectations("Line one\r\nLine two\twith a tab");
+  ExpectValid(form);
+}
+
 TEST(ValidateFormTest, ListsAtMostMaxListItems) {
   const FormLimits limits{.max_text_bytes = 4096, .max_list_items = 2};
   v1::HandoverForm form = MinimalForm();
