@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -187,10 +188,11 @@ absl::StatusOr<std::unique_ptr<HandoverServer>> HandoverServer::Start(
   server->store_->ReplaceKeys(ring, [&](absl::StatusOr<bool> r) { keys_checked.set_value(r); });
   if (absl::Status s = keys_checked.get_future().get().status(); !s.ok()) return s;
   store::DomainStore* raw_store = server->store_.get();
-  // The hub's ticker drives progress events and stall checks at the progress
-  // interval, and the periodic jobs when they are due.
+  // The hub's ticker drives progress events and stall checks, ten times per
+  // progress interval (so an idle stream's progress comes within a tenth of
+  // the interval after it is due), and the periodic jobs when they are due.
   server->hub_ = std::make_unique<feed::FeedHub>(
-      options.service.watch.progress_interval,
+      std::max(std::chrono::milliseconds(10), options.service.watch.progress_interval / 10),
       [jobs = maintenance::MaintenanceJobs(raw_store, MaintenanceOptionsOf(options)),
        disk = server->disk_.get()] {
         disk->Low();  // notices space freed or used up while no write asked

@@ -60,8 +60,8 @@ void Watcher::Pump() {
       }
       if (write) {
         writing_ = true;
-        sent_since_tick_ = true;
         write_started_ = std::chrono::steady_clock::now();
+        last_sent_ = write_started_;
       }
     }
     if (!reading_ && pending_.empty() && more_to_read_) {
@@ -237,10 +237,9 @@ void Watcher::OnTick(std::chrono::steady_clock::time_point now) {
       pending_.clear();
       stalled = true;
       cursor = cursor_;
-    } else if (!sent_since_tick_) {
+    } else if (now - last_sent_ >= options_.progress_interval) {
       progress_due_ = true;
     }
-    sent_since_tick_ = false;
   }
   if (cancel) {
     context_->TryCancel();

@@ -6,7 +6,7 @@
 // one at a time; it reads the next batch only when the
 // last one is written, so a stream holds at most one batch in memory however
 // far behind its client is. Commits (FeedHub) wake it; ticks send a progress
-// revision when nothing else was sent since the last tick, and end a stream
+// revision once nothing was sent for the progress interval, and end a stream
 // whose client has not taken a message for `stall_timeout` with
 // RESOURCE_EXHAUSTED (resume from the last revision received); if the client
 // still takes nothing for 10 s more (or stall_timeout, if longer), the call is
@@ -95,7 +95,10 @@ class Watcher final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   // A commit or a full batch since the last read.
   bool more_to_read_ ABSL_GUARDED_BY(mu_) = true;
-  bool sent_since_tick_ ABSL_GUARDED_BY(mu_) = true;
+  // When the stream last sent a message (or began): a progress revision is
+  // due once it is progress_interval ago.
+  std::chrono::steady_clock::time_point last_sent_ ABSL_GUARDED_BY(mu_) =
+      std::chrono::steady_clock::now();
   bool progress_due_ ABSL_GUARDED_BY(mu_) = false;
   std::chrono::steady_clock::time_point write_started_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish called (or decided)

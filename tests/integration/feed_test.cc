@@ -494,5 +494,32 @@ TEST(SlowWatcherTest, AClientThatStopsReadingIsCutOffAndResumes) {
   EXPECT_EQ(all, committed);
 }
 
+// An idle stream's progress comes every progress interval, the first one
+// too (it used to come after one to two intervals: ticks were an interval
+// apart and the first was skipped).
+TEST(WatchProgressTest, AnIdleStreamGetsProgressEveryInterval) {
+  ServerOptions options = TestServerOptions(testing::NewTempDir());
+  options.service.watch.progress_interval = std::chrono::milliseconds(500);
+  TestServer server(options);
+  ASSERT_NE(server.server(), nullptr);
+  auto client = server.ClientFor("operator-redcross");
+  const auto started = std::chrono::steady_clock::now();
+  auto stream = client->Watch(v1::WatchRequest());
+  std::vector<double> at;  // seconds since the stream began
+  v1::WatchResponse item;
+  while (at.size() < 4 && stream->Next(&item)) {
+    if (!item.has_progress_revision()) continue;
+    at.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  stream->Cancel();
+  (void)stream->Finish();
+  ASSERT_EQ(at.size(), 4u);
+  EXPECT_LE(at[0], 0.5 + 0.2) << "the first progress";
+  for (size_t i = 1; i < at.size(); ++i) {
+    EXPECT_GE(at[i] - at[i - 1], 0.5 - 0.02) << "progress " << i;
+    EXPECT_LE(at[i] - at[i - 1], 0.5 + 0.2) << "progress " << i;
+  }
+}
+
 }  // namespace
 }  // namespace handover
