@@ -86,6 +86,17 @@ int main(int argc, char** argv) {
                  "Media types accepted for documents, checked against the content")
       ->delimiter(',')
       ->capture_default_str();
+  app.add_option("--max-open-uploads", options.service.documents.uploads.max_open,
+                 "Most uploads receiving content at once; more get RESOURCE_EXHAUSTED")
+      ->capture_default_str();
+  app.add_option("--max-open-uploads-per-organisation",
+                 options.service.documents.uploads.max_open_per_organisation,
+                 "Most uploads one organisation has open at once")
+      ->capture_default_str();
+  app.add_option("--max-open-uploads-per-connection",
+                 options.service.documents.uploads.max_open_per_connection,
+                 "Most uploads open at once on one client connection")
+      ->capture_default_str();
   auto seconds = [](std::chrono::seconds* out) {
     return [out](int64_t value) { *out = std::chrono::seconds(value); };
   };
@@ -103,6 +114,9 @@ int main(int argc, char** argv) {
   app.add_option_function<int64_t>(
       "--watch-stall-ms", millis(&options.service.watch.stall_timeout),
       "Cut off a watcher that takes nothing for this long (default 30000)");
+  app.add_option_function<int64_t>(
+      "--upload-idle-ms", millis(&options.service.documents.uploads.idle_timeout),
+      "Cancel an upload that receives nothing for this long (default 30000)");
   app.add_option("--audit-signing-key", options.audit_signing_key_file,
                  "Ed25519 private key (PEM, mode 0600) signing access log checkpoints; required");
   app.add_option_function<int64_t>("--checkpoint-seconds", seconds(&options.checkpoint_interval),

@@ -69,11 +69,12 @@ absl::Status ValidateUpload(const v1::DocumentUpload& upload, const DocumentLimi
 class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentRequest> {
  public:
   UploadReactor(grpc::CallbackServerContext* context, store::CaseStore* store,
-                const Pipeline& pipeline, const ServiceOptions& options,
+                const Pipeline& pipeline, const ServiceOptions& options, UploadLimiter& uploads,
                 v1::UploadDocumentResponse* response)
       : context_(context),
         store_(store),
         options_(options),
+        uploads_(uploads),
         response_(response),
         call_(context, pipeline, kUploadDocument, this) {
     if (call_.Refused(call_.Admit())) return;
@@ -81,8 +82,14 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
   }
 
   void OnReadDone(bool ok) override {
+    if (slot_) slot_->Touch();
     if (!ok) {
-      if (context_->IsCancelled()) {
+      if (slot_ && slot_->timed_out()) {
+        // Cancelled by the limiter's watchdog: recorded like any refusal.
+        call_.Refuse(absl::DeadlineExceededError(
+            absl::StrCat("upload: no message for ", uploads_.limits().idle_timeout.count(),
+                         " ms; nothing stored")));
+      } else if (context_->IsCancelled()) {
         Finish(grpc::Status(grpc::StatusCode::CANCELLED, "upload cancelled; nothing stored"));
       } else if (!staged_) {
         call_.Refuse(FieldError("metadata", "required as the first message"));
@@ -127,6 +134,10 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
     call_.record().add_sections(store::DocumentSection(upload_.type()));
     if (call_.Refused(ValidateUpload(upload_, options_.documents))) return;
     if (call_.Refused(store_->AdmitWrite())) return;
+    // A slot before a staging file (a descriptor) is opened.
+    auto slot = uploads_.Acquire(call_.principal().organisation_id, context_->peer(), context_);
+    if (call_.Refused(slot.status())) return;
+    slot_ = *std::move(slot);
     case_id_ = *ParseCaseName(upload_.parent(), "metadata.parent");
     // Refuse before taking the content if the caller may not upload here or
     // the type does not fit the household.
@@ -188,6 +199,7 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
   grpc::CallbackServerContext* const context_;
   store::CaseStore* const store_;
   const ServiceOptions& options_;
+  UploadLimiter& uploads_;
   v1::UploadDocumentResponse* const response_;
   // A refusal (call_.Refuse) ends the call; the staged content goes with the
   // reactor.
@@ -199,6 +211,7 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
   std::optional<MediaTypeCheck> media_check_;
   Sha256Stream hash_;
   int64_t received_ = 0;
+  std::unique_ptr<UploadLimiter::Slot> slot_;  // from the metadata on
 };
 
 // Writes the metadata, then one stored chunk per message from the requested
@@ -291,11 +304,14 @@ class DownloadReactor final : public grpc::ServerWriteReactor<v1::DownloadDocume
 }  // namespace
 
 DocumentService::DocumentService(store::CaseStore* store, ServiceOptions options)
-    : store_(store), options_(std::move(options)), pipeline_(store, options_) {}
+    : store_(store),
+      options_(std::move(options)),
+      pipeline_(store, options_),
+      uploads_(options_.documents.uploads) {}
 
 grpc::ServerReadReactor<v1::UploadDocumentRequest>* DocumentService::UploadDocument(
     grpc::CallbackServerContext* context, v1::UploadDocumentResponse* response) {
-  return new UploadReactor(context, store_, pipeline_, options_, response);
+  return new UploadReactor(context, store_, pipeline_, options_, uploads_, response);
 }
 
 grpc::ServerWriteReactor<v1::DownloadDocumentResponse>* DocumentService::DownloadDocument(

@@ -11,6 +11,7 @@
 #include "handover/v1/document_service.grpc.pb.h"
 #include "server/service/pipeline.h"
 #include "server/service/service_options.h"
+#include "server/service/upload_limiter.h"
 #include "server/store/case_store.h"
 
 namespace handover::service {
@@ -32,6 +33,7 @@ class DocumentService final : public v1::DocumentService::CallbackService {
   store::CaseStore* store_;
   const ServiceOptions options_;
   const Pipeline pipeline_;  // after options_, which it reads
+  UploadLimiter uploads_;
 };
 
 }  // namespace handover::service

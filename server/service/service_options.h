@@ -11,6 +11,7 @@
 #include "common/media_types.h"
 #include "common/validation.h"
 #include "server/identity/caller_naming.h"
+#include "server/service/upload_limiter.h"
 #include "server/service/watcher.h"
 
 namespace handover::service {
@@ -21,6 +22,8 @@ struct DocumentLimits {
   // Media types accepted, each checked against the content. Default PDF, PNG,
   // JPEG and plain text.
   std::vector<std::string> media_types = DefaultAllowedMediaTypes();
+  // Uploads open at once and how long one may stall (upload_limiter.h).
+  UploadLimits uploads;
 };
 
 struct ServiceOptions {

@@ -13,11 +13,14 @@
 #include <fstream>
 
 #include <atomic>
+#include <future>
 #include <random>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "client/document_files.h"
 #include "common/crypto.h"
 #include "common/dates.h"
@@ -496,6 +499,89 @@ TEST_F(DocumentTest, MemoryPerTransferStaysBoundedWhateverTheDocumentSize) {
     EXPECT_LE(upload, kDocumentMemoryBound) << mib << " MiB";
     EXPECT_LE(download, kDocumentMemoryBound) << mib << " MiB";
   }
+}
+
+// The second probe: uploads that send their metadata and stall each held a
+// staging file (a descriptor) until the process ran out. Open uploads are
+// bounded per connection, per organisation and in all, with a clear
+// RESOURCE_EXHAUSTED, and a stalled one is cancelled after the idle timeout,
+// its staging file removed.
+TEST(StalledUploadTest, OpenUploadsAreBoundedAndAStalledOneIsCancelled) {
+  ServerOptions options = testing::TestServerOptions(testing::NewTempDir());
+  options.service.documents.uploads = {.max_open = 100,
+                                       .max_open_per_organisation = 3,
+                                       .max_open_per_connection = 2,
+                                       .idle_timeout = std::chrono::milliseconds(600)};
+  TestServer server(options);
+  ASSERT_NE(server.server(), nullptr);
+  const std::string staging = options.database_path + ".staging";
+  auto staging_files = [&] {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(staging)) ++n;
+    return n;
+  };
+  auto first = server.ClientFor("operator-redcross");
+  auto second = server.ClientFor("operator-redcross");  // another connection
+  auto created = first->CreateCase(testing::SampleForm("99000491"), HandoverClient::NewRequestId());
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string content = FakePdf(300 * 1024);
+
+  // Uploads that send their metadata, then nothing until released.
+  absl::Notification release;
+  auto stalled = [&](HandoverClient& client) {
+    return std::async(std::launch::async, [&] {
+      return client
+          .UploadDocument(Metadata(created->name(), v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content),
+                          [&]() -> absl::StatusOr<std::string> {
+                            release.WaitForNotification();
+                            return absl::CancelledError("released");
+                          })
+          .status();
+    });
+  };
+  auto wait_for_files = [&](size_t files) {
+    for (int i = 0; i < 200 && staging_files() != files; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return staging_files();
+  };
+  std::vector<std::future<absl::Status>> open;
+  open.push_back(stalled(*first));
+  open.push_back(stalled(*first));
+  ASSERT_EQ(wait_for_files(2), 2u);
+  auto third = Upload(
+      *first, Metadata(created->name(), v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content), content);
+  EXPECT_EQ(third.status().code(), absl::StatusCode::kResourceExhausted) << third.status();
+  EXPECT_TRUE(absl::StrContains(third.status().message(), "on this connection (at most 2)"))
+      << third.status();
+  open.push_back(stalled(*second));
+  ASSERT_EQ(wait_for_files(3), 3u);
+  auto fourth = Upload(
+      *second, Metadata(created->name(), v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content), content);
+  EXPECT_EQ(fourth.status().code(), absl::StatusCode::kResourceExhausted) << fourth.status();
+  EXPECT_TRUE(absl::StrContains(fourth.status().message(), "by your organisation (at most 3)"))
+      << fourth.status();
+
+  // The idle timeout cancels the stalled ones and removes their files.
+  EXPECT_EQ(wait_for_files(0), 0u);
+  release.Notify();
+  for (auto& upload : open) EXPECT_FALSE(upload.get().ok());
+  // Their slots are free again: a whole upload goes through.
+  auto whole = Upload(
+      *first, Metadata(created->name(), v1::DOCUMENT_TYPE_RESIDENCE_PERMIT, content), content);
+  EXPECT_TRUE(whole.ok()) << whole.status();
+
+  // The timeouts are in the access log, nothing as INTERNAL (a refusal for a
+  // full server, like a full queue, is not recorded: pipeline.cc).
+  auto log = server.ClientFor("auditor-dpo")->QueryAccessLog(v1::QueryAccessLogRequest());
+  ASSERT_TRUE(log.ok()) << log.status();
+  int timed_out = 0;
+  for (const auto& entry : log->entries()) {
+    if (entry.record().operation() != "UploadDocument") continue;
+    EXPECT_NE(entry.record().outcome(), "INTERNAL");
+    timed_out += entry.record().outcome() == "DEADLINE_EXCEEDED";
+  }
+  EXPECT_EQ(timed_out, 3);
 }
 
 }  // namespace
