@@ -156,9 +156,11 @@ class HandoverServer {
   void Wait();
   // Reports NOT_SERVING on grpc.health.v1 for drain_delay (still serving),
   // ends Watch streams, stops accepting connections and calls, lets in-flight
-  // calls finish until `deadline`, then cancels the rest. Safe to call more
-  // than once and from another thread.
-  void Shutdown(std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  // calls finish until `deadline` (half a second, so that a SIGTERM stops
+  // the server within the drain time and a second), then cancels the rest
+  // and closes every connection, idle ones included. Safe to call more than once and
+  // from another thread.
+  void Shutdown(std::chrono::milliseconds deadline = std::chrono::milliseconds(500));
 
  private:
   HandoverServer() = default;
