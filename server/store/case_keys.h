@@ -51,6 +51,11 @@ class CaseKeys {
   virtual absl::StatusOr<DataKey> Get(const std::string& case_id) = 0;
   // Crypto-erasure; idempotent.
   virtual absl::Status Delete(const std::string& case_id) = 0;
+  // After the erasing transaction has committed: removes the bytes of the
+  // keys Delete removed from the store's pages (PostgreSQL rewrites the key
+  // table; SQLite's Delete already overwrote them). The domain store calls it
+  // before an erasure is answered.
+  virtual absl::Status Scrub() = 0;
 
   // Key rotation: re-wraps up to `limit` keys not wrapped under the current
   // key (0 when done); which key wraps how many; swap in a re-read key file

@@ -1,5 +1,7 @@
 #include "server/store/domain_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <future>
 #include <utility>
@@ -464,6 +466,21 @@ void DomainStore::CompactFeed(int64_t before_micros, Done<int64_t> done) {
       std::move(done));
 }
 
+template <typename T>
+Done<T> DomainStore::ScrubKeysBefore(Done<T> done) {
+  return [this, done = std::move(done)](absl::StatusOr<T> result) {
+    if (result.ok()) {
+      // The erasure is committed; its answer stands whatever this does. A
+      // failed scrub leaves the bytes to the next one.
+      if (absl::Status scrubbed = case_keys_->Scrub(); !scrubbed.ok()) {
+        spdlog::warn("erased keys not yet scrubbed from the key store's pages: {}",
+                     scrubbed.ToString());
+      }
+    }
+    done(std::move(result));
+  };
+}
+
 void DomainStore::EraseCase(const WriteContext& context, std::string case_id, Authorizer authorize,
                             Done<std::string> done) {
   ClientWrite<std::string>(
@@ -483,7 +500,7 @@ void DomainStore::EraseCase(const WriteContext& context, std::string case_id, Au
         *produced = {.case_id = case_id};
         return CaseName(case_id);
       },
-      std::move(done));
+      ScrubKeysBefore(std::move(done)));
 }
 
 void DomainStore::EraseExpired(v1::Date takeover_before, std::string actor, Done<int> done) {
@@ -502,7 +519,7 @@ void DomainStore::EraseExpired(v1::Date takeover_before, std::string actor, Done
         }
         return static_cast<int>(ids.size());
       },
-      std::move(done));
+      ScrubKeysBefore(std::move(done)));
 }
 
 void DomainStore::EraseKeyless(std::string actor, Done<int> done) {
@@ -528,7 +545,7 @@ void DomainStore::EraseKeyless(std::string actor, Done<int> done) {
         }
         return erased;
       },
-      std::move(done));
+      ScrubKeysBefore(std::move(done)));
 }
 
 void DomainStore::RecordAccess(v1::AccessRecord record, Done<int64_t> done) {

@@ -162,6 +162,10 @@ class DomainStore final : public CaseStore {
   DataKey NewCaseKey(const std::string& case_id);
   // Pre-commit: makes the group's new case keys durable.
   absl::Status StorePendingKeys();
+  // `done`, after the key store has scrubbed the erased keys' bytes from its
+  // pages (CaseKeys::Scrub), once the erasing write has committed.
+  template <typename T>
+  Done<T> ScrubKeysBefore(Done<T> done);
 
   mutable absl::Mutex keys_mu_;
   std::shared_ptr<const KeyRing> keys_ ABSL_GUARDED_BY(keys_mu_);

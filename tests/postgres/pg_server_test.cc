@@ -179,5 +179,43 @@ TEST(PostgresServerTest, AnswersAgreeWithTheDatabaseWhileConnectionsAreTerminate
             << " of " << cases.size() << "\n";
 }
 
+// The outside check of crypto-erasure on PostgreSQL: after an erasure is
+// answered (and a CHECKPOINT), the erased case's wrapped key is in none of
+// the key table's pages, read from its file. It was, before: the VACUUM ran
+// while the erasing transaction was still open.
+TEST(PostgresServerTest, AnErasedCasesWrappedKeyLeavesTheKeyTablesPages) {
+  const std::string url = testing::NewPostgresDatabase();
+  TestServer server(PostgresServerOptions(url));
+  ASSERT_NE(server.server(), nullptr);
+  auto op = server.ClientFor("operator-redcross");
+  auto kept = op->CreateCase(SampleForm("99064000"), "kept");
+  auto erased = op->CreateCase(SampleForm("99064001"), "erased");
+  ASSERT_TRUE(kept.ok() && erased.ok());
+  pqxx::connection admin(url);
+  auto wrapped_key = [&](const std::string& name) {
+    pqxx::nontransaction run(admin);
+    return pqxx::binarystring(
+               run.exec_params1("SELECT wrapped FROM handover_keys.case_keys WHERE case_id = $1",
+                                name.substr(6))[0])
+        .str();
+  };
+  auto table_file = [&] {
+    pqxx::nontransaction run(admin);
+    run.exec0("CHECKPOINT");
+    return pqxx::binarystring(run.exec1("SELECT pg_read_binary_file(pg_relation_filepath("
+                                        "'handover_keys.case_keys'))")[0])
+        .str();
+  };
+  const std::string kept_key = wrapped_key(kept->name());
+  const std::string erased_key = wrapped_key(erased->name());
+  ASSERT_NE(table_file().find(erased_key), std::string::npos) << "the check could not fail";
+
+  ASSERT_TRUE(op->EraseCase(erased->name(), "person-request", "erase-1").ok());
+  const std::string after = table_file();
+  EXPECT_EQ(after.find(erased_key), std::string::npos) << "the erased key's bytes are still there";
+  EXPECT_NE(after.find(kept_key), std::string::npos);
+  EXPECT_TRUE(op->GetCase(kept->name()).ok());
+}
+
 }  // namespace
 }  // namespace handover

@@ -230,6 +230,7 @@ class FaultyCaseKeys final : public store::CaseKeys {
   absl::Status Delete(const std::string& case_id) override {
     return Stepped("CaseKeys::Delete", inner_->Delete(case_id));
   }
+  absl::Status Scrub() override { return inner_->Scrub(); }
   absl::StatusOr<int> Rewrap(int limit) override { return inner_->Rewrap(limit); }
   absl::StatusOr<std::map<std::string, int64_t>> Usage() override { return inner_->Usage(); }
   absl::Status ReplaceKeys(std::shared_ptr<const KeyRing> ring) override {

@@ -281,15 +281,18 @@ absl::Status PgKeyStore::Delete(const std::string& case_id) {
   } catch (const std::exception& e) {
     return PgError("delete", e);
   }
+  return absl::OkStatus();
+}
+
+absl::Status PgKeyStore::Scrub() {
+  absl::MutexLock db_lock(&db_mu_);
   try {
     OnceMoreIfBroken([&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);  // VACUUM cannot run in a transaction block
-      txn.exec0("VACUUM handover_keys.case_keys");
+      txn.exec0("VACUUM FULL handover_keys.case_keys");
     });
   } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("key store: the key of case ", case_id, " is deleted but VACUUM failed (",
-                     absl::StripTrailingAsciiWhitespace(e.what()), "); call Delete again"));
+    return PgError("scrub", e);
   }
   return absl::OkStatus();
 }

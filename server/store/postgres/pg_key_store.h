@@ -18,14 +18,15 @@
 // must run with the same key file (a key wrapped under a key a replica
 // lacks is DATA_LOSS there).
 //
-// What erasure leaves behind: Delete removes the row and VACUUMs the table,
-// so the dead row's space is free for reuse (VACUUM defers it while a
-// transaction that could still see the row is open, e.g. a running
-// pg_dump; autovacuum does it later). Until overwritten its bytes may stay
-// in the table's file, and PostgreSQL keeps the row in its WAL, WAL archives
-// and standbys, as do key backups taken before. All of these hold the key
-// only wrapped under the key file's key: rotating the key file (Rewrap until
-// 0) and then retiring the old key finishes the erasure.
+// What erasure leaves behind: Delete removes the row; once the erasing
+// transaction has committed, Scrub (VACUUM FULL) rewrites the table without
+// it, before the erasure is answered, so its bytes are in none of the
+// table's pages (tests/postgres/pg_server_test.cc reads the table's file).
+// PostgreSQL keeps the row in its WAL, WAL archives and standbys, as do key
+// backups taken before, and the old file's blocks stay on the disk until
+// reused. All of these hold the key only wrapped under the key file's key:
+// rotating the key file (Rewrap until 0) and then retiring the old key
+// finishes the erasure.
 //
 // Thread contract: every method is safe to call concurrently from any
 // thread. One connection serves all calls, behind a mutex; Get on a cached
@@ -90,10 +91,17 @@ class PgKeyStore final : public CaseKeys {
   absl::StatusOr<DataKey> Get(const std::string& case_id) override
       ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
 
-  // Crypto-erasure: deletes the row, drops the cached key, then VACUUMs
-  // the table (see the top of this file for what remains). Idempotent.
-  // UNAVAILABLE if the VACUUM fails: the key is deleted, call Delete again.
+  // Crypto-erasure: deletes the row and drops the cached key. Idempotent.
   absl::Status Delete(const std::string& case_id) override ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
+
+  // VACUUM FULL of the key table: rewrites it without the deleted rows, so
+  // their bytes leave the table's pages (a plain VACUUM only marks the space
+  // free, and cannot even do that while the erasing transaction is open).
+  // Takes the table's exclusive lock for the rewrite (milliseconds: about
+  // 100 bytes a key). A transaction that began before the erasure and is
+  // still open (a running pg_dump) keeps the row: the next Scrub after it
+  // ends removes it.
+  absl::Status Scrub() override ABSL_LOCKS_EXCLUDED(db_mu_);
 
   // Re-wraps up to `limit` keys not wrapped under the ring's current key,
   // in one transaction; returns how many (0 when none is left).

@@ -84,6 +84,9 @@ class KeyStore final : public CaseKeys {
   // the checkpoint could not complete (a reader in another process holds an
   // old snapshot): the key is deleted, but call Delete again to truncate.
   absl::Status Delete(const std::string& case_id) override ABSL_LOCKS_EXCLUDED(db_mu_, cache_mu_);
+  // Nothing to do: Delete has overwritten the row (secure_delete) and
+  // truncated the WAL already.
+  absl::Status Scrub() override { return absl::OkStatus(); }
 
   // Re-wraps up to `limit` keys not wrapped under the ring's current key,
   // in one transaction; returns how many (0 when none is left). Call it
