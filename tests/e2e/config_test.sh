@@ -62,6 +62,10 @@ refused "database: mysql:// is not a backend this handoverd has" \
   "${good[@]/$work\/h.db/mysql://handover@localhost/handover}"
 refused "database: a password in the URL would show in the process list" \
   "${good[@]/$work\/h.db/postgresql://handover:secret@localhost/handover}"
+refused "database: the folder $work/missing does not exist; create it" \
+  "${good[@]/$work\/h.db/$work/missing/h.db}"
+# backup-keys without a key file names the option (it said "key file : cannot be read").
+refused "backup-keys: key-file: required" --database "$work/h.db" backup-keys --out "$work/k.db"
 
 # The database by URL: a server on sqlite:///<absolute path> starts on that file,
 # and backup takes the same URL.

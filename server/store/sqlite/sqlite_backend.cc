@@ -65,6 +65,15 @@ void PreallocatePageCaches() {
 
 absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(SqliteBackendOptions options) {
   PreallocatePageCaches();
+  // SQLite would say only "unable to open database file".
+  const std::filesystem::path folder =
+      std::filesystem::absolute(options.path).parent_path();
+  if (std::error_code error; !std::filesystem::is_directory(folder, error)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database: the folder ", folder.string(),
+        " does not exist; create it for handoverd's user (install -d -m 700 -o handover ",
+        folder.string(), ")"));
+  }
   try {
     auto db = std::make_unique<SQLite::Database>(
         options.path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
