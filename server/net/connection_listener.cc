@@ -168,8 +168,9 @@ void ConnectionListener::Stop() {
   for (int fd : listen_fds_) close(fd);
 }
 
-ConnectionStats ConnectionListener::Stats() const {
+ConnectionStats ConnectionListener::Stats() {
   absl::MutexLock lock(&mu_);
+  PruneClosed();  // connections gRPC ended since: the gauge counts open ones only
   ConnectionStats stats = stats_;
   stats.open = static_cast<int64_t>(open_.size());
   return stats;

@@ -12,7 +12,8 @@
 //     connection, and accepting resumes as soon as descriptors return.
 // Connections end inside gRPC (handshake timeout, idle or maximum age, the
 // peer closing); the listener notices by the socket's descriptor being gone
-// (checked lazily, when a limit would refuse).
+// (checked when a limit would refuse, and at every Stats(), so the open
+// gauge falls as connections end).
 //
 // Threads: one accept thread of its own; Stats() from any thread.
 #pragma once
@@ -79,7 +80,7 @@ class ConnectionListener {
   // shutting the gRPC server down. Idempotent.
   void Stop();
 
-  ConnectionStats Stats() const;
+  ConnectionStats Stats();
 
  private:
   struct Open {

@@ -101,4 +101,20 @@ unflood
 as operator-redcross show "$case_name" > /dev/null || fail "GetCase after a many-address flood"
 echo "many-address flood: $refused refused at max-connections; a new client answered after"
 grep -q "max-connections reached" "$work/handoverd.log" || fail "the cap was not logged"
+# The open-connections gauge falls once the flood has closed (it stayed at
+# 1,402 in the second probe).
+for _ in $(seq 1 50); do [ "$(metric handover_connections_open)" -le 2 ] && break; sleep 0.1; done
+[ "$(metric handover_connections_open)" -le 2 ] ||
+  fail "handover_connections_open is $(metric handover_connections_open) after the flood closed"
+echo "after the floods: handover_connections_open is $(metric handover_connections_open)"
+
+# 4. Handshakes that time out are logged once a minute, with a count, not a
+#    line each.
+start 1024 --max-connections 400 --handshake-timeout-ms 300
+flood 200 0 127.0.0.1
+sleep 2
+unflood
+lines=$(grep -c "Handshake timed out" "$work/handoverd.log" || true)
+[ "$lines" -le 1 ] || fail "$lines log lines for 200 timed-out handshakes"
+echo "200 timed-out handshakes: $lines log line"
 echo "connection flood: ok"
