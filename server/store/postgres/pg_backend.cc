@@ -24,7 +24,9 @@ constexpr char kReaderName[] = "handoverd-reader";
 // `connection`, connected again if it broke; throws if it cannot connect.
 PgConnection& Connected(std::unique_ptr<PgConnection>& connection, const std::string& url,
                         const char* name) {
-  if (!connection->connection.is_open()) connection = std::make_unique<PgConnection>(url, name);
+  if (!connection || !connection->connection.is_open()) {
+    connection = std::make_unique<PgConnection>(url, name);
+  }
   return *connection;
 }
 
@@ -134,6 +136,7 @@ void PgBackend::WriteGroup(std::unique_ptr<PgConnection>& connection, std::deque
     }
     result = CommitGroup(*connection, group);
     if (!result.broken_before_commit) break;
+    connection.reset();  // connect anew, whatever libpqxx thinks of it
   }
   if (result.failure.ok()) {
     RunCommitHook(*connection);
@@ -253,10 +256,11 @@ void PgBackend::RunReader(std::unique_ptr<PgConnection> connection) {
         snapshot = std::make_unique<Snapshot>(
             Connected(connection, options_.url, kReaderName).connection);  // contract 4
       } catch (const std::exception& e) {
-        if (attempt == 2 || !ConnectionBroke(e, connection->connection)) {
+        if (attempt == 2 || (connection && !ConnectionBroke(e, connection->connection))) {
           item.unavailable(DatabaseUnreachable(e.what()));
           break;
         }
+        connection.reset();  // connect anew
       }
     }
     if (!snapshot) continue;
