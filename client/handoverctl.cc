@@ -14,6 +14,7 @@
 #include "client/exit_codes.h"
 #include "client/feed_commands.h"
 #include "client/handover_client.h"
+#include "client/handshake_probe.h"
 #include "client/identity_commands.h"
 
 namespace handover::client {
@@ -92,6 +93,16 @@ int Main(int argc, char** argv) {
     status = client.status();
   } else {
     status = run(**client);
+  }
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    // Maybe not an outage: a server that does not trust our certificate's
+    // issuer closes the connection without saying why (handshake_probe.h).
+    if (absl::Status why = CheckServerAcceptsOurIssuer(settings.connection.server,
+                                                       settings.connection.certificate_file,
+                                                       std::chrono::seconds(5));
+        !why.ok()) {
+      status = why;
+    }
   }
   if (!status.ok()) std::cerr << ErrorLine(status) << "\n";
   return ExitCodeFor(status);

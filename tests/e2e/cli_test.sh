@@ -138,10 +138,17 @@ expect_exit 4 oces-municipality-760-revoked list
 grep -q "client certificate refused: revoked on .* by the CRL of CN=Fictional OCES3" "$work/err"
 grep -q "refused at the call from ipv4:127.0.0.1:[0-9]*: revoked on .*UI:DK-O:G:a08cb468" \
   "$work/handoverd.log"
-# A CA the server does not know gets no connection (exit 7); the server logs
-# the certificate and the reason.
-expect_exit 7 operator-rogue list
+# A CA the server does not know gets no connection; handoverctl finds out why
+# (the server's list of accepted CAs) and says so: refused, exit 4, not
+# "retry later". The server logs the certificate and the reason.
+expect_exit 4 operator-rogue list
+grep -q "^handoverctl: UNAUTHENTICATED: client certificate refused: the server does not accept certificates issued by CN=rogue-ca" "$work/err"
 grep -q "refused at the TLS handshake .*: unknown CA: issued by CN=rogue-ca" "$work/handoverd.log"
+# A server that is not there is still an outage: exit 7.
+code=0
+"$ctl" --server 127.0.0.1:9 --ca "$pki/ca.pem" --cert "$pki/operator-rogue.pem" \
+  --key "$pki/operator-rogue.key" --actor cli-test --timeout 3 list > /dev/null 2>&1 || code=$?
+[ "$code" = 7 ] || { echo "a call to no server exited $code, not 7" >&2; exit 1; }
 expect_exit 3 municipality-760 find 99000077
 grep -q '^handoverctl: NOT_FOUND: ' "$work/err"
 not_in_error 99000077
