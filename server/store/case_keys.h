@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,16 @@ namespace handover::store {
 std::string CaseKeyAssociatedData(const std::string& case_id);
 
 // What every key store's Open takes.
+// The feed's high-water mark, kept apart from the data: a revision handed
+// out in feed epoch `epoch`. A database put back by hand — a copy of an older
+// file, a pg_restore without `handoverd restore` — ends below it in the same
+// epoch, and DomainStore::Open refuses it rather than hand those revisions out
+// again (a synced copy would silently miss the events it lost).
+struct FeedMark {
+  std::string epoch;
+  int64_t revision = 0;
+};
+
 struct KeyStoreOptions {
   // How many unwrapped keys to keep in memory (about 150 bytes each); 0
   // disables the cache.
@@ -67,6 +78,12 @@ class CaseKeys {
   // An online copy of the key store (must not exist). It brings erased
   // cases' keys back: keep such copies briefly.
   virtual absl::Status Backup(const std::string& backup_path) = 0;
+
+  // The feed's high-water mark, if one was ever raised.
+  virtual absl::StatusOr<std::optional<FeedMark>> FeedHighWater() = 0;
+  // Raises the mark to `mark` if its revision is higher in the same epoch,
+  // or replaces it (another epoch: after a restore). Durable on return.
+  virtual absl::Status RaiseFeedHighWater(const FeedMark& mark) = 0;
 };
 
 }  // namespace handover::store

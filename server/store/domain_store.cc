@@ -67,37 +67,84 @@ absl::StatusOr<std::unique_ptr<DomainStore>> DomainStore::Open(std::unique_ptr<B
                                                                std::unique_ptr<CaseKeys> case_keys,
                                                                std::shared_ptr<const KeyRing> keys,
                                                                DomainStoreOptions options) {
-  std::promise<absl::StatusOr<std::string>> epoch;
+  std::promise<absl::StatusOr<FeedMark>> head;
   if (!backend->Read(
-          [&epoch](ReadTxn& txn) {
+          [&head](ReadTxn& txn) {
             try {
-              epoch.set_value(txn.FeedEpoch());
+              head.set_value(FeedMark{txn.FeedEpoch(), txn.HeadRevision()});
             } catch (const std::exception& e) {
-              epoch.set_value(absl::UnavailableError(absl::StrCat("feed epoch: ", e.what())));
+              head.set_value(absl::UnavailableError(absl::StrCat("feed epoch: ", e.what())));
             }
           },
-          [&epoch](absl::Status status) { epoch.set_value(std::move(status)); })) {
+          [&head](absl::Status status) { head.set_value(std::move(status)); })) {
     return absl::UnavailableError("the backend refused the first read");
   }
-  absl::StatusOr<std::string> feed_epoch = epoch.get_future().get();
-  if (!feed_epoch.ok()) return feed_epoch.status();
-  return std::unique_ptr<DomainStore>(new DomainStore(
-      std::move(backend), std::move(case_keys), std::move(keys), std::move(options), *feed_epoch));
+  absl::StatusOr<FeedMark> feed = head.get_future().get();
+  if (!feed.ok()) return feed.status();
+  // A database put back by hand ends below the mark the key store keeps.
+  absl::StatusOr<std::optional<FeedMark>> mark = case_keys->FeedHighWater();
+  if (!mark.ok()) return mark.status();
+  if (*mark && (*mark)->epoch == feed->epoch && feed->revision < (*mark)->revision) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database: its feed ends at revision ", feed->revision, ", but revisions up to ",
+        (*mark)->revision,
+        " were handed out in its feed epoch (the key store keeps that mark): it was put back "
+        "from an older copy without `handoverd restore`, and starting would hand those "
+        "revisions out again, so synced copies would silently miss events. Put the newer "
+        "database back, or restore the copy with `handoverd restore --from <copy>`, which "
+        "moves the feed past them"));
+  }
+  if (absl::Status raised = case_keys->RaiseFeedHighWater(*feed); !raised.ok()) return raised;
+  return std::unique_ptr<DomainStore>(new DomainStore(std::move(backend), std::move(case_keys),
+                                                      std::move(keys), std::move(options),
+                                                      feed->epoch, feed->revision));
 }
 
 DomainStore::DomainStore(std::unique_ptr<Backend> backend, std::unique_ptr<CaseKeys> case_keys,
                          std::shared_ptr<const KeyRing> keys, DomainStoreOptions options,
-                         std::string feed_epoch)
+                         std::string feed_epoch, int64_t marked_revision)
     : keys_(std::move(keys)),
       options_(std::move(options)),
       feed_epoch_(std::move(feed_epoch)),
+      marked_revision_(marked_revision),
       case_keys_(std::move(case_keys)),
       backend_(std::move(backend)) {
   backend_->SetCommitHook([this](ReadTxn& txn) { OnCommit(txn); });
   backend_->SetPreCommitHook([this] { return StorePendingKeys(); });
 }
 
-DomainStore::~DomainStore() { backend_.reset(); }
+DomainStore::~DomainStore() {
+  // After every queued write: the feed's head, as the key store's mark.
+  int64_t revision = -1;  // set on the writer, read once `finished`
+  std::promise<void> finished;
+  backend_->Write(
+      [&revision](WriteTxn& txn) {
+        revision = txn.HeadRevision();
+        return absl::OkStatus();
+      },
+      [&revision, &finished](absl::Status status) {
+        if (!status.ok()) revision = -1;
+        finished.set_value();
+      });
+  finished.get_future().wait();
+  if (revision > 0) RaiseFeedMark(revision, /*force=*/true);
+  backend_.reset();
+}
+
+void DomainStore::RaiseFeedMark(int64_t revision, bool force) {
+  {
+    absl::MutexLock lock(&mark_mu_);
+    if (revision <= marked_revision_ || (!force && revision < marked_revision_ + kFeedMarkEvery)) {
+      return;
+    }
+    marked_revision_ = revision;
+  }
+  if (absl::Status raised = case_keys_->RaiseFeedHighWater({feed_epoch_, revision}); !raised.ok()) {
+    spdlog::warn("feed mark not raised (the next commit tries again): {}", raised.ToString());
+    absl::MutexLock lock(&mark_mu_);
+    marked_revision_ = std::min(marked_revision_, revision - kFeedMarkEvery);
+  }
+}
 
 absl::Status DomainStore::AdmitWrite() {
   return options_.disk ? options_.disk->AdmitWrite() : absl::OkStatus();
@@ -146,7 +193,10 @@ void DomainStore::OnCommit(ReadTxn& txn) {
   std::vector<CommittedEvent> events = txn.EventsAfter(published_revision_);
   const int64_t compacted = txn.CompactedThrough();
   if (events.empty() && compacted == published_compaction_) return;  // e.g. access records
-  if (!events.empty()) published_revision_ = events.back().event.revision();
+  if (!events.empty()) {
+    published_revision_ = events.back().event.revision();
+    RaiseFeedMark(published_revision_, /*force=*/false);
+  }
   published_compaction_ = compacted;
   listener_(std::move(events), compacted);
 }

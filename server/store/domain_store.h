@@ -43,8 +43,10 @@ struct DomainStoreOptions {
 
 class DomainStore final : public CaseStore {
  public:
-  // Takes the backend and the key store over; reads the feed epoch.
-  // UNAVAILABLE if it cannot be read.
+  // Takes the backend and the key store over; reads the feed epoch and head.
+  // UNAVAILABLE if they cannot be read. FAILED_PRECONDITION, saying what to
+  // do, if the feed ends below the key store's mark in the same epoch (the
+  // database was put back by hand from an older copy); else raises the mark.
   static absl::StatusOr<std::unique_ptr<DomainStore>> Open(std::unique_ptr<Backend> backend,
                                                            std::unique_ptr<CaseKeys> case_keys,
                                                            std::shared_ptr<const KeyRing> keys,
@@ -127,7 +129,17 @@ class DomainStore final : public CaseStore {
  private:
   DomainStore(std::unique_ptr<Backend> backend, std::unique_ptr<CaseKeys> case_keys,
               std::shared_ptr<const KeyRing> keys, DomainStoreOptions options,
-              std::string feed_epoch);
+              std::string feed_epoch, int64_t marked_revision);
+
+  // The key store's feed mark (case_keys.h FeedMark) is raised at open, once
+  // per this many revisions as commits are published, and at close: a
+  // database put back by hand is refused at open unless it is newer than the
+  // last mark (at most this many revisions behind the head it replaced after
+  // a crash; exactly the head after a clean stop).
+  static constexpr int64_t kFeedMarkEvery = 1000;
+  // Raises the mark to `revision` (at once with `force`, else only once it is
+  // kFeedMarkEvery past the last); a failure is logged and tried again later.
+  void RaiseFeedMark(int64_t revision, bool force) ABSL_LOCKS_EXCLUDED(mark_mu_);
 
   // Runs `apply(txn) -> StatusOr<T>` in a write transaction, with `audit` (if
   // any) appended to the access log in the same transaction — the write's
@@ -175,6 +187,8 @@ class DomainStore final : public CaseStore {
   CommitListener listener_ ABSL_GUARDED_BY(listener_mu_);
   int64_t published_revision_ ABSL_GUARDED_BY(listener_mu_) = 0;
   int64_t published_compaction_ ABSL_GUARDED_BY(listener_mu_) = 0;
+  absl::Mutex mark_mu_;
+  int64_t marked_revision_ ABSL_GUARDED_BY(mark_mu_);
   mutable absl::Mutex pending_mu_;
   // New cases' keys, from their write until the group's pre-commit.
   std::map<std::string, DataKey> pending_keys_ ABSL_GUARDED_BY(pending_mu_);

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "server/store/database.h"
@@ -90,6 +91,40 @@ TEST(PostgresRestoreTest, MissingArchiveIsNotFoundAndChangesNothing) {
   const std::string url = testing::NewPostgresDatabase();
   auto restored = store::RestoreStore(*store::ParseDatabaseUrl(url), "/nonexistent/data.dump");
   EXPECT_EQ(restored.status().code(), absl::StatusCode::kNotFound) << restored.status();
+}
+
+// The second probe put a data dump back with pg_restore alone, not with
+// `handoverd restore`: the feed went back 3,110 revisions in the same epoch
+// and a synced copy silently skipped them. Now the key store keeps the feed's
+// mark, and the start refuses such a database, saying what to do.
+TEST(PostgresRestoreTest, ADumpPutBackWithoutHandoverdRestoreIsRefusedAtStart) {
+  const std::string url = testing::NewPostgresDatabase();
+  TestServer server(testing::PostgresServerOptions(url));
+  ASSERT_NE(server.server(), nullptr);
+  CreateAndAssign(server, "99061100");
+  const std::string archive = testing::NewTempDir() + "/data.dump";
+  ASSERT_EQ(std::system(absl::StrCat("pg_dump --format=custom --exclude-schema=handover_keys "
+                                     "--file=",
+                                     archive, " '", url, "'")
+                            .c_str()),
+            0);
+  CreateAndAssign(server, "99061101");
+  server.Stop();
+  ASSERT_EQ(std::system(absl::StrCat("pg_restore --clean --single-transaction --dbname='", url,
+                                     "' ", archive)
+                            .c_str()),
+            0);
+  auto refused = HandoverServer::Start(server.options());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(),
+                                "its feed ends at revision 2, but revisions up to 4 were handed "
+                                "out in its feed epoch"))
+      << refused.status();
+  // `handoverd restore` of the same dump is the way: the server starts.
+  ASSERT_TRUE(store::RestoreStore(*store::ParseDatabaseUrl(url), archive).ok());
+  server.Restart();
+  EXPECT_NE(server.server(), nullptr);
 }
 
 }  // namespace

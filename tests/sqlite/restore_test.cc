@@ -12,6 +12,7 @@
 #include <fstream>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/sync_agent.h"
 #include "common/errors.h"
@@ -261,6 +262,38 @@ std::set<std::string> ServerCases(HandoverClient& client) {
 // tail) is inside the restored feed's range once new writes pass it. The
 // agent sees the new epoch and starts again from a snapshot instead of
 // skipping the new events before its cursor.
+// The second probe copied a backup over a stopped server's database by
+// hand: same feed epoch, 3,110 events then silently skipped by synced
+// copies. The key store keeps the feed's mark apart from the data, so the
+// start refuses the copy and says what to do; `restore` of it starts.
+TEST(RestoreTest, AHandCopiedBackupIsRefusedAtStartAndRestoreIsTheWay) {
+  TestServer server;
+  const std::string database = server.options().database_path;
+  CreateAndAssign(server, "99070300");
+  const std::string backup = testing::NewTempDir() + "/backup.db";
+  ASSERT_TRUE(store::BackupDatabase(database, backup).ok());
+  CreateAndAssign(server, "99070301");
+  server.Stop();
+  for (const char* suffix : {"-wal", "-shm"}) fs::remove(database + suffix);
+  fs::copy_file(backup, database, fs::copy_options::overwrite_existing);
+
+  auto refused = HandoverServer::Start(server.options());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(),
+                                "its feed ends at revision 2, but revisions up to 4 were handed "
+                                "out in its feed epoch"))
+      << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "handoverd restore --from"));
+
+  ASSERT_TRUE(store::RestoreDatabase(database, backup).ok());
+  server.Restart();
+  ASSERT_NE(server.server(), nullptr);
+  // And a clean restart over the same database is never refused.
+  server.Restart();
+  EXPECT_NE(server.server(), nullptr);
+}
+
 TEST(RestoreTest, TheSyncAgentStartsAgainFromASnapshotInANewEpoch) {
   TestServer server;
   const std::string database = server.options().database_path;

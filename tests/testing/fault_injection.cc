@@ -231,6 +231,12 @@ class FaultyCaseKeys final : public store::CaseKeys {
     return Stepped("CaseKeys::Delete", inner_->Delete(case_id));
   }
   absl::Status Scrub() override { return inner_->Scrub(); }
+  absl::StatusOr<std::optional<store::FeedMark>> FeedHighWater() override {
+    return inner_->FeedHighWater();
+  }
+  absl::Status RaiseFeedHighWater(const store::FeedMark& mark) override {
+    return inner_->RaiseFeedHighWater(mark);
+  }
   absl::StatusOr<int> Rewrap(int limit) override { return inner_->Rewrap(limit); }
   absl::StatusOr<std::map<std::string, int64_t>> Usage() override { return inner_->Usage(); }
   absl::Status ReplaceKeys(std::shared_ptr<const KeyRing> ring) override {

@@ -40,6 +40,14 @@ CREATE TABLE handover_keys.case_keys (
 );
 CREATE INDEX case_keys_by_key_id ON handover_keys.case_keys (key_id);
 )sql"},
+    // The feed's high-water mark (case_keys.h), one row.
+    {2, R"sql(
+CREATE TABLE handover_keys.feed_mark (
+  one int PRIMARY KEY CHECK (one = 1),
+  epoch text NOT NULL,
+  revision bigint NOT NULL
+);
+)sql"},
 };
 static_assert(std::size(kMigrations) == PgKeyStore::kSchemaVersion);
 
@@ -293,6 +301,39 @@ absl::Status PgKeyStore::Scrub() {
     });
   } catch (const std::exception& e) {
     return PgError("scrub", e);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<FeedMark>> PgKeyStore::FeedHighWater() {
+  absl::MutexLock db_lock(&db_mu_);
+  try {
+    return OnceMoreIfBroken([&](pqxx::connection& conn) -> std::optional<FeedMark> {
+      pqxx::nontransaction txn(conn);
+      const pqxx::result rows =
+          txn.exec("SELECT epoch, revision FROM handover_keys.feed_mark WHERE one = 1");
+      if (rows.empty()) return std::nullopt;
+      return FeedMark{rows[0][0].as<std::string>(), rows[0][1].as<int64_t>()};
+    });
+  } catch (const std::exception& e) {
+    return PgError("feed mark", e);
+  }
+}
+
+absl::Status PgKeyStore::RaiseFeedHighWater(const FeedMark& mark) {
+  absl::MutexLock db_lock(&db_mu_);
+  try {
+    OnceMoreIfBroken([&](pqxx::connection& conn) {
+      pqxx::nontransaction txn(conn);  // one statement, committed on return
+      txn.exec_params0(
+          "INSERT INTO handover_keys.feed_mark (one, epoch, revision) VALUES (1, $1, $2) "
+          "ON CONFLICT (one) DO UPDATE SET revision = CASE WHEN feed_mark.epoch = "
+          "excluded.epoch THEN GREATEST(feed_mark.revision, excluded.revision) ELSE "
+          "excluded.revision END, epoch = excluded.epoch",
+          mark.epoch, mark.revision);
+    });
+  } catch (const std::exception& e) {
+    return PgError("feed mark", e);
   }
   return absl::OkStatus();
 }

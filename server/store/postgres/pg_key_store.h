@@ -59,7 +59,7 @@ namespace handover::store {
 class PgKeyStore final : public CaseKeys {
  public:
   // The newest schema of handover_keys this binary knows.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Connects to `url`, a libpq connection URI ("postgresql:///handover";
   // what it leaves out comes from PGHOST, PGUSER etc.), migrates the schema
@@ -102,6 +102,11 @@ class PgKeyStore final : public CaseKeys {
   // still open (a running pg_dump) keeps the row: the next Scrub after it
   // ends removes it.
   absl::Status Scrub() override ABSL_LOCKS_EXCLUDED(db_mu_);
+
+  // The one row of handover_keys.feed_mark, raised with GREATEST so that
+  // replicas raising it at once keep the highest.
+  absl::StatusOr<std::optional<FeedMark>> FeedHighWater() override ABSL_LOCKS_EXCLUDED(db_mu_);
+  absl::Status RaiseFeedHighWater(const FeedMark& mark) override ABSL_LOCKS_EXCLUDED(db_mu_);
 
   // Re-wraps up to `limit` keys not wrapped under the ring's current key,
   // in one transaction; returns how many (0 when none is left).

@@ -31,6 +31,15 @@ CREATE TABLE case_keys (
 CREATE INDEX case_keys_by_wrapping_key ON case_keys (wrapping_key_id);
 )sql";
 
+// Schema version 2: the feed's high-water mark (case_keys.h), one row.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE feed_mark (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  epoch TEXT NOT NULL,
+  revision INTEGER NOT NULL
+);
+)sql";
+
 absl::Status SqliteError(const char* what, const std::exception& e) {
   return absl::UnavailableError(absl::StrCat("key store: ", what, ": ", e.what()));
 }
@@ -79,6 +88,12 @@ absl::Status Migrate(SQLite::Database& db) {
     SQLite::Transaction txn(db);
     db.exec(kSchemaV1);
     db.exec("PRAGMA user_version = 1");
+    txn.commit();
+  }
+  if (version < 2) {
+    SQLite::Transaction txn(db);
+    db.exec(kSchemaV2);
+    db.exec("PRAGMA user_version = 2");
     txn.commit();
   }
   return absl::OkStatus();
@@ -293,6 +308,34 @@ absl::Status KeyStore::Delete(const std::string& case_id) {
     }
   } catch (const std::exception& e) {
     return SqliteError("delete", e);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<FeedMark>> KeyStore::FeedHighWater() {
+  absl::MutexLock db_lock(&db_mu_);
+  try {
+    SQLite::Statement read(*db_, "SELECT epoch, revision FROM feed_mark WHERE one = 1");
+    if (!read.executeStep()) return std::nullopt;
+    return FeedMark{read.getColumn(0).getString(), read.getColumn(1).getInt64()};
+  } catch (const std::exception& e) {
+    return SqliteError("feed mark", e);
+  }
+}
+
+absl::Status KeyStore::RaiseFeedHighWater(const FeedMark& mark) {
+  absl::MutexLock db_lock(&db_mu_);
+  try {
+    SQLite::Statement raise(
+        *db_,
+        "INSERT INTO feed_mark (one, epoch, revision) VALUES (1, ?, ?) ON CONFLICT (one) DO "
+        "UPDATE SET revision = CASE WHEN epoch = excluded.epoch THEN max(revision, "
+        "excluded.revision) ELSE excluded.revision END, epoch = excluded.epoch");
+    raise.bind(1, mark.epoch);
+    raise.bind(2, mark.revision);
+    raise.exec();
+  } catch (const std::exception& e) {
+    return SqliteError("feed mark", e);
   }
   return absl::OkStatus();
 }

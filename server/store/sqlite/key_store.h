@@ -44,7 +44,7 @@ namespace handover::store {
 class KeyStore final : public CaseKeys {
  public:
   // The newest key store schema this binary knows.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens (creating if needed, mode 0600) and migrates the key store at
   // `path`. `ring` unwraps the keys and wraps new ones under its current key.
@@ -87,6 +87,10 @@ class KeyStore final : public CaseKeys {
   // Nothing to do: Delete has overwritten the row (secure_delete) and
   // truncated the WAL already.
   absl::Status Scrub() override { return absl::OkStatus(); }
+
+  // The one row of table feed_mark.
+  absl::StatusOr<std::optional<FeedMark>> FeedHighWater() override ABSL_LOCKS_EXCLUDED(db_mu_);
+  absl::Status RaiseFeedHighWater(const FeedMark& mark) override ABSL_LOCKS_EXCLUDED(db_mu_);
 
   // Re-wraps up to `limit` keys not wrapped under the ring's current key,
   // in one transaction; returns how many (0 when none is left). Call it
