@@ -140,7 +140,8 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
     slot_ = *std::move(slot);
     case_id_ = *ParseCaseName(upload_.parent(), "metadata.parent");
     // Refuse before taking the content if the caller may not upload here or
-    // the type does not fit the household.
+    // the type does not fit the household. The server's wait is no stall.
+    slot_->Pause();
     store_->GetCase(
         case_id_, 0, true, call_.CaseAuthorizer(upload_.parent()),
         [this](absl::StatusOr<store::CaseSnapshot> snapshot) {
@@ -152,11 +153,13 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadDocumentReq
           if (call_.Refused(staged.status())) return;
           staged_ = *std::move(staged);
           media_check_.emplace(upload_.media_type());
+          slot_->Touch();  // waiting for the client's content from now
           StartRead(&request_);
         });
   }
 
   void Complete() {
+    slot_->Pause();  // the checks and the commit are the server's wait
     if (received_ != upload_.size_bytes()) {
       call_.Refuse(FieldError(
           "metadata.size_bytes",

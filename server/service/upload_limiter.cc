@@ -1,6 +1,7 @@
 #include "server/service/upload_limiter.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -27,6 +28,8 @@ UploadLimiter::Slot::Slot(UploadLimiter& limiter, std::string organisation, std:
 UploadLimiter::Slot::~Slot() { limiter_.Release(this); }
 
 void UploadLimiter::Slot::Touch() { last_message_ms_ = NowMillis(); }
+
+void UploadLimiter::Slot::Pause() { last_message_ms_ = std::numeric_limits<int64_t>::max(); }
 
 bool UploadLimiter::Slot::timed_out() const { return timed_out_; }
 

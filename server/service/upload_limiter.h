@@ -47,8 +47,12 @@ class UploadLimiter {
     ~Slot();
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
-    // A message arrived: the idle timeout starts again.
+    // A message arrived, or the upload waits for the client again: the idle
+    // timeout starts again.
     void Touch();
+    // The upload waits on the server (its checks, its commit), not on the
+    // client: no timeout until the next Touch.
+    void Pause();
     // Whether the watchdog cancelled the upload for stalling.
     bool timed_out() const;
 

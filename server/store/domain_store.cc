@@ -67,6 +67,10 @@ absl::StatusOr<std::unique_ptr<DomainStore>> DomainStore::Open(std::unique_ptr<B
                                                                std::unique_ptr<CaseKeys> case_keys,
                                                                std::shared_ptr<const KeyRing> keys,
                                                                DomainStoreOptions options) {
+  // The mark first: it is only ever raised to revisions already committed, so
+  // a replica committing meanwhile cannot put the head read after it below it.
+  absl::StatusOr<std::optional<FeedMark>> mark = case_keys->FeedHighWater();
+  if (!mark.ok()) return mark.status();
   std::promise<absl::StatusOr<FeedMark>> head;
   if (!backend->Read(
           [&head](ReadTxn& txn) {
@@ -82,8 +86,6 @@ absl::StatusOr<std::unique_ptr<DomainStore>> DomainStore::Open(std::unique_ptr<B
   absl::StatusOr<FeedMark> feed = head.get_future().get();
   if (!feed.ok()) return feed.status();
   // A database put back by hand ends below the mark the key store keeps.
-  absl::StatusOr<std::optional<FeedMark>> mark = case_keys->FeedHighWater();
-  if (!mark.ok()) return mark.status();
   if (*mark && (*mark)->epoch == feed->epoch && feed->revision < (*mark)->revision) {
     return absl::FailedPreconditionError(absl::StrCat(
         "database: its feed ends at revision ", feed->revision, ", but revisions up to ",
@@ -516,10 +518,16 @@ void DomainStore::CompactFeed(int64_t before_micros, Done<int64_t> done) {
       std::move(done));
 }
 
+namespace {
+// Whether an erasing write's result says it erased anything.
+bool Erased(const std::string&) { return true; }  // a case's name
+bool Erased(int count) { return count > 0; }
+}  // namespace
+
 template <typename T>
 Done<T> DomainStore::ScrubKeysBefore(Done<T> done) {
   return [this, done = std::move(done)](absl::StatusOr<T> result) {
-    if (result.ok()) {
+    if (result.ok() && Erased(*result)) {
       // The erasure is committed; its answer stands whatever this does. A
       // failed scrub leaves the bytes to the next one.
       if (absl::Status scrubbed = case_keys_->Scrub(); !scrubbed.ok()) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 #include <pqxx/pqxx>
 
@@ -71,8 +72,20 @@ absl::StatusOr<std::unique_ptr<PgBackend>> PgBackend::Open(PgBackendOptions opti
   return backend;
 }
 
+namespace {
+
+// At most 64 tasks a group: each runs in a subtransaction of its own
+// (savepoint), and PostgreSQL caches the ids of at most 64 per backend;
+// beyond that other sessions' snapshots look them up in pg_subtrans, slowly.
+WriterOptions WithSubtransactionCap(WriterOptions writer) {
+  writer.max_batch = std::min<size_t>(writer.max_batch, 64);
+  return writer;
+}
+
+}  // namespace
+
 PgBackend::PgBackend(PgBackendOptions options)
-    : options_(std::move(options)), writes_(options_.writer) {}
+    : options_(std::move(options)), writes_(WithSubtransactionCap(options_.writer)) {}
 
 PgBackend::~PgBackend() {
   // Writes first (their callbacks may still read), then reads, then the

@@ -1,7 +1,8 @@
 // The PostgreSQL backend (backend.h), for several handoverd replicas on one
 // database:
-//  - one writer thread per replica commits queued write tasks in groups, each
-//    task under its own savepoint (write_queue.h). A group's transaction
+//  - one writer thread per replica commits queued write tasks in groups of at
+//    most 64 (whatever --write-batch says: PostgreSQL caches 64 subtransaction
+//    ids per backend), each task under its own savepoint (write_queue.h). A group's transaction
 //    first locks the access_head row, which orders the write transactions of
 //    all replicas (contract 1) and with them the access-log chain (contract
 //    3); feed revisions come from the feed_head row (pg_event_rows.cc says

@@ -106,7 +106,10 @@ absl::Status NoKey(const std::string& case_id) {
 }  // namespace
 
 struct PgKeyStore::Connection {
-  explicit Connection(const std::string& url) : conn(WithApplicationName(url, "handoverd-keys")) {}
+  // Terse errors, as PgConnection's: no DETAIL lines quoting row values.
+  explicit Connection(const std::string& url) : conn(WithApplicationName(url, "handoverd-keys")) {
+    conn.set_verbosity(pqxx::connection_base::terse);
+  }
   pqxx::connection conn;
 };
 
@@ -297,7 +300,17 @@ absl::Status PgKeyStore::Scrub() {
   try {
     OnceMoreIfBroken([&](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);  // VACUUM cannot run in a transaction block
-      txn.exec0("VACUUM FULL handover_keys.case_keys");
+      // Never wait long for the table's lock (a running key dump holds it):
+      // other replicas' key reads would queue behind this one. The next
+      // erasure's scrub tries again.
+      txn.exec0("SET lock_timeout = '1s'");
+      try {
+        txn.exec0("VACUUM FULL handover_keys.case_keys");
+      } catch (...) {
+        txn.exec0("RESET lock_timeout");
+        throw;
+      }
+      txn.exec0("RESET lock_timeout");
     });
   } catch (const std::exception& e) {
     return PgError("scrub", e);

@@ -97,10 +97,11 @@ class PgKeyStore final : public CaseKeys {
   // VACUUM FULL of the key table: rewrites it without the deleted rows, so
   // their bytes leave the table's pages (a plain VACUUM only marks the space
   // free, and cannot even do that while the erasing transaction is open).
-  // Takes the table's exclusive lock for the rewrite (milliseconds: about
-  // 100 bytes a key). A transaction that began before the erasure and is
-  // still open (a running pg_dump) keeps the row: the next Scrub after it
-  // ends removes it.
+  // Takes the table's exclusive lock for the rewrite (about 100 bytes a key:
+  // milliseconds for thousands of keys, about a second per million), waiting
+  // at most a second for it (lock_timeout): a key dump in progress makes the
+  // scrub fail (logged), and the next erasure's scrub removes the row. So
+  // does a transaction that began before the erasure and is still open.
   absl::Status Scrub() override ABSL_LOCKS_EXCLUDED(db_mu_);
 
   // The one row of handover_keys.feed_mark, raised with GREATEST so that

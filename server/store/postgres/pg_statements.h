@@ -39,8 +39,12 @@ bool ConnectionBroke(const std::exception& error, const pqxx::connection_base& c
 struct PgConnection {
   // Connects as application `name`; throws pqxx::broken_connection with the
   // server's message.
+  // Errors are terse: PostgreSQL's DETAIL lines can quote row values, and
+  // the driver's words go to the log.
   PgConnection(const std::string& url, const std::string& name)
-      : connection(WithApplicationName(url, name)), statements(connection) {}
+      : connection(WithApplicationName(url, name)), statements(connection) {
+    connection.set_verbosity(pqxx::connection_base::terse);
+  }
   pqxx::connection connection;
   PgStatements statements;
 };
