@@ -37,6 +37,16 @@ absl::Status TaskStorageError(absl::string_view driver_words) {
   return absl::InternalError("storage error; nothing of this write was stored");
 }
 
+absl::Status SnapshotUnavailable(absl::string_view driver_words) {
+  spdlog::warn("storage: no read snapshot: {}", Trimmed(driver_words));
+  return absl::UnavailableError("the database cannot be reached; retry");
+}
+
+absl::Status KeyStoreError(absl::string_view what, absl::string_view driver_words) {
+  spdlog::warn("key store: {} failed: {}", std::string(what), Trimmed(driver_words));
+  return absl::UnavailableError(absl::StrCat("key store: ", what, " failed; retry"));
+}
+
 absl::Status ReadStorageError(absl::string_view driver_words) {
   spdlog::warn("storage: a read failed: {}", Trimmed(driver_words));
   return absl::InternalError("storage error; retry");

@@ -34,4 +34,12 @@ absl::Status TaskStorageError(absl::string_view driver_words);
 // A read's storage error: INTERNAL "storage error; retry".
 absl::Status ReadStorageError(absl::string_view driver_words);
 
+// No read snapshot could be opened: UNAVAILABLE "the database cannot be
+// reached; retry".
+absl::Status SnapshotUnavailable(absl::string_view driver_words);
+
+// A key store's operation `what` ("get", "put", ...) failed in its database:
+// UNAVAILABLE "key store: <what> failed; retry".
+absl::Status KeyStoreError(absl::string_view what, absl::string_view driver_words);
+
 }  // namespace handover::store

@@ -270,7 +270,7 @@ void PgBackend::RunReader(std::unique_ptr<PgConnection> connection) {
             Connected(connection, options_.url, kReaderName).connection);  // contract 4
       } catch (const std::exception& e) {
         if (attempt == 2 || (connection && !ConnectionBroke(e, connection->connection))) {
-          item.unavailable(DatabaseUnreachable(e.what()));
+          item.unavailable(SnapshotUnavailable(e.what()));
           break;
         }
         connection.reset();  // connect anew

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/store/postgres/pg_statements.h"
+#include "server/store/storage_errors.h"
 
 #include <openssl/crypto.h>
 
@@ -50,13 +51,6 @@ CREATE TABLE handover_keys.feed_mark (
 )sql"},
 };
 static_assert(std::size(kMigrations) == PgKeyStore::kSchemaVersion);
-
-// The driver's words go to the log, not to the caller (storage_errors.h).
-absl::Status PgError(const char* what, const std::exception& e) {
-  spdlog::warn("key store: {} failed: {}", what,
-               std::string(absl::StripTrailingAsciiWhitespace(e.what())));
-  return absl::UnavailableError(absl::StrCat("key store: ", what, " failed; retry"));
-}
 
 // Brings handover_keys to kSchemaVersion in one transaction, under the
 // migration lock; FAILED_PRECONDITION if it is newer. Throws on errors.
@@ -146,7 +140,7 @@ absl::StatusOr<std::unique_ptr<PgKeyStore>> PgKeyStore::Open(std::string url,
     store->WarmCache(options.max_cached_keys);
     return store;
   } catch (const std::exception& e) {
-    return PgError("open", e);
+    return KeyStoreError("open", e.what());
   }
 }
 
@@ -213,7 +207,7 @@ absl::Status PgKeyStore::Put(const std::map<std::string, DataKey>& keys) {
     });
     if (!put.ok()) return put;
   } catch (const std::exception& e) {
-    return PgError("put", e);
+    return KeyStoreError("put", e.what());
   }
   absl::MutexLock cache_lock(&cache_mu_);
   for (const auto& [case_id, key] : keys) cache_.Put(case_id, key);
@@ -246,7 +240,7 @@ absl::Status PgKeyStore::CreateMany(const std::vector<std::string>& case_ids,
     });
     if (!created.ok()) return created;
   } catch (const std::exception& e) {
-    return PgError("create", e);
+    return KeyStoreError("create", e.what());
   }
   absl::MutexLock cache_lock(&cache_mu_);
   for (const auto& [case_id, key] : keys) cache_.Put(case_id, key);
@@ -267,7 +261,7 @@ absl::StatusOr<DataKey> PgKeyStore::Get(const std::string& case_id) {
       return ReadWrapped(txn, case_id);
     });
   } catch (const std::exception& e) {
-    return PgError("get", e);
+    return KeyStoreError("get", e.what());
   }
   if (!wrapped) return NoKey(case_id);
   absl::StatusOr<DataKey> key = Unwrap(case_id, *wrapped);
@@ -290,7 +284,7 @@ absl::Status PgKeyStore::Delete(const std::string& case_id) {
       txn.exec_params0("DELETE FROM handover_keys.case_keys WHERE case_id = $1", case_id);
     });
   } catch (const std::exception& e) {
-    return PgError("delete", e);
+    return KeyStoreError("delete", e.what());
   }
   return absl::OkStatus();
 }
@@ -313,7 +307,7 @@ absl::Status PgKeyStore::Scrub() {
       txn.exec0("RESET lock_timeout");
     });
   } catch (const std::exception& e) {
-    return PgError("scrub", e);
+    return KeyStoreError("scrub", e.what());
   }
   return absl::OkStatus();
 }
@@ -329,7 +323,7 @@ absl::StatusOr<std::optional<FeedMark>> PgKeyStore::FeedHighWater() {
       return FeedMark{rows[0][0].as<std::string>(), rows[0][1].as<int64_t>()};
     });
   } catch (const std::exception& e) {
-    return PgError("feed mark", e);
+    return KeyStoreError("feed mark", e.what());
   }
 }
 
@@ -346,7 +340,7 @@ absl::Status PgKeyStore::RaiseFeedHighWater(const FeedMark& mark) {
           mark.epoch, mark.revision);
     });
   } catch (const std::exception& e) {
-    return PgError("feed mark", e);
+    return KeyStoreError("feed mark", e.what());
   }
   return absl::OkStatus();
 }
@@ -380,7 +374,7 @@ absl::StatusOr<int> PgKeyStore::Rewrap(int limit) {
     }
     txn.commit();
   } catch (const std::exception& e) {
-    return PgError("rewrap", e);
+    return KeyStoreError("rewrap", e.what());
   }
   return rewrapped;
 }
@@ -393,7 +387,7 @@ absl::StatusOr<std::map<std::string, int64_t>> PgKeyStore::UsageLocked() {
         txn.exec("SELECT key_id, count(*) FROM handover_keys.case_keys GROUP BY key_id");
     for (const pqxx::row& row : rows) usage[row[0].as<std::string>()] = row[1].as<int64_t>();
   } catch (const std::exception& e) {
-    return PgError("usage", e);
+    return KeyStoreError("usage", e.what());
   }
   return usage;
 }

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/store/storage_errors.h"
 
 namespace handover::store {
 namespace {
@@ -39,10 +40,6 @@ CREATE TABLE feed_mark (
   revision INTEGER NOT NULL
 );
 )sql";
-
-absl::Status SqliteError(const char* what, const std::exception& e) {
-  return absl::UnavailableError(absl::StrCat("key store: ", what, ": ", e.what()));
-}
 
 // Creates `path` with mode 0600 if it does not exist, so that SQLite (which
 // gives its -wal and -shm files the database file's mode) never makes a
@@ -132,7 +129,7 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(std::string path,
     store->WarmCache(options.max_cached_keys);
     return store;
   } catch (const std::exception& e) {
-    return SqliteError("open", e);
+    return KeyStoreError("open", e.what());
   }
 }
 
@@ -202,7 +199,7 @@ absl::StatusOr<DataKey> KeyStore::Create(const std::string& case_id) {
       return absl::AlreadyExistsError(absl::StrCat("case ", case_id, " already has a data key"));
     }
   } catch (const std::exception& e) {
-    return SqliteError("create", e);
+    return KeyStoreError("create", e.what());
   }
   absl::MutexLock cache_lock(&cache_mu_);
   cache_.Put(case_id, key);
@@ -227,7 +224,7 @@ absl::Status KeyStore::Put(const std::map<std::string, DataKey>& keys) {
     }
     txn.commit();
   } catch (const std::exception& e) {
-    return SqliteError("put", e);
+    return KeyStoreError("put", e.what());
   }
   absl::MutexLock cache_lock(&cache_mu_);
   for (const auto& [case_id, key] : keys) cache_.Put(case_id, key);
@@ -261,7 +258,7 @@ absl::Status KeyStore::CreateMany(const std::vector<std::string>& case_ids,
     }
     txn.commit();
   } catch (const std::exception& e) {
-    return SqliteError("create", e);
+    return KeyStoreError("create", e.what());
   }
   absl::MutexLock cache_lock(&cache_mu_);
   for (const auto& [case_id, key] : keys) cache_.Put(case_id, key);
@@ -279,7 +276,7 @@ absl::StatusOr<DataKey> KeyStore::Get(const std::string& case_id) {
   try {
     key = Load(case_id);
   } catch (const std::exception& e) {
-    return SqliteError("get", e);
+    return KeyStoreError("get", e.what());
   }
   if (key.ok()) {
     absl::MutexLock cache_lock(&cache_mu_);
@@ -307,7 +304,7 @@ absl::Status KeyStore::Delete(const std::string& case_id) {
                        " is deleted but the WAL could not be truncated (busy); call Delete again"));
     }
   } catch (const std::exception& e) {
-    return SqliteError("delete", e);
+    return KeyStoreError("delete", e.what());
   }
   return absl::OkStatus();
 }
@@ -319,7 +316,7 @@ absl::StatusOr<std::optional<FeedMark>> KeyStore::FeedHighWater() {
     if (!read.executeStep()) return std::nullopt;
     return FeedMark{read.getColumn(0).getString(), read.getColumn(1).getInt64()};
   } catch (const std::exception& e) {
-    return SqliteError("feed mark", e);
+    return KeyStoreError("feed mark", e.what());
   }
 }
 
@@ -335,7 +332,7 @@ absl::Status KeyStore::RaiseFeedHighWater(const FeedMark& mark) {
     raise.bind(2, mark.revision);
     raise.exec();
   } catch (const std::exception& e) {
-    return SqliteError("feed mark", e);
+    return KeyStoreError("feed mark", e.what());
   }
   return absl::OkStatus();
 }
@@ -377,7 +374,7 @@ absl::StatusOr<int> KeyStore::Rewrap(int limit) {
     }
     txn.commit();
   } catch (const std::exception& e) {
-    return SqliteError("rewrap", e);
+    return KeyStoreError("rewrap", e.what());
   }
   return rewrapped;
 }
@@ -391,7 +388,7 @@ absl::StatusOr<std::map<std::string, int64_t>> KeyStore::UsageLocked() {
       usage[select.getColumn(0).getString()] = select.getColumn(1).getInt64();
     }
   } catch (const std::exception& e) {
-    return SqliteError("usage", e);
+    return KeyStoreError("usage", e.what());
   }
   return usage;
 }
@@ -432,7 +429,7 @@ absl::Status KeyStore::Backup(const std::string& backup_path) {
     status = SyncPath(backup_path, false);
     if (status.ok()) status = CheckIntegrity(backup_path, "key store backup");
   } catch (const std::exception& e) {
-    status = SqliteError("backup", e);
+    status = KeyStoreError("backup", e.what());
   }
   if (!status.ok()) {
     std::error_code ignored;
@@ -479,7 +476,7 @@ absl::Status RestoreKeyStore(const std::string& key_store_path, const std::strin
     }
     if (status.ok()) status = SyncPath(temp, false);
   } catch (const std::exception& e) {
-    status = SqliteError("restore", e);
+    status = KeyStoreError("restore", e.what());
   }
   if (status.ok()) {
     fs::remove(key_store_path + "-shm", error);  // stale, from the lost key store

@@ -66,8 +66,7 @@ void PreallocatePageCaches() {
 absl::StatusOr<std::unique_ptr<SqliteBackend>> SqliteBackend::Open(SqliteBackendOptions options) {
   PreallocatePageCaches();
   // SQLite would say only "unable to open database file".
-  const std::filesystem::path folder =
-      std::filesystem::absolute(options.path).parent_path();
+  const std::filesystem::path folder = std::filesystem::absolute(options.path).parent_path();
   if (std::error_code error; !std::filesystem::is_directory(folder, error)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "database: the folder ", folder.string(),
@@ -145,7 +144,7 @@ bool SqliteBackend::Read(ReadTask read, std::function<void(absl::Status)> unavai
           // One snapshot for every statement of the read (contract 4).
           snapshot.emplace(db, SQLite::TransactionBehavior::DEFERRED);
         } catch (const std::exception& e) {
-          unavailable(DatabaseUnreachable(e.what()));
+          unavailable(SnapshotUnavailable(e.what()));
           return;
         }
         SqliteTxn txn(db, nullptr);
