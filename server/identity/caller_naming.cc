@@ -27,6 +27,13 @@ X509Ptr ParsePem(const std::string& pem) {
   return cert;
 }
 
+// The client's certificate as gRPC has it (PEM); empty if none, or several.
+std::string LeafPem(const grpc::AuthContext& auth) {
+  const std::vector<grpc::string_ref> pems =
+      auth.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  return pems.size() == 1 ? std::string(pems[0].data(), pems[0].size()) : std::string();
+}
+
 }  // namespace
 
 struct CallerNaming::OcesCa {
@@ -105,14 +112,18 @@ absl::StatusOr<NamedOrganisation> CallerNaming::Name(const grpc::AuthContext* au
   return named;
 }
 
+CertificateOnRecord CallerNaming::DescribeRefused(const grpc::AuthContext* auth) const {
+  if (auth == nullptr) return {};
+  const std::string leaf_pem = LeafPem(*auth);
+  if (leaf_pem.empty()) return {};
+  absl::StatusOr<std::shared_ptr<const Read>> read = ReadPeer(leaf_pem);
+  return read.ok() ? DescribeForRecord((*read)->facts) : CertificateOnRecord{};
+}
+
 absl::StatusOr<NamedOrganisation> CallerNaming::NameChecked(const grpc::AuthContext& auth,
                                                             std::string* leaf_pem) const {
-  const std::vector<grpc::string_ref> pems =
-      auth.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
-  if (pems.size() != 1) {
-    return absl::UnauthenticatedError("client certificate: none presented");
-  }
-  leaf_pem->assign(pems[0].data(), pems[0].size());
+  *leaf_pem = LeafPem(auth);
+  if (leaf_pem->empty()) return absl::UnauthenticatedError("client certificate: none presented");
   if (checks_.trust != nullptr) {
     const std::vector<grpc::string_ref> chains =
         auth.FindPropertyValues(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);

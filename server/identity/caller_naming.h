@@ -81,6 +81,11 @@ class CallerNaming {
                                          absl::string_view peer = "") const
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // What the access record of a call refused before its caller was named
+  // keeps of the certificate it presented (DescribeForRecord), read as Name
+  // reads it; empty when there is none or it cannot be read.
+  CertificateOnRecord DescribeRefused(const grpc::AuthContext* auth) const ABSL_LOCKS_EXCLUDED(mu_);
+
   // The register, for reloads and tests (null without OCES).
   RegisterWatcher* organisations() const { return organisations_.get(); }
 

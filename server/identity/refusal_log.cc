@@ -12,10 +12,6 @@ namespace {
 // Keys remembered; beyond it the memory starts again.
 constexpr size_t kMaxRemembered = 1'000;
 
-}  // namespace
-
-namespace {
-
 // An OCES organisation or system certificate, or one with a SPIFFE URI: its
 // subject names no person.
 bool NamesOrganisation(const CertificateFacts& facts) {

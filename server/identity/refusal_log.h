@@ -44,6 +44,7 @@ struct CertificateOnRecord {
   std::string issuer;
 };
 CertificateOnRecord DescribeForRecord(const CertificateFacts& facts);
+
 // `text` with control characters written as \xNN.
 std::string Printable(absl::string_view text);
 

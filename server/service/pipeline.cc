@@ -1,16 +1,9 @@
 #include "server/service/pipeline.h"
 
-#include <grpc/grpc_security_constants.h>
-#include <grpcpp/security/auth_context.h>
-
 #include <algorithm>
-#include <memory>
-#include <vector>
 
 #include "common/errors.h"
 #include "common/validation.h"
-#include "server/identity/certificate_facts.h"
-#include "server/identity/refusal_log.h"
 #include "server/store/access_sections.h"
 
 namespace handover::service {
@@ -53,6 +46,7 @@ void Audit(store::CaseStore* log, v1::AccessRecord record, const absl::Status& s
 }
 
 v1::AccessRecord AccessRecordFor(const grpc::CallbackServerContext& context,
+                                 const identity::CallerNaming& naming,
                                  const absl::StatusOr<Caller>& caller,
                                  absl::string_view operation) {
   v1::AccessRecord record;
@@ -69,20 +63,11 @@ v1::AccessRecord AccessRecordFor(const grpc::CallbackServerContext& context,
   // Refused before identification: keep what is safe to keep — the
   // address, and what the certificate (if any) says of who sent it.
   record.set_peer(PeerAddress(context.peer()));
-  if (std::shared_ptr<const grpc::AuthContext> auth = context.auth_context()) {
-    const std::vector<grpc::string_ref> pems =
-        auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
-    if (pems.size() == 1) {
-      if (absl::StatusOr<identity::CertificateFacts> facts =
-              identity::ReadCertificate(absl::string_view(pems[0].data(), pems[0].size()));
-          facts.ok()) {
-        const identity::CertificateOnRecord on_record = identity::DescribeForRecord(*facts);
-        record.set_organisation_cvr(on_record.cvr);
-        record.set_certificate_serial(on_record.serial);
-        record.set_certificate_issuer(on_record.issuer);
-      }
-    }
-  }
+  const identity::CertificateOnRecord on_record =
+      naming.DescribeRefused(context.auth_context().get());
+  record.set_organisation_cvr(on_record.cvr);
+  record.set_certificate_serial(on_record.serial);
+  record.set_certificate_issuer(on_record.issuer);
   const auto& metadata = context.client_metadata();
   if (auto it = metadata.find(kActorMetadataKey); it != metadata.end()) {
     std::string actor(it->second.data(), std::min<size_t>(it->second.size(), 128));
@@ -106,7 +91,7 @@ CallSteps::CallSteps(const grpc::CallbackServerContext& context, const Pipeline&
     : pipeline_(&pipeline),
       operation_(&operation),
       caller_(IdentifyCaller(context, pipeline.caller_naming())),
-      record_(AccessRecordFor(context, caller_, operation.name)) {
+      record_(AccessRecordFor(context, pipeline.caller_naming(), caller_, operation.name)) {
   if (!operation.about_one_case && operation.section != nullptr) {
     record_.add_sections(operation.section);
   }

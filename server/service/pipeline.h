@@ -110,9 +110,12 @@ void Refuse(Reactor* reactor, store::CaseStore* log, v1::AccessRecord record,
 
 // The record's who/what/why for `operation`, from the caller if identified;
 // otherwise what is safe to keep of what the call carried (the actor header,
-// truncated and printable, and the peer's address; no organisation). Also
-// used by the interceptor for requests that never reach a handler.
+// truncated and printable, the peer's address, and what its certificate
+// states as `naming` reads it: CallerNaming::DescribeRefused; no
+// organisation). Also used by the interceptor for requests that never reach
+// a handler.
 v1::AccessRecord AccessRecordFor(const grpc::CallbackServerContext& context,
+                                 const identity::CallerNaming& naming,
                                  const absl::StatusOr<Caller>& caller, absl::string_view operation);
 
 // Names in a record the cases views show and what they disclosed

@@ -49,8 +49,9 @@ class UndeliveredRequestInterceptor : public grpc::experimental::Interceptor {
       return;
     }
     // Recorded as every refusal is (pipeline.h), then the status goes out.
-    Audit(store_, AccessRecordFor(*context, IdentifyCaller(*context, *naming_), operation), status,
-          [methods](absl::Status) { methods->Proceed(); });
+    Audit(store_,
+          AccessRecordFor(*context, *naming_, IdentifyCaller(*context, *naming_), operation),
+          status, [methods](absl::Status) { methods->Proceed(); });
   }
 
  private:
