@@ -32,7 +32,6 @@ namespace handover::store {
 // case's row fails to unwrap. Every key store uses it.
 std::string CaseKeyAssociatedData(const std::string& case_id);
 
-// What every key store's Open takes.
 // The feed's high-water mark, kept apart from the data: a revision handed
 // out in feed epoch `epoch`. A database put back by hand — a copy of an older
 // file, a pg_restore without `handoverd restore` — ends below it in the same
@@ -43,6 +42,7 @@ struct FeedMark {
   int64_t revision = 0;
 };
 
+// What every key store's Open takes.
 struct KeyStoreOptions {
   // How many unwrapped keys to keep in memory (about 150 bytes each); 0
   // disables the cache.
@@ -82,7 +82,9 @@ class CaseKeys {
   // The feed's high-water mark, if one was ever raised.
   virtual absl::StatusOr<std::optional<FeedMark>> FeedHighWater() = 0;
   // Raises the mark to `mark` if its revision is higher in the same epoch,
-  // or replaces it (another epoch: after a restore). Durable on return.
+  // or replaces it (another epoch: after a restore). The comparison is the
+  // store's, in one statement, so replicas raising it at once never lower it
+  // (tests/conformance: FeedMarkIsRaisedNeverLowered). Durable on return.
   virtual absl::Status RaiseFeedHighWater(const FeedMark& mark) = 0;
 };
 

@@ -134,18 +134,15 @@ DomainStore::~DomainStore() {
 }
 
 void DomainStore::RaiseFeedMark(int64_t revision, bool force) {
-  {
-    absl::MutexLock lock(&mark_mu_);
-    if (revision <= marked_revision_ || (!force && revision < marked_revision_ + kFeedMarkEvery)) {
-      return;
-    }
-    marked_revision_ = revision;
+  absl::MutexLock lock(&mark_mu_);  // one raise at a time, in revision order
+  if (revision <= marked_revision_ || (!force && revision < marked_revision_ + kFeedMarkEvery)) {
+    return;
   }
   if (absl::Status raised = case_keys_->RaiseFeedHighWater({feed_epoch_, revision}); !raised.ok()) {
     spdlog::warn("feed mark not raised (the next commit tries again): {}", raised.ToString());
-    absl::MutexLock lock(&mark_mu_);
-    marked_revision_ = std::min(marked_revision_, revision - kFeedMarkEvery);
+    return;
   }
+  marked_revision_ = revision;
 }
 
 absl::Status DomainStore::AdmitWrite() {

@@ -7,6 +7,7 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/access_chain.h"
 #include "handover/v1/handover_service.pb.h"
 #include "server/store/sealing.h"
@@ -134,6 +135,51 @@ TEST_P(PersistenceConformance, EverythingAcknowledgedSurvivesARestart) {
     ASSERT_TRUE(snapshot.ok()) << snapshot.status();
     EXPECT_EQ(snapshot->form->identity().person_identifier(), std::to_string(99100000 + i));
   }
+}
+
+// The key store keeps the feed's high-water mark apart from the data
+// (case_keys.h FeedMark), raised at open and at close. A database whose feed
+// ends below it in the same epoch (put back by hand from an older copy) is
+// refused at open; a lower mark of the same epoch never lowers it; a mark of
+// another epoch (the data restored since) is replaced.
+TEST_P(PersistenceConformance, FeedMarkIsRaisedNeverLoweredAndRefusesAnOlderFeed) {
+  ASSERT_TRUE(Create("mark-1", SampleForm("99000071")).ok());
+  ASSERT_TRUE(Create("mark-2", SampleForm("99000072")).ok());
+  const std::string epoch = store_->feed_epoch();
+  const int64_t head = Head();
+  store_.reset();  // closing raises the mark to the head
+
+  // The key store's mark after raising it to `raise`, then the open on it.
+  auto open_after = [&](const store::FeedMark& raise, store::FeedMark* mark) {
+    auto parts = opener_(keys_);
+    EXPECT_TRUE(parts.ok()) << parts.status();
+    if (!parts.ok()) return parts.status();
+    EXPECT_TRUE(parts->case_keys->RaiseFeedHighWater(raise).ok());
+    auto read = parts->case_keys->FeedHighWater();
+    EXPECT_TRUE(read.ok() && read->has_value()) << read.status();
+    if (read.ok() && read->has_value()) *mark = **read;
+    return store::DomainStore::Open(std::move(parts->backend), std::move(parts->case_keys), keys_,
+                                    options_)
+        .status();
+  };
+  store::FeedMark mark;
+  // Lower, same epoch: kept at the head; the open goes on.
+  EXPECT_TRUE(open_after({epoch, 1}, &mark).ok());
+  EXPECT_EQ(mark.epoch, epoch);
+  EXPECT_EQ(mark.revision, head);
+  // Higher, same epoch: revisions up to it were handed out; the feed is behind.
+  const absl::Status refused = open_after({epoch, head + 3}, &mark);
+  EXPECT_EQ(mark.revision, head + 3);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()),
+              ::testing::HasSubstr(absl::StrCat("its feed ends at revision ", head,
+                                                ", but revisions up to ", head + 3)));
+  // Another epoch: replaced; the open raises it to this epoch's head.
+  EXPECT_EQ(open_after({"another-epoch", head + 100}, &mark).code(), absl::StatusCode::kOk);
+  EXPECT_EQ(mark.epoch, "another-epoch");
+  EXPECT_TRUE(open_after({epoch, 0}, &mark).ok());
+  EXPECT_EQ(mark.epoch, epoch);
+  EXPECT_EQ(mark.revision, head);
 }
 
 }  // namespace
