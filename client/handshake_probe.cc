@@ -119,10 +119,10 @@ absl::Status CheckServerAcceptsOurIssuer(const std::string& server,
       if (name == ca) return absl::OkStatus();
     }
   }
-  return absl::UnauthenticatedError(absl::StrCat(
-      "client certificate refused: the server does not accept certificates issued by ",
-      leaf_issuer, " (", certificate_file, "); it accepts client certificates from: ",
-      absl::StrJoin(accepted, "; ")));
+  return absl::UnauthenticatedError(
+      absl::StrCat("client certificate refused: the server does not accept certificates issued by ",
+                   leaf_issuer, " (", certificate_file,
+                   "); it accepts client certificates from: ", absl::StrJoin(accepted, "; ")));
 }
 
 }  // namespace handover::client

@@ -219,8 +219,9 @@ int main(int argc, char** argv) {
   }
   if (backup_keys->parsed()) {
     if (options.key_file.empty()) {
-      spdlog::error("backup-keys: key-file: required (--key-file, or key-file in --config): the "
-                    "key store's keys are checked with it");
+      spdlog::error(
+          "backup-keys: key-file: required (--key-file, or key-file in --config): the "
+          "key store's keys are checked with it");
       return 1;
     }
     auto ring = handover::KeyRing::LoadFile(options.key_file);

@@ -36,6 +36,19 @@ absl::StatusOr<std::vector<int64_t>> SyncAll(HandoverClient& client, int64_t aft
   }
 }
 
+// The data without the keys, as deploy/postgresql.md says to take it: the
+// archive's path ("" and a test failure if pg_dump failed).
+std::string DumpData(const std::string& url) {
+  const std::string archive = testing::NewTempDir() + "/data.dump";
+  const int code =
+      std::system(absl::StrCat("pg_dump --format=custom --exclude-schema=handover_keys "
+                               "--file=",
+                               archive, " '", url, "'")
+                      .c_str());
+  EXPECT_EQ(code, 0) << "pg_dump";
+  return code == 0 ? archive : "";
+}
+
 TEST(PostgresRestoreTest, RestoredFeedNeverReusesARevisionAndErasuresStay) {
   const std::string url = testing::NewPostgresDatabase();
   TestServer server(testing::PostgresServerOptions(url));
@@ -45,13 +58,8 @@ TEST(PostgresRestoreTest, RestoredFeedNeverReusesARevisionAndErasuresStay) {
   const int64_t archive_head = server.server()->hub()->head_revision();
   ASSERT_EQ(archive_head, 4);
 
-  // The data without the keys, as deploy/postgresql.md says to take it.
-  const std::string archive = testing::NewTempDir() + "/data.dump";
-  ASSERT_EQ(std::system(absl::StrCat("pg_dump --format=custom --exclude-schema=handover_keys "
-                                     "--file=",
-                                     archive, " '", url, "'")
-                            .c_str()),
-            0);
+  const std::string archive = DumpData(url);
+  ASSERT_FALSE(archive.empty());
   // After the archive: one more case, and an erasure.
   CreateAndAssign(server, "99061002");
   ASSERT_TRUE(server.ClientFor("operator-redcross")
@@ -102,12 +110,8 @@ TEST(PostgresRestoreTest, ADumpPutBackWithoutHandoverdRestoreIsRefusedAtStart) {
   TestServer server(testing::PostgresServerOptions(url));
   ASSERT_NE(server.server(), nullptr);
   CreateAndAssign(server, "99061100");
-  const std::string archive = testing::NewTempDir() + "/data.dump";
-  ASSERT_EQ(std::system(absl::StrCat("pg_dump --format=custom --exclude-schema=handover_keys "
-                                     "--file=",
-                                     archive, " '", url, "'")
-                            .c_str()),
-            0);
+  const std::string archive = DumpData(url);
+  ASSERT_FALSE(archive.empty());
   CreateAndAssign(server, "99061101");
   server.Stop();
   ASSERT_EQ(std::system(absl::StrCat("pg_restore --clean --single-transaction --dbname='", url,
