@@ -30,9 +30,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm tools (buf; the Node gRPC client for interop tests), pinned, into the project's tools folder.
+# npm tools (buf; the Node gRPC client for interop tests), into the project's
+# tools folder, exactly as tools/package-lock.json pins them: `npm ci` installs
+# from the lock file and never rewrites it (npm install would).
 here="$(cd "$(dirname "$0")/.." && pwd)"
 if [ ! -x "$here/tools/node_modules/.bin/buf" ] || [ ! -d "$here/tools/node_modules/@grpc/grpc-js" ]; then
   echo "installing: npm tools (buf, @grpc/grpc-js, @grpc/proto-loader)"
-  (cd "$here/tools" && npm install --no-audit --no-fund --silent)
+  (cd "$here/tools" && npm ci --no-audit --no-fund --silent)
 fi
