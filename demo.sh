@@ -20,7 +20,7 @@ fi
 echo "== Installing what is missing"
 deploy/install-deps.sh
 echo "== Building"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHANDOVER_BUILD_TESTS=OFF >/dev/null
+CC=clang CXX=clang++ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHANDOVER_BUILD_TESTS=OFF >/dev/null
 cmake --build build --target handoverd handoverctl
 echo "== Development PKI in var/pki"
 deploy/dev-pki.sh "$var/pki"

@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 deploy/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHANDOVER_BUILD_TESTS=ON
+# Clang, so that every build checks the lock annotations (-Werror=thread-safety).
+CC=clang CXX=clang++ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DHANDOVER_BUILD_TESTS=ON
 cmake --build build
 pg_virtualenv -t ctest --test-dir build --output-on-failure -j 2

@@ -220,13 +220,8 @@ void ConnectionListener::AcceptOne(int listen_fd) {
   {
     absl::MutexLock lock(&mu_);
     open_.erase(fd);  // a closed connection's reused number
-    auto over = [&] {
-      if (static_cast<int>(open_.size()) >= limits_.max_connections) return "cap";
-      if (CountFrom(from) >= limits_.max_connections_per_peer) return "peer";
-      return static_cast<const char*>(nullptr);
-    };
-    if (over() != nullptr) PruneClosed();
-    if (const char* kind = over(); kind != nullptr) {
+    if (OverLimit(from) != nullptr) PruneClosed();
+    if (const char* kind = OverLimit(from); kind != nullptr) {
       refused = kind;
       ++(kind[0] == 'c' ? stats_.refused_at_cap_total : stats_.refused_per_peer_total);
     } else {
@@ -259,6 +254,12 @@ void ConnectionListener::PruneClosed() {
     const uint64_t inode = InodeOf(it->first);
     it = (inode == 0 || inode != it->second.inode) ? open_.erase(it) : std::next(it);
   }
+}
+
+const char* ConnectionListener::OverLimit(const std::string& peer) const {
+  if (static_cast<int>(open_.size()) >= limits_.max_connections) return "cap";
+  if (CountFrom(peer) >= limits_.max_connections_per_peer) return "peer";
+  return nullptr;
 }
 
 int ConnectionListener::CountFrom(const std::string& peer) const {

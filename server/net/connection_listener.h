@@ -94,6 +94,9 @@ class ConnectionListener {
   // Forgets connections whose descriptor is closed or now names another file.
   void PruneClosed() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int CountFrom(const std::string& peer) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // "cap" if the listener is at max_connections, "peer" if `peer` is at
+  // max_connections_per_peer, else nullptr.
+  const char* OverLimit(const std::string& peer) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Logs a refusal kind at most once a minute (a flood would flood the log).
   void LogRefusal(const char* what, std::chrono::steady_clock::time_point* last);
 

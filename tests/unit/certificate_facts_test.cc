@@ -147,7 +147,7 @@ TEST(CertificateFactsTest, RepeatedAttributesGiveNoValue) {
 }
 
 TEST(CertificateFactsTest, OnlyOrganisationSerialNumbersGiveAUuid) {
-  for (const std::string value :
+  for (const std::string& value :
        {absl::StrCat("UI:DK-E:G:", kUuid), absl::StrCat("UI:DK-O:G:", kUuid, "0"),
         std::string("UI:DK-O:G:0b7e7dee5b1e4d0c9a0e00000000a001"),
         std::string("UI:DK-O:G:0b7e7dee-5b1e-4d0c-9a0e-00000000a00g"), std::string(kUuid),

@@ -108,8 +108,7 @@ struct PgKeyStore::Connection {
 };
 
 template <typename Fn>
-auto PgKeyStore::OnceMoreIfBroken(Fn attempt)
-    -> decltype(attempt(std::declval<pqxx::connection&>())) {
+std::invoke_result_t<Fn, pqxx::connection&> PgKeyStore::OnceMoreIfBroken(Fn attempt) {
   try {
     return attempt(Connected().conn);
   } catch (const std::exception& e) {
@@ -189,6 +188,7 @@ absl::Status PgKeyStore::Put(const std::map<std::string, DataKey>& keys) {
   absl::MutexLock db_lock(&db_mu_);
   try {
     absl::Status put = OnceMoreIfBroken([&](pqxx::connection& conn) -> absl::Status {
+      db_mu_.AssertHeld();  // the lambda runs inside OnceMoreIfBroken, under db_mu_
       pqxx::work txn(conn);
       for (const auto& [case_id, key] : keys) {
         if (Insert(txn, case_id, ring_->current_key_id(), Wrap(case_id, key))) continue;
@@ -220,6 +220,7 @@ absl::Status PgKeyStore::CreateMany(const std::vector<std::string>& case_ids,
   std::map<std::string, DataKey> keys;
   try {
     absl::Status created = OnceMoreIfBroken([&](pqxx::connection& conn) -> absl::Status {
+      db_mu_.AssertHeld();  // the lambda runs inside OnceMoreIfBroken, under db_mu_
       keys.clear();
       pqxx::work txn(conn);
       for (const std::string& case_id : case_ids) {

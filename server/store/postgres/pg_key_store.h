@@ -44,6 +44,7 @@
 #include <memory>
 #include <pqxx/pqxx>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -134,14 +135,6 @@ class PgKeyStore final : public CaseKeys {
 
   // The connection, connected again if it broke; throws if it cannot.
   Connection& Connected() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  // Runs `attempt(connection)`; if it throws because the connection broke
-  // (a database restart, pg_terminate_backend), connects again and runs it
-  // once more. Every operation here is idempotent, so a commit whose
-  // outcome the broken link hid is safe to run again. Throws what the last
-  // attempt threw.
-  template <typename Fn>
-  auto OnceMoreIfBroken(Fn attempt) -> decltype(attempt(std::declval<pqxx::connection&>()))
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 
   // Wraps `key` for `case_id` under the current key: the wrapped blob.
   std::string Wrap(const std::string& case_id, const DataKey& key) const
@@ -163,6 +156,15 @@ class PgKeyStore final : public CaseKeys {
   std::shared_ptr<const KeyRing> ring_ ABSL_GUARDED_BY(db_mu_);
   absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(db_mu_);
   KeyCache cache_ ABSL_GUARDED_BY(cache_mu_);
+
+    // Runs `attempt(connection)`; if it throws because the connection broke
+  // (a database restart, pg_terminate_backend), connects again and runs it
+  // once more. Every operation here is idempotent, so a commit whose
+  // outcome the broken link hid is safe to run again. Throws what the last
+  // attempt threw.
+  template <typename Fn>
+  std::invoke_result_t<Fn, pqxx::connection&> OnceMoreIfBroken(Fn attempt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 };
 
 }  // namespace handover::store
