@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The sanitizer pass CI runs after ./test.sh: the unit, conformance and
+# integration tests built with Clang's AddressSanitizer and
+# UndefinedBehaviorSanitizer (build-asan/), then with ThreadSanitizer
+# (build-tsan/), each run on a throw-away PostgreSQL cluster. Any sanitizer
+# report fails its test and so this script.
+#
+#   tests/sanitizers.sh [address|thread ...]     (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+passes=("$@")
+[ ${#passes[@]} -eq 0 ] && passes=(address thread)
+binaries=(unit_tests conformance_tests integration_tests)
+labels="^($(IFS='|'; echo "${binaries[*]}"))\$"
+
+for pass in "${passes[@]}"; do
+  case "$pass" in
+    address) sanitize="address,undefined"; dir=build-asan ;;
+    thread) sanitize="thread"; dir=build-tsan ;;
+    *) echo "tests/sanitizers.sh: unknown pass '$pass' (address or thread)" >&2; exit 2 ;;
+  esac
+  echo "== sanitizer pass: $sanitize ($dir)"
+  start=$SECONDS
+  CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DHANDOVER_BUILD_TESTS=ON -DHANDOVER_SANITIZE="$sanitize" >/dev/null
+  cmake --build "$dir" --target "${binaries[@]}"
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1" \
+  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp" \
+  LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
+    pg_virtualenv -t ctest --test-dir "$dir" -L "$labels" --output-on-failure -j 2
+  echo "== $sanitize: green in $((SECONDS - start)) s"
+done
