@@ -26,7 +26,7 @@ echo "== Development PKI in var/pki"
 deploy/dev-pki.sh "$var/pki"
 
 stop_server
-rm -f "$var"/handover.db*
+rm -rf "$var"/handover.db*  # the database, its key store and staging folder
 echo "== Starting handoverd on localhost:$port with a fresh database var/handover.db"
 build/server/handoverd --listen "127.0.0.1:$port" --cert "$var/pki/server.pem" \
   --key "$var/pki/server.key" --client-ca "$var/pki/client-cas.pem" \

@@ -1,4 +1,4 @@
-// handoverctl's exit codes, for scripts. Documented in the README.
+// handoverctl's exit codes, for scripts. Documented in docs/cli.md.
 #pragma once
 
 #include <string>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's Deploy section, followed as written: the shell blocks marked
-# "<!-- tested: NAME -->" are taken from README.md (not retyped here) and run
+# docs/deployment.md, followed as written: the shell blocks marked
+# "<!-- tested: NAME -->" are taken from docs/deployment.md (not retyped here) and run
 # in order, from the source folder, on SQLite and then on PostgreSQL, with
 # only these changes: /etc/handover and /var/lib/handover moved under a
 # scratch root, the ports 7443 and 9464 moved to free ones, the binaries
@@ -32,12 +32,12 @@ trap 'stop_server; dropdb --if-exists "$db" 2>/dev/null || true' EXIT
 
 # The block after "<!-- tested: NAME -->", with the test's root, ports and binaries.
 block() {
-  /usr/bin/python3 - "$here/README.md" "$1" <<'PY' |
+  /usr/bin/python3 - "$here/docs/deployment.md" "$1" <<'PY' |
 import re, sys
 text = open(sys.argv[1]).read()
 m = re.search(r"<!-- tested: " + re.escape(sys.argv[2]) + r" -->\n```sh\n(.*?)```", text, re.S)
 if not m:
-    sys.exit(f"README.md has no block marked 'tested: {sys.argv[2]}'")
+    sys.exit(f"docs/deployment.md has no block marked 'tested: {sys.argv[2]}'")
 print(m.group(1), end="")
 PY
     sed -e "s|/etc/handover|$root/etc/handover|g" -e "s|/var/lib/handover|$root/var/lib/handover|g" \
@@ -49,13 +49,13 @@ run() {  # name [extra sed expression]
   script=$(block "$1")
   [ -z "${2:-}" ] || script=$(sed -e "$2" <<< "$script")
   (cd "$here" && bash -euo pipefail -c "$script") > "$work/$1.out" 2>&1 ||
-    fail "the README's '$1' block failed: $(tail -5 "$work/$1.out")"
+    fail "docs/deployment.md's '$1' block failed: $(tail -5 "$work/$1.out")"
 }
 check() {  # label
   run check
   grep -q "^role: operator$" "$work/check.out" && grep -q "^organisation: redcross$" "$work/check.out" ||
     fail "$1: whoami did not name the operator: $(cat "$work/check.out")"
-  echo "$1: the README's steps give a server that names the operator's certificate"
+  echo "$1: the deployment steps give a server that names the operator's certificate"
 }
 
 run deploy

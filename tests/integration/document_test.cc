@@ -35,7 +35,7 @@ using client::HandoverClient;
 using testing::TestServer;
 
 constexpr int64_t kMiB = 1024 * 1024;
-// The bound stated in the README: how much the peak heap in use (server and
+// The bound stated in docs/data-protection.md: how much the peak heap in use (server and
 // client together) may grow while a 25 MiB document goes up, or down. Most
 // of it is gRPC's HTTP/2 flow-control buffering on both sides.
 constexpr int64_t kDocumentMemoryBound = 16 * kMiB;

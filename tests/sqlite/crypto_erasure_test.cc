@@ -1,6 +1,6 @@
 // Crypto-erasure: each case's data is sealed under a key of its own, kept in
 // a key store apart from the data. Erase a case, then restore a data backup
-// taken before the erasure, with the current key store (as the README tells
+// taken before the erasure, with the current key store (as docs/operations.md tells
 // an operator to): the erased case's rows are back in the file, but they
 // cannot be read or decrypted, and every other case can; at start the server
 // deletes those rows too.
