@@ -210,10 +210,14 @@ class Call : public CallSteps {
 
   // The one refusal path (Refuse above), recording the record as it is now;
   // returns the reactor, for a handler to return.
+  // Once the refusal is handed on, the call may finish on another thread and
+  // its reactor delete this Call (a streaming reactor owns it): nothing of
+  // `this` is read after service::Refuse.
   Reactor* Refuse(const absl::Status& status) {
     if (reactor_ == nullptr) reactor_ = RefusedStreamOf<Reactor>::New();
-    service::Refuse(reactor_, pipeline().store(), record(), status);
-    return reactor_;
+    Reactor* const reactor = reactor_;
+    service::Refuse(reactor, pipeline().store(), record(), status);
+    return reactor;
   }
   // Refuses the call if `status` is an error; returns whether it did.
   bool Refused(const absl::Status& status) {
