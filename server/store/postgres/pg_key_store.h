@@ -157,7 +157,7 @@ class PgKeyStore final : public CaseKeys {
   absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(db_mu_);
   KeyCache cache_ ABSL_GUARDED_BY(cache_mu_);
 
-    // Runs `attempt(connection)`; if it throws because the connection broke
+  // Runs `attempt(connection)`; if it throws because the connection broke
   // (a database restart, pg_terminate_backend), connects again and runs it
   // once more. Every operation here is idempotent, so a commit whose
   // outcome the broken link hid is safe to run again. Throws what the last
