@@ -118,13 +118,7 @@ TEST(PostgresRestoreTest, ADumpPutBackWithoutHandoverdRestoreIsRefusedAtStart) {
                                      "' ", archive)
                             .c_str()),
             0);
-  auto refused = HandoverServer::Start(server.options());
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StrContains(refused.status().message(),
-                                "its feed ends at revision 2, but revisions up to 4 were handed "
-                                "out in its feed epoch"))
-      << refused.status();
+  testing::ExpectStartRefusedAsAnOlderCopy(server.options(), 2, 4);
   // `handoverd restore` of the same dump is the way: the server starts.
   ASSERT_TRUE(store::RestoreStore(*store::ParseDatabaseUrl(url), archive).ok());
   server.Restart();

@@ -11,6 +11,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/dates.h"
 #include "common/identity.h"
@@ -83,6 +84,20 @@ std::unique_ptr<client::HandoverClient> TestServer::ClientFor(const std::string&
   auto client = client::HandoverClient::Connect(options);
   EXPECT_TRUE(client.ok()) << client.status();
   return client.ok() ? *std::move(client) : nullptr;
+}
+
+void ExpectStartRefusedAsAnOlderCopy(const ServerOptions& options, int64_t feed_end,
+                                     int64_t marked) {
+  auto refused = HandoverServer::Start(options);
+  ASSERT_FALSE(refused.ok()) << "a database put back by hand was accepted";
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(),
+                                absl::StrCat("its feed ends at revision ", feed_end,
+                                             ", but revisions up to ", marked,
+                                             " were handed out in its feed epoch")))
+      << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "handoverd restore --from"))
+      << refused.status();
 }
 
 grpc::Status SendRawRequest(const std::string& address, const std::string& method,

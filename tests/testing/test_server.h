@@ -57,6 +57,13 @@ class TestServer {
 // creation failed.
 std::string CreateAndAssign(const TestServer& server, const std::string& person);
 
+// Starts a server with `options` over a database put back by hand from an
+// older copy, and fails the test unless the start is refused with
+// FAILED_PRECONDITION naming the feed's end (`feed_end`), the key store's
+// mark (`marked`) and `handoverd restore` (DomainStore::Open).
+void ExpectStartRefusedAsAnOlderCopy(const ServerOptions& options, int64_t feed_end,
+                                     int64_t marked);
+
 // Sends `request` (serialised bytes) as the request of `method`
 // ("/package.Service/Method") on a mutual-TLS channel with the certificate of
 // `identity` and an actor header, as a client from another schema (or a
