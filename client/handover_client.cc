@@ -36,8 +36,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MutualTlsChannel(const ClientOpti
   auto key = ReadPem(options.private_key_file, "key");
   if (!key.ok()) return key.status();
   // A certificate the server would refuse, said plainly.
-  if (absl::Status own = CheckOwnCertificate(*cert, options.certificate_file, *key,
-                                             options.private_key_file);
+  if (absl::Status own =
+          CheckOwnCertificate(*cert, options.certificate_file, *key, options.private_key_file);
       !own.ok()) {
     return own;
   }

@@ -29,8 +29,8 @@
 // Files are looked at again when a check finds `check_interval` passed, and
 // re-read when any file's identity, size or time changed, a file was added
 // or removed, or the last read came too soon after an edit to trust the
-// stamps (file_stamp.h, as for the organisation register). A reload that fails (unreadable anchors or CRL) leaves
-// the last good state in service and is logged once.
+// stamps (file_stamp.h, as for the organisation register). A reload that fails (unreadable anchors
+// or CRL) leaves the last good state in service and is logged once.
 //
 // Threads: every method may be called from any thread; a check never waits
 // for a reload running elsewhere. Errors: Open fails with INVALID_ARGUMENT

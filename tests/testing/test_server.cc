@@ -91,10 +91,10 @@ void ExpectStartRefusedAsAnOlderCopy(const ServerOptions& options, int64_t feed_
   auto refused = HandoverServer::Start(options);
   ASSERT_FALSE(refused.ok()) << "a database put back by hand was accepted";
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StrContains(refused.status().message(),
-                                absl::StrCat("its feed ends at revision ", feed_end,
-                                             ", but revisions up to ", marked,
-                                             " were handed out in its feed epoch")))
+  EXPECT_TRUE(absl::StrContains(
+      refused.status().message(),
+      absl::StrCat("its feed ends at revision ", feed_end, ", but revisions up to ", marked,
+                   " were handed out in its feed epoch")))
       << refused.status();
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "handoverd restore --from"))
       << refused.status();

@@ -215,9 +215,9 @@ absl::Status MigratePg(pqxx::connection& connection) {
     current = row[0][0].as<int>();
   }
   if (current > kCount) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("database: schema version ", current, " is newer than this server (",
-                     kCount, "): upgrade this replica"));
+    return absl::FailedPreconditionError(absl::StrCat("database: schema version ", current,
+                                                      " is newer than this server (", kCount,
+                                                      "): upgrade this replica"));
   }
   for (int v = current + 1; v <= kCount; ++v) txn.exec0(kMigrations[v - 1]);
   txn.exec_params0("UPDATE handover_schema SET version = $1", kCount);

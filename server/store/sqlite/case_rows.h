@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "handover/v1/types.pb.h"
-#include "server/store/row_values.h"
 #include "server/policy/policy.h"
+#include "server/store/row_values.h"
 
 namespace handover::store {
 
