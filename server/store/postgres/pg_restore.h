@@ -14,7 +14,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "server/store/database.h"
+#include "server/store/restore_result.h"
 
 namespace handover::store {
 

@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "server/store/database.h"  // RestoreResult, kDefaultRevisionBump
+#include "server/store/restore_result.h"
 
 namespace handover::store {
 
