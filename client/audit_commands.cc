@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "client/input_files.h"
 #include "client/text_view.h"
 #include "common/access_chain.h"
 #include "common/json.h"
@@ -81,24 +82,17 @@ void AddVerifyCommand(CLI::App& audit, std::function<absl::Status()>* run_offlin
                      "key inside the export (which proves nothing against a forger)");
   verify->callback([args, run_offline] {
     *run_offline = [args]() -> absl::Status {
-      std::ifstream in(args->verify_file);
-      if (!in) return absl::InvalidArgumentError("file: cannot read " + args->verify_file);
-      std::vector<v1::ExportAccessLogResponse> items;
-      std::string line, key_pem;
-      for (int number = 1; std::getline(in, line); ++number) {
-        v1::ExportAccessLogResponse item;
-        if (absl::Status s = FromJson(line, &item); !s.ok()) {
-          return absl::DataLossError(absl::StrCat("line ", number, ": not an export item"));
-        }
-        if (item.has_public_key_pem()) key_pem = item.public_key_pem();
-        items.push_back(std::move(item));
-      }
+      auto text = ReadFile(args->verify_file);
+      if (!text.ok()) return text.status();
+      auto parsed = ParseAccessLogExport(*text);
+      if (!parsed.ok()) return parsed.status();
+      std::string key_pem = std::move(parsed->public_key_pem);
       if (!args->public_key_file.empty()) {
         auto pem = ReadFile(args->public_key_file);
         if (!pem.ok()) return pem.status();
         key_pem = *pem;
       }
-      auto report = VerifyAccessLog(items, key_pem);
+      auto report = VerifyAccessLog(parsed->items, key_pem);
       if (!report.ok()) return report.status();
       std::cout << "verified: " << report->records << " records in an unbroken hash chain, "
                 << report->checkpoints << " signed checkpoints; ";

@@ -8,9 +8,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/input_files.h"
 #include "client/text_view.h"
 #include "common/dates.h"
-#include "common/json.h"
 
 namespace handover::client {
 namespace {
@@ -147,16 +147,16 @@ void AddPushCommand(CLI::App& app, const Settings& settings, Run* run) {
     *run = [&settings, args](HandoverClient& client) -> absl::Status {
       auto json = ReadFile(args->file);
       if (!json.ok()) return json.status();
-      v1::HandoverForm form;
-      if (absl::Status s = FromJson(*json, &form); !s.ok()) return s;
+      auto form = ParseFormFile(*json);
+      if (!form.ok()) return form.status();
       const std::string id = RequestIdOrNew(args->request_id);
       absl::StatusOr<v1::Case> result;
       if (args->case_arg.empty()) {
-        result = client.CreateCase(form, id);
+        result = client.CreateCase(*form, id);
       } else {
         v1::UpdateFormRequest request;
         request.set_name(CaseNameArg(args->case_arg));
-        *request.mutable_form() = form;
+        *request.mutable_form() = *form;
         for (auto path : absl::StrSplit(args->mask, ',', absl::SkipEmpty())) {
           request.mutable_update_mask()->add_paths(std::string(path));
         }
