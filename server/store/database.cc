@@ -63,7 +63,7 @@ absl::StatusOr<StoreParts> OpenStoreParts(const DatabaseUrl& url, const OpenOpti
                          .writer = options.writer,
                          .readers = options.readers});
     if (!backend.ok()) return backend.status();
-    auto case_keys = PgKeyStore::Open(url.path, std::move(keys));
+    auto case_keys = OpenPgKeyStore(url.path, std::move(keys));
     if (!case_keys.ok()) return case_keys.status();
     parts.backend = *std::move(backend);
     parts.case_keys = *std::move(case_keys);
@@ -73,7 +73,7 @@ absl::StatusOr<StoreParts> OpenStoreParts(const DatabaseUrl& url, const OpenOpti
   // which only works before SQLite's first use (the key store's open).
   auto backend = SqliteBackend::Open({url.path, options.writer, options.readers});
   if (!backend.ok()) return backend.status();
-  auto case_keys = KeyStore::Open(KeyStorePath(url), std::move(keys));
+  auto case_keys = OpenSqliteKeyStore(KeyStorePath(url), std::move(keys));
   if (!case_keys.ok()) return case_keys.status();
   parts.backend = *std::move(backend);
   parts.case_keys = *std::move(case_keys);
@@ -99,11 +99,11 @@ std::string KeyStorePath(const DatabaseUrl& url) { return url.path + ".keys"; }
 absl::Status BackupKeyStore(const DatabaseUrl& url, std::shared_ptr<const KeyRing> keys,
                             const std::string& backup_path) {
   if (url.engine == DatabaseUrl::Engine::kPostgres) {
-    auto key_store = PgKeyStore::Open(url.path, std::move(keys));
+    auto key_store = OpenPgKeyStore(url.path, std::move(keys));
     if (!key_store.ok()) return key_store.status();
     return (*key_store)->Backup(backup_path);
   }
-  auto key_store = KeyStore::Open(KeyStorePath(url), std::move(keys));
+  auto key_store = OpenSqliteKeyStore(KeyStorePath(url), std::move(keys));
   if (!key_store.ok()) return key_store.status();
   return (*key_store)->Backup(backup_path);
 }

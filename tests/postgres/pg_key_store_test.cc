@@ -45,8 +45,8 @@ class PgKeyStoreTest : public ::testing::Test {
     store_ = MustOpen();
   }
 
-  std::unique_ptr<PgKeyStore> MustOpen(KeyStoreOptions options = {}) {
-    auto store = PgKeyStore::Open(url_, ring_, options);
+  std::unique_ptr<KeyStore> MustOpen(KeyStoreOptions options = {}) {
+    auto store = OpenPgKeyStore(url_, ring_, options);
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
   }
@@ -65,7 +65,7 @@ class PgKeyStoreTest : public ::testing::Test {
     return result.empty() || result[0][0].is_null() ? "" : result[0][0].as<std::string>();
   }
 
-  void ExpectKeys(PgKeyStore& store, const std::map<std::string, DataKey>& keys) {
+  void ExpectKeys(KeyStore& store, const std::map<std::string, DataKey>& keys) {
     for (const auto& [case_id, key] : keys) {
       absl::StatusOr<DataKey> got = store.Get(case_id);
       ASSERT_TRUE(got.ok()) << case_id << ": " << got.status();
@@ -75,7 +75,7 @@ class PgKeyStoreTest : public ::testing::Test {
 
   std::string url_;
   std::shared_ptr<const KeyRing> ring_;
-  std::unique_ptr<PgKeyStore> store_;
+  std::unique_ptr<KeyStore> store_;
 };
 
 TEST_F(PgKeyStoreTest, PutGetAcrossReopen) {
@@ -88,7 +88,7 @@ TEST_F(PgKeyStoreTest, PutGetAcrossReopen) {
   ExpectKeys(*store_, keys);
   EXPECT_EQ(Query("SELECT count(*) FROM handover_keys.case_keys"), "20");
   EXPECT_EQ(Query("SELECT version FROM handover_keys.schema_version"),
-            std::to_string(PgKeyStore::kSchemaVersion));
+            std::to_string(kPgKeySchemaVersion));
 }
 
 TEST_F(PgKeyStoreTest, GetOfAnUnknownCaseIsNotFound) {
@@ -131,7 +131,7 @@ TEST_F(PgKeyStoreTest, DeleteErasesTheKeyAndScrubRewritesTheTable) {
 }
 
 TEST_F(PgKeyStoreTest, TwoReplicasShareTheKeys) {
-  std::unique_ptr<PgKeyStore> other = MustOpen();
+  std::unique_ptr<KeyStore> other = MustOpen();
   ASSERT_NE(other, nullptr);
   const std::map<std::string, DataKey> keys = NewKeys(0, 5);
   ASSERT_TRUE(store_->Put(keys).ok());
@@ -199,10 +199,10 @@ TEST_F(PgKeyStoreTest, ReplaceKeysRefusesARingMissingAKeyInUse) {
 TEST_F(PgKeyStoreTest, OpenRefusesANewerSchema) {
   store_.reset();
   Query("UPDATE handover_keys.schema_version SET version = 99");
-  const absl::Status refused = PgKeyStore::Open(url_, ring_).status();
+  const absl::Status refused = OpenPgKeyStore(url_, ring_).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.message().find("99"), std::string::npos) << refused;
-  EXPECT_NE(refused.message().find(absl::StrCat("binary's ", PgKeyStore::kSchemaVersion)),
+  EXPECT_NE(refused.message().find(absl::StrCat("binary's ", kPgKeySchemaVersion)),
             std::string::npos)
       << refused;
 }
@@ -214,13 +214,13 @@ TEST_F(PgKeyStoreTest, ReplicasStartingTogetherMigrateOnce) {
     std::vector<absl::Status> opened(kReplicas);
     std::vector<std::thread> threads;
     for (int i = 0; i < kReplicas; ++i) {
-      threads.emplace_back([&, i] { opened[i] = PgKeyStore::Open(url, ring_).status(); });
+      threads.emplace_back([&, i] { opened[i] = OpenPgKeyStore(url, ring_).status(); });
     }
     for (std::thread& thread : threads) thread.join();
     for (const absl::Status& status : opened) EXPECT_TRUE(status.ok()) << status;
     url_ = url;
     EXPECT_EQ(Query("SELECT count(*) || ' ' || max(version) FROM handover_keys.schema_version"),
-              absl::StrCat("1 ", PgKeyStore::kSchemaVersion));
+              absl::StrCat("1 ", kPgKeySchemaVersion));
   }
 }
 

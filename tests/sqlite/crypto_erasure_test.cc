@@ -59,7 +59,7 @@ TEST(CryptoErasureTest, AnErasedCaseStaysUnreadableInADataBackupTakenBeforeTheEr
   // ...but its key is gone from the key store, and nothing else opens them.
   auto ring = std::make_shared<const KeyRing>(*KeyRing::LoadFile(server.options().key_file));
   {
-    auto keys = store::KeyStore::Open(database + ".keys", ring);
+    auto keys = store::OpenSqliteKeyStore(database + ".keys", ring);
     ASSERT_TRUE(keys.ok()) << keys.status();
     EXPECT_EQ((*keys)->Get(erased.substr(6)).status().code(), absl::StatusCode::kNotFound);
     auto other = (*keys)->Get(kept.substr(6));
@@ -120,7 +120,7 @@ TEST(CryptoErasureTest, TheKeyStoreIsNotInTheDataBackupAndHasItsOwn) {
   auto ring = std::make_shared<const KeyRing>(*KeyRing::LoadFile(server.options().key_file));
   ASSERT_TRUE(
       store::BackupKeyStore(*store::ParseDatabaseUrl(database), ring, dir + "/keys.db").ok());
-  auto copy = store::KeyStore::Open(dir + "/keys.db", ring);
+  auto copy = store::OpenSqliteKeyStore(dir + "/keys.db", ring);
   ASSERT_TRUE(copy.ok()) << copy.status();
   EXPECT_TRUE((*copy)->Get(name.substr(6)).ok());
 }

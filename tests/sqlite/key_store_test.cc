@@ -58,7 +58,7 @@ class KeyStoreTest : public ::testing::Test {
 
   void Reopen(KeyStoreOptions options = {}) {
     store_.reset();
-    auto store = KeyStore::Open(path_, ring_, options);
+    auto store = OpenSqliteKeyStore(path_, ring_, options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -117,7 +117,7 @@ TEST_F(KeyStoreTest, FilesAreOwnerOnlyAndTheSchemaIsVersioned) {
     EXPECT_EQ(st.st_mode & 0777, 0600) << file;
   }
   SQLite::Database db(path_, SQLite::OPEN_READONLY);
-  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), KeyStore::kSchemaVersion);
+  EXPECT_EQ(db.execAndGet("PRAGMA user_version").getInt(), kSqliteKeySchemaVersion);
   EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
 }
 
@@ -127,7 +127,8 @@ TEST_F(KeyStoreTest, OpenRefusesANewerSchema) {
     SQLite::Database db(path_, SQLite::OPEN_READWRITE);
     db.exec("PRAGMA user_version = 99");
   }
-  EXPECT_EQ(KeyStore::Open(path_, ring_).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(OpenSqliteKeyStore(path_, ring_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(KeyStoreTest, DeleteLeavesNoWrappedKeyInTheFileOrItsWal) {
@@ -254,7 +255,7 @@ TEST_F(KeyStoreTest, BackupIsAConsistentCopyThatOpens) {
   ASSERT_TRUE(store_->Delete(CaseId(0)).ok());
   MustCreate(CaseId(100));
 
-  auto copy = KeyStore::Open(backup, ring_, KeyStoreOptions{.max_cached_keys = 0});
+  auto copy = OpenSqliteKeyStore(backup, ring_, KeyStoreOptions{.max_cached_keys = 0});
   ASSERT_TRUE(copy.ok()) << copy.status();
   EXPECT_EQ(*(*copy)->Usage(), (std::map<std::string, int64_t>{{"test-wrap-a", 30}}));
   for (const auto& [case_id, key] : keys) {

@@ -2,6 +2,7 @@
 // erasure; and the value spellings of pg_values.h.
 #include "absl/strings/str_cat.h"
 #include "common/resource_names.h"
+#include "server/store/case_state.h"
 #include "server/store/postgres/pg_txn.h"
 #include "server/store/postgres/pg_values.h"
 #include "server/store/sealing.h"
@@ -43,52 +44,31 @@ namespace {
 constexpr char kConsentColumns[] =
     "consent_id, purpose, recipient_municipality_code, given_date, record_time, withdraw_time";
 
-// A consent from kConsentColumns at `first`.
-v1::Consent ConsentFromRow(const pqxx::row& row, int first, const std::string& case_id) {
-  v1::Consent consent;
-  consent.set_name(ConsentName(case_id, row[first].c_str()));
-  consent.set_purpose(static_cast<v1::ConsentPurpose>(row[first + 1].as<int>()));
-  consent.set_recipient_municipality_code(row[first + 2].c_str());
-  *consent.mutable_given_date() = IntToDate(row[first + 3].as<int64_t>());
-  *consent.mutable_record_time() = ToTimestamp(row[first + 4].as<int64_t>());
-  if (!row[first + 5].is_null()) {
-    *consent.mutable_withdraw_time() = ToTimestamp(row[first + 5].as<int64_t>());
-  }
+// kConsentColumns at `first`.
+ConsentReadRow ConsentColumns(const pqxx::row& row, int first) {
+  ConsentReadRow consent{.consent_id = row[first].c_str(),
+                         .purpose = row[first + 1].as<int>(),
+                         .recipient_municipality_code = row[first + 2].c_str(),
+                         .given_date = row[first + 3].as<int64_t>(),
+                         .record_time = row[first + 4].as<int64_t>()};
+  if (!row[first + 5].is_null()) consent.withdraw_time = row[first + 5].as<int64_t>();
   return consent;
 }
 
-// A case's metadata from "operator_id, current_version, create_time,
-// update_time" at `first`; its state and assignment come later.
-CaseSnapshot CaseFromRow(const pqxx::row& row, int first, const std::string& case_id) {
-  CaseSnapshot snapshot;
-  v1::Case& meta = snapshot.meta;
-  meta.set_name(CaseName(case_id));
-  meta.set_operator_id(row[first].c_str());
-  meta.set_version(row[first + 1].as<int64_t>());
-  *meta.mutable_create_time() = ToTimestamp(row[first + 2].as<int64_t>());
-  *meta.mutable_update_time() = ToTimestamp(row[first + 3].as<int64_t>());
-  meta.set_state(v1::CASE_STATE_ASYLUM);
-  snapshot.facts.operator_id = meta.operator_id();
-  return snapshot;
+// "operator_id, current_version, create_time, update_time" at `first`.
+CaseHeadRow HeadColumns(const pqxx::row& row, int first) {
+  return {.operator_id = row[first].c_str(),
+          .current_version = row[first + 1].as<int64_t>(),
+          .create_time = row[first + 2].as<int64_t>(),
+          .update_time = row[first + 3].as<int64_t>()};
 }
 
-// The newest assignment from "municipality_code, decision_date,
-// takeover_date, assign_time" at `first`.
-void AddAssignment(const pqxx::row& row, int first, CaseSnapshot* snapshot) {
-  v1::Case& meta = snapshot->meta;
-  meta.set_state(v1::CASE_STATE_ASSIGNED);
-  v1::Assignment* assignment = meta.mutable_assignment();
-  assignment->set_municipality_code(row[first].c_str());
-  *assignment->mutable_decision_date() = IntToDate(row[first + 1].as<int64_t>());
-  *assignment->mutable_takeover_date() = IntToDate(row[first + 2].as<int64_t>());
-  *assignment->mutable_assign_time() = ToTimestamp(row[first + 3].as<int64_t>());
-  snapshot->facts.municipality_code = assignment->municipality_code();
-}
-
-void AddConsent(v1::Consent consent, CaseSnapshot* snapshot) {
-  snapshot->facts.consents.push_back(policy::ConsentFact{
-      consent.purpose(), consent.recipient_municipality_code(), consent.has_withdraw_time()});
-  *snapshot->meta.add_consents() = std::move(consent);
+// "municipality_code, decision_date, takeover_date, assign_time" at `first`.
+AssignmentReadRow AssignmentColumns(const pqxx::row& row, int first) {
+  return {.municipality_code = row[first].c_str(),
+          .decision_date = row[first + 1].as<int64_t>(),
+          .takeover_date = row[first + 2].as<int64_t>(),
+          .assign_time = row[first + 3].as<int64_t>()};
 }
 
 // From "form, create_time, author_organisation, author_actor, key_id" at
@@ -112,26 +92,22 @@ std::optional<CaseSnapshot> PgTxn::LoadCase(const std::string& case_id) {
           "FROM cases WHERE case_id = $1 AND erased_time IS NULL",
           case_id);
   if (row.empty()) return std::nullopt;
-  CaseSnapshot snapshot = CaseFromRow(row[0], 0, case_id);
-
-  const pqxx::result assignments =
-      Run("SELECT municipality_code, decision_date, takeover_date, assign_time FROM assignments "
-          "WHERE case_id = $1 ORDER BY seq DESC LIMIT 2",
-          case_id);
-  if (!assignments.empty()) {
-    AddAssignment(assignments[0], 0, &snapshot);
-    if (assignments.size() > 1) {
-      snapshot.meta.mutable_assignment()->set_previous_municipality_code(assignments[1][0].c_str());
-    }
+  const CaseHeadRow head = HeadColumns(row[0], 0);
+  std::vector<AssignmentReadRow> assignments;
+  for (const pqxx::row& assignment :
+       Run("SELECT municipality_code, decision_date, takeover_date, assign_time FROM assignments "
+           "WHERE case_id = $1 ORDER BY seq DESC LIMIT 2",
+           case_id)) {
+    assignments.push_back(AssignmentColumns(assignment, 0));
   }
-  const pqxx::result consents =
-      Run(absl::StrCat("SELECT ", kConsentColumns,
-                       " FROM consents WHERE case_id = $1 ORDER BY record_time, consent_id"),
-          case_id);
-  for (const pqxx::row& consent : consents) {
-    AddConsent(ConsentFromRow(consent, 0, case_id), &snapshot);
+  std::vector<ConsentReadRow> consents;
+  for (const pqxx::row& consent :
+       Run(absl::StrCat("SELECT ", kConsentColumns,
+                        " FROM consents WHERE case_id = $1 ORDER BY record_time, consent_id"),
+           case_id)) {
+    consents.push_back(ConsentColumns(consent, 0));
   }
-  return snapshot;
+  return CaseFromRows(case_id, head, assignments, consents);
 }
 
 std::optional<VersionRow> PgTxn::LoadVersion(const std::string& case_id, int64_t version,
@@ -160,41 +136,40 @@ std::map<std::string, CaseRows> PgTxn::LoadCurrentCases(const std::vector<std::s
                        "ON v.case_id = c.case_id AND v.version = c.current_version "
                        "WHERE c.erased_time IS NULL AND c.case_id = ANY($1::text[])"),
           ids);
+  struct Rows {
+    CaseHeadRow head;
+    VersionRow current;
+    std::vector<AssignmentReadRow> assignments;
+    std::vector<ConsentReadRow> consents;
+  };
+  std::map<std::string, Rows> rows;
   for (const pqxx::row& row : cases) {
     const std::string id = row[0].c_str();
-    reads.emplace(id,
-                  CaseRows{.head = CaseFromRow(row, 1, id),
-                           .current = VersionFromRow(row, 5, id, row[2].as<int64_t>(), with_form)});
+    rows.emplace(id, Rows{.head = HeadColumns(row, 1),
+                          .current = VersionFromRow(row, 5, id, row[2].as<int64_t>(), with_form)});
   }
 
-  const pqxx::result assignments =
-      Run("SELECT case_id, municipality_code, decision_date, takeover_date, assign_time "
-          "FROM assignments WHERE case_id = ANY($1::text[]) ORDER BY case_id, seq DESC",
-          ids);
-  std::string previous_id;
-  int seen = 0;  // assignments of previous_id so far
-  for (const pqxx::row& row : assignments) {
-    const std::string id = row[0].c_str();
-    seen = id == previous_id ? seen + 1 : 1;
-    previous_id = id;
-    auto it = reads.find(id);
-    if (it == reads.end() || seen > 2) continue;
-    if (seen == 1) {
-      AddAssignment(row, 1, &it->second.head);
-    } else {
-      it->second.head.meta.mutable_assignment()->set_previous_municipality_code(row[1].c_str());
+  for (const pqxx::row& row :
+       Run("SELECT case_id, municipality_code, decision_date, takeover_date, assign_time "
+           "FROM assignments WHERE case_id = ANY($1::text[]) ORDER BY case_id, seq DESC",
+           ids)) {
+    auto it = rows.find(row[0].c_str());
+    if (it != rows.end() && it->second.assignments.size() < 2) {
+      it->second.assignments.push_back(AssignmentColumns(row, 1));
     }
   }
 
-  const pqxx::result consents = Run(absl::StrCat("SELECT case_id, ", kConsentColumns,
-                                                 " FROM consents WHERE case_id = ANY($1::text[]) "
-                                                 "ORDER BY case_id, record_time, consent_id"),
-                                    ids);
-  for (const pqxx::row& row : consents) {
-    const std::string id = row[0].c_str();
-    if (auto it = reads.find(id); it != reads.end()) {
-      AddConsent(ConsentFromRow(row, 1, id), &it->second.head);
-    }
+  for (const pqxx::row& row : Run(absl::StrCat("SELECT case_id, ", kConsentColumns,
+                                               " FROM consents WHERE case_id = ANY($1::text[]) "
+                                               "ORDER BY case_id, record_time, consent_id"),
+                                  ids)) {
+    auto it = rows.find(row[0].c_str());
+    if (it != rows.end()) it->second.consents.push_back(ConsentColumns(row, 1));
+  }
+  for (auto& [id, case_rows] : rows) {
+    reads.emplace(id, CaseRows{.head = CaseFromRows(id, case_rows.head, case_rows.assignments,
+                                                    case_rows.consents),
+                               .current = std::move(case_rows.current)});
   }
   return reads;
 }
@@ -246,7 +221,7 @@ std::optional<v1::Consent> PgTxn::LoadConsent(const std::string& case_id,
                        " FROM consents WHERE consent_id = $1 AND case_id = $2"),
           consent_id, case_id);
   if (row.empty()) return std::nullopt;
-  return ConsentFromRow(row[0], 0, case_id);
+  return ConsentFromRow(case_id, ConsentColumns(row[0], 0));
 }
 
 bool PgTxn::HasLiveCaseForPerson(const std::string& operator_id,

@@ -5,8 +5,6 @@
 #include "server/store/postgres/pg_statements.h"
 #include "server/store/storage_errors.h"
 
-#include <openssl/crypto.h>
-
 #include <iterator>
 #include <optional>
 #include <pqxx/pqxx>
@@ -50,7 +48,7 @@ CREATE TABLE handover_keys.feed_mark (
 );
 )sql"},
 };
-static_assert(std::size(kMigrations) == PgKeyStore::kSchemaVersion);
+static_assert(std::size(kMigrations) == kPgKeySchemaVersion);
 
 // Brings handover_keys to kSchemaVersion in one transaction, under the
 // migration lock; FAILED_PRECONDITION if it is newer. Throws on errors.
@@ -61,10 +59,10 @@ absl::Status Migrate(pqxx::connection& conn) {
   if (txn.exec1("SELECT to_regclass('handover_keys.schema_version') IS NOT NULL")[0].as<bool>()) {
     version = txn.exec1("SELECT version FROM handover_keys.schema_version")[0].as<int>();
   }
-  if (version > PgKeyStore::kSchemaVersion) {
+  if (version > kPgKeySchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat("key store: schema version ", version,
                                                       " is newer than this binary's ",
-                                                      PgKeyStore::kSchemaVersion));
+                                                      kPgKeySchemaVersion));
   }
   for (const Migration& migration : kMigrations) {
     if (migration.version <= version) continue;
@@ -75,229 +73,109 @@ absl::Status Migrate(pqxx::connection& conn) {
   return absl::OkStatus();
 }
 
-// The case's wrapped key, if it has one.
-std::optional<std::string> ReadWrapped(pqxx::transaction_base& txn, const std::string& case_id) {
-  const pqxx::result rows =
-      txn.exec_params("SELECT wrapped FROM handover_keys.case_keys WHERE case_id = $1", case_id);
-  if (rows.empty()) return std::nullopt;
-  return pqxx::binarystring(rows[0][0]).str();
-}
-
-// Inserts the case's key unless it has one; whether it did.
-bool Insert(pqxx::transaction_base& txn, const std::string& case_id, const std::string& key_id,
-            const std::string& wrapped) {
-  const pqxx::result inserted = txn.exec_params(
-      "INSERT INTO handover_keys.case_keys (case_id, key_id, wrapped) VALUES ($1, $2, $3) "
-      "ON CONFLICT (case_id) DO NOTHING",
-      case_id, key_id, pqxx::binarystring(wrapped));
-  return inserted.affected_rows() == 1;
-}
-
-absl::Status NoKey(const std::string& case_id) {
-  return absl::NotFoundError(absl::StrCat("case ", case_id, " has no data key"));
-}
-
-}  // namespace
-
-struct PgKeyStore::Connection {
-  // Terse errors, as PgConnection's: no DETAIL lines quoting row values.
-  explicit Connection(const std::string& url) : conn(WithApplicationName(url, "handoverd-keys")) {
-    conn.set_verbosity(pqxx::connection_base::terse);
+std::vector<WrappedKey> KeysOf(const pqxx::result& rows) {
+  std::vector<WrappedKey> keys;
+  keys.reserve(rows.size());
+  for (const pqxx::row& row : rows) {
+    keys.push_back(
+        {row[0].as<std::string>(), row[1].as<std::string>(), pqxx::binarystring(row[2]).str()});
   }
-  pqxx::connection conn;
+  return keys;
+}
+
+class PgKeyTxn final : public CaseKeyTxn {
+ public:
+  explicit PgKeyTxn(pqxx::work& txn) : txn_(txn) {}
+
+  bool InsertKey(const WrappedKey& key) override {
+    return txn_.exec_params(
+                   "INSERT INTO handover_keys.case_keys (case_id, key_id, wrapped) "
+                   "VALUES ($1, $2, $3) ON CONFLICT (case_id) DO NOTHING",
+                   key.case_id, key.key_id, pqxx::binarystring(key.wrapped))
+               .affected_rows() == 1;
+  }
+  std::optional<WrappedKey> FindKey(const std::string& case_id) override {
+    std::vector<WrappedKey> keys = KeysOf(txn_.exec_params(
+        "SELECT case_id, key_id, wrapped FROM handover_keys.case_keys WHERE case_id = $1",
+        case_id));
+    if (keys.empty()) return std::nullopt;
+    return std::move(keys.front());
+  }
+  void DeleteKey(const std::string& case_id) override {
+    txn_.exec_params0("DELETE FROM handover_keys.case_keys WHERE case_id = $1", case_id);
+  }
+  void ReplaceKey(const WrappedKey& key) override {
+    txn_.exec_params0(
+        "UPDATE handover_keys.case_keys SET key_id = $1, wrapped = $2 WHERE case_id = $3",
+        key.key_id, pqxx::binarystring(key.wrapped), key.case_id);
+  }
+  // FOR UPDATE: another replica's Delete of one of these keys waits for this
+  // commit, so a re-wrap cannot write an old key over a deleted one.
+  std::vector<WrappedKey> KeysNotSealedBy(const std::string& key_id, int limit) override {
+    return KeysOf(txn_.exec_params(
+        "SELECT case_id, key_id, wrapped FROM handover_keys.case_keys WHERE key_id <> $1 "
+        "LIMIT $2 FOR UPDATE",
+        key_id, limit));
+  }
+  std::vector<WrappedKey> SomeKeys(size_t limit) override {
+    return KeysOf(
+        txn_.exec_params("SELECT case_id, key_id, wrapped FROM handover_keys.case_keys LIMIT $1",
+                         static_cast<int64_t>(limit)));
+  }
+  std::map<std::string, int64_t> CountBySealingKey() override {
+    std::map<std::string, int64_t> usage;
+    for (const pqxx::row& row :
+         txn_.exec("SELECT key_id, count(*) FROM handover_keys.case_keys GROUP BY key_id")) {
+      usage[row[0].as<std::string>()] = row[1].as<int64_t>();
+    }
+    return usage;
+  }
+  // `for_update`: the table's lock in a mode that conflicts with itself
+  // (readers are not held), so replicas raising the mark at once take turns
+  // even while the row does not exist yet.
+  std::optional<FeedMark> ReadFeedMark(bool for_update) override {
+    if (for_update) txn_.exec0("LOCK TABLE handover_keys.feed_mark IN SHARE ROW EXCLUSIVE MODE");
+    const pqxx::result rows =
+        txn_.exec("SELECT epoch, revision FROM handover_keys.feed_mark WHERE one = 1");
+    if (rows.empty()) return std::nullopt;
+    return FeedMark{rows[0][0].as<std::string>(), rows[0][1].as<int64_t>()};
+  }
+  void WriteFeedMark(const FeedMark& mark) override {
+    txn_.exec_params0(
+        "INSERT INTO handover_keys.feed_mark (one, epoch, revision) VALUES (1, $1, $2) "
+        "ON CONFLICT (one) DO UPDATE SET epoch = excluded.epoch, revision = excluded.revision",
+        mark.epoch, mark.revision);
+  }
+
+ private:
+  pqxx::work& txn_;
 };
 
-template <typename Fn>
-std::invoke_result_t<Fn, pqxx::connection&> PgKeyStore::OnceMoreIfBroken(Fn attempt) {
-  try {
-    return attempt(Connected().conn);
-  } catch (const std::exception& e) {
-    if (!ConnectionBroke(e, db_->conn)) throw;
-    spdlog::info("key store: the connection broke ({}); connecting again",
-                 std::string(absl::StripTrailingAsciiWhitespace(e.what())));
-  }
-  db_ = std::make_unique<Connection>(url_);
-  return attempt(db_->conn);
-}
+// One connection, used by one caller at a time (the key store's mutex).
+// Terse errors, as PgConnection's: no DETAIL lines quoting row values.
+class PgKeyRows final : public CaseKeyRows {
+ public:
+  PgKeyRows(std::string url, std::unique_ptr<pqxx::connection> conn)
+      : url_(std::move(url)), conn_(std::move(conn)) {}
 
-PgKeyStore::Connection& PgKeyStore::Connected() {
-  // libpqxx 6 leaves a broken connection broken: the call that found it
-  // failed, this one connects again (and throws if it cannot).
-  if (!db_->conn.is_open()) db_ = std::make_unique<Connection>(url_);
-  return *db_;
-}
-
-absl::StatusOr<std::unique_ptr<PgKeyStore>> PgKeyStore::Open(std::string url,
-                                                             std::shared_ptr<const KeyRing> ring,
-                                                             KeyStoreOptions options) {
-  if (ring == nullptr) return absl::InvalidArgumentError("key store: no key ring");
-  try {
-    auto db = std::make_unique<Connection>(url);
-    if (absl::Status s = Migrate(db->conn); !s.ok()) return s;
-    auto store = std::unique_ptr<PgKeyStore>(
-        new PgKeyStore(std::move(url), std::move(db), std::move(ring), options));
-    store->WarmCache(options.max_cached_keys);
-    return store;
-  } catch (const std::exception& e) {
-    return KeyStoreError("open", e.what());
-  }
-}
-
-PgKeyStore::PgKeyStore(std::string url, std::unique_ptr<Connection> db,
-                       std::shared_ptr<const KeyRing> ring, KeyStoreOptions options)
-    : url_(std::move(url)),
-      db_(std::move(db)),
-      ring_(std::move(ring)),
-      cache_(options.max_cached_keys) {}
-
-PgKeyStore::~PgKeyStore() = default;
-
-void PgKeyStore::WarmCache(size_t limit) {
-  if (limit == 0) return;
-  absl::MutexLock db_lock(&db_mu_);
-  pqxx::read_transaction txn(Connected().conn);
-  const pqxx::result rows = txn.exec_params(
-      "SELECT case_id, wrapped FROM handover_keys.case_keys LIMIT $1", static_cast<int64_t>(limit));
-  absl::MutexLock cache_lock(&cache_mu_);
-  for (const pqxx::row& row : rows) {
-    const std::string case_id = row[0].as<std::string>();
-    absl::StatusOr<DataKey> key = Unwrap(case_id, pqxx::binarystring(row[1]).str());
-    if (key.ok()) cache_.Put(case_id, *key);  // else Get reports it, if ever asked
-  }
-}
-
-std::string PgKeyStore::Wrap(const std::string& case_id, const DataKey& key) const {
-  std::string raw = key.Bytes();
-  std::string wrapped = ring_->Seal(raw, CaseKeyAssociatedData(case_id));
-  OPENSSL_cleanse(raw.data(), raw.size());
-  return wrapped;
-}
-
-absl::StatusOr<DataKey> PgKeyStore::Unwrap(const std::string& case_id,
-                                           const std::string& wrapped) const {
-  absl::StatusOr<std::string> raw = ring_->Open(wrapped, CaseKeyAssociatedData(case_id));
-  if (!raw.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("key store: the key of case ", case_id, ": ", raw.status().message()));
-  }
-  return DataKey::FromBytes(*std::move(raw));
-}
-
-absl::Status PgKeyStore::Put(const std::map<std::string, DataKey>& keys) {
-  if (keys.empty()) return absl::OkStatus();
-  absl::MutexLock db_lock(&db_mu_);
-  try {
-    absl::Status put = OnceMoreIfBroken([&](pqxx::connection& conn) -> absl::Status {
-      db_mu_.AssertHeld();  // the lambda runs inside OnceMoreIfBroken, under db_mu_
+  absl::Status Transact(const std::function<absl::Status(CaseKeyTxn&)>& work) override {
+    return OnceMoreIfBroken([&](pqxx::connection& conn) {
       pqxx::work txn(conn);
-      for (const auto& [case_id, key] : keys) {
-        if (Insert(txn, case_id, ring_->current_key_id(), Wrap(case_id, key))) continue;
-        // As KeyStore::Put, which refuses any existing row: the key stays.
-        std::optional<std::string> wrapped = ReadWrapped(txn, case_id);
-        if (!wrapped) return NoKey(case_id);  // deleted meanwhile: nothing is stored
-        absl::StatusOr<DataKey> existing = Unwrap(case_id, *wrapped);
-        if (!existing.ok()) return existing.status();
-        if (*existing != key) {
-          return absl::InternalError(
-              absl::StrCat("key store: case ", case_id, " already has another data key"));
-        }
-      }
-      txn.commit();
-      return absl::OkStatus();
+      PgKeyTxn rows(txn);
+      absl::Status status = work(rows);
+      if (status.ok()) txn.commit();  // else the destructor rolls back
+      return status;
     });
-    if (!put.ok()) return put;
-  } catch (const std::exception& e) {
-    return KeyStoreError("put", e.what());
   }
-  absl::MutexLock cache_lock(&cache_mu_);
-  for (const auto& [case_id, key] : keys) cache_.Put(case_id, key);
-  return absl::OkStatus();
-}
 
-absl::Status PgKeyStore::CreateMany(const std::vector<std::string>& case_ids,
-                                    std::map<std::string, DataKey>* out) {
-  absl::MutexLock db_lock(&db_mu_);
-  std::map<std::string, DataKey> keys;
-  try {
-    absl::Status created = OnceMoreIfBroken([&](pqxx::connection& conn) -> absl::Status {
-      db_mu_.AssertHeld();  // the lambda runs inside OnceMoreIfBroken, under db_mu_
-      keys.clear();
-      pqxx::work txn(conn);
-      for (const std::string& case_id : case_ids) {
-        if (keys.contains(case_id)) continue;
-        const DataKey key = DataKey::Generate();
-        if (Insert(txn, case_id, ring_->current_key_id(), Wrap(case_id, key))) {
-          keys.emplace(case_id, key);
-          continue;
-        }
-        std::optional<std::string> wrapped = ReadWrapped(txn, case_id);
-        if (!wrapped) return NoKey(case_id);  // deleted meanwhile: call again
-        absl::StatusOr<DataKey> existing = Unwrap(case_id, *wrapped);
-        if (!existing.ok()) return existing.status();
-        keys.emplace(case_id, *existing);
-      }
-      txn.commit();
-      return absl::OkStatus();
-    });
-    if (!created.ok()) return created;
-  } catch (const std::exception& e) {
-    return KeyStoreError("create", e.what());
-  }
-  absl::MutexLock cache_lock(&cache_mu_);
-  for (const auto& [case_id, key] : keys) cache_.Put(case_id, key);
-  for (auto& [case_id, key] : keys) out->insert_or_assign(case_id, key);
-  return absl::OkStatus();
-}
+  absl::Status EraseTraces() override { return absl::OkStatus(); }
 
-absl::StatusOr<DataKey> PgKeyStore::Get(const std::string& case_id) {
-  {
-    absl::ReaderMutexLock cache_lock(&cache_mu_);
-    if (std::optional<DataKey> key = cache_.Get(case_id)) return *std::move(key);
-  }
-  absl::MutexLock db_lock(&db_mu_);
-  std::optional<std::string> wrapped;
-  try {
-    wrapped = OnceMoreIfBroken([&](pqxx::connection& conn) {
+  // VACUUM FULL cannot run in a transaction block. Never waits long for the
+  // table's lock (a running key dump holds it): other replicas' key reads
+  // would queue behind this one; the next erasure's scrub tries again.
+  absl::Status Scrub() override {
+    return OnceMoreIfBroken([](pqxx::connection& conn) {
       pqxx::nontransaction txn(conn);
-      return ReadWrapped(txn, case_id);
-    });
-  } catch (const std::exception& e) {
-    return KeyStoreError("get", e.what());
-  }
-  if (!wrapped) return NoKey(case_id);
-  absl::StatusOr<DataKey> key = Unwrap(case_id, *wrapped);
-  if (key.ok()) {
-    absl::MutexLock cache_lock(&cache_mu_);
-    cache_.Put(case_id, *key);
-  }
-  return key;
-}
-
-absl::Status PgKeyStore::Delete(const std::string& case_id) {
-  absl::MutexLock db_lock(&db_mu_);
-  {
-    absl::MutexLock cache_lock(&cache_mu_);
-    cache_.Erase(case_id);
-  }
-  try {
-    OnceMoreIfBroken([&](pqxx::connection& conn) {
-      pqxx::nontransaction txn(conn);  // one statement, committed on return
-      txn.exec_params0("DELETE FROM handover_keys.case_keys WHERE case_id = $1", case_id);
-    });
-  } catch (const std::exception& e) {
-    return KeyStoreError("delete", e.what());
-  }
-  return absl::OkStatus();
-}
-
-absl::Status PgKeyStore::Scrub() {
-  absl::MutexLock db_lock(&db_mu_);
-  try {
-    OnceMoreIfBroken([&](pqxx::connection& conn) {
-      pqxx::nontransaction txn(conn);  // VACUUM cannot run in a transaction block
-      // Never wait long for the table's lock (a running key dump holds it):
-      // other replicas' key reads would queue behind this one. The next
-      // erasure's scrub tries again.
       txn.exec0("SET lock_timeout = '1s'");
       try {
         txn.exec0("VACUUM FULL handover_keys.case_keys");
@@ -306,118 +184,61 @@ absl::Status PgKeyStore::Scrub() {
         throw;
       }
       txn.exec0("RESET lock_timeout");
+      return absl::OkStatus();
     });
-  } catch (const std::exception& e) {
-    return KeyStoreError("scrub", e.what());
   }
-  return absl::OkStatus();
-}
 
-absl::StatusOr<std::optional<FeedMark>> PgKeyStore::FeedHighWater() {
-  absl::MutexLock db_lock(&db_mu_);
-  try {
-    return OnceMoreIfBroken([&](pqxx::connection& conn) -> std::optional<FeedMark> {
-      pqxx::nontransaction txn(conn);
-      const pqxx::result rows =
-          txn.exec("SELECT epoch, revision FROM handover_keys.feed_mark WHERE one = 1");
-      if (rows.empty()) return std::nullopt;
-      return FeedMark{rows[0][0].as<std::string>(), rows[0][1].as<int64_t>()};
-    });
-  } catch (const std::exception& e) {
-    return KeyStoreError("feed mark", e.what());
+  absl::Status Backup(const std::string& /*backup_path*/) override {
+    return absl::FailedPreconditionError(
+        "key store: the PostgreSQL key store is backed up with pg_dump --schema=handover_keys "
+        "(see the deploy documentation), not by handoverd");
   }
-}
 
-absl::Status PgKeyStore::RaiseFeedHighWater(const FeedMark& mark) {
-  absl::MutexLock db_lock(&db_mu_);
-  try {
-    OnceMoreIfBroken([&](pqxx::connection& conn) {
-      pqxx::nontransaction txn(conn);  // one statement, committed on return
-      txn.exec_params0(
-          "INSERT INTO handover_keys.feed_mark (one, epoch, revision) VALUES (1, $1, $2) "
-          "ON CONFLICT (one) DO UPDATE SET revision = CASE WHEN feed_mark.epoch = "
-          "excluded.epoch THEN GREATEST(feed_mark.revision, excluded.revision) ELSE "
-          "excluded.revision END, epoch = excluded.epoch",
-          mark.epoch, mark.revision);
-    });
-  } catch (const std::exception& e) {
-    return KeyStoreError("feed mark", e.what());
+  static std::unique_ptr<pqxx::connection> Connect(const std::string& url) {
+    auto conn = std::make_unique<pqxx::connection>(WithApplicationName(url, "handoverd-keys"));
+    conn->set_verbosity(pqxx::connection_base::terse);
+    return conn;
   }
-  return absl::OkStatus();
-}
 
-absl::StatusOr<int> PgKeyStore::Rewrap(int limit) {
-  if (limit < 1) return absl::InvalidArgumentError("key store: rewrap limit must be at least 1");
-  absl::MutexLock db_lock(&db_mu_);
-  int rewrapped = 0;
-  try {
-    pqxx::work txn(Connected().conn);
-    // FOR UPDATE: another replica's Delete of one of these keys waits for
-    // this commit, so the UPDATE cannot write an old key over a new one.
-    const pqxx::result rows = txn.exec_params(
-        "SELECT case_id, wrapped FROM handover_keys.case_keys WHERE key_id <> $1 LIMIT $2 "
-        "FOR UPDATE",
-        ring_->current_key_id(), limit);
-    for (const pqxx::row& row : rows) {
-      const std::string case_id = row[0].as<std::string>();
-      absl::StatusOr<std::string> raw =
-          ring_->Open(pqxx::binarystring(row[1]).str(), CaseKeyAssociatedData(case_id));
-      if (!raw.ok()) {
-        return absl::DataLossError(
-            absl::StrCat("key store: the key of case ", case_id, ": ", raw.status().message()));
-      }
-      const std::string sealed = ring_->Seal(*raw, CaseKeyAssociatedData(case_id));
-      OPENSSL_cleanse(raw->data(), raw->size());
-      const pqxx::result updated = txn.exec_params(
-          "UPDATE handover_keys.case_keys SET key_id = $1, wrapped = $2 WHERE case_id = $3",
-          ring_->current_key_id(), pqxx::binarystring(sealed), case_id);
-      rewrapped += static_cast<int>(updated.affected_rows());
+ private:
+  // Runs `attempt(connection)`; if it throws because the connection broke
+  // (a database restart, pg_terminate_backend), connects again and runs it
+  // once more: every key store transaction is idempotent, so one whose
+  // COMMIT the broken link hid is safe to run again. libpqxx 6 leaves a
+  // broken connection broken: the call after the one that found it
+  // connects again (and throws if it cannot).
+  template <typename Fn>
+  absl::Status OnceMoreIfBroken(Fn attempt) {
+    try {
+      if (!conn_->is_open()) conn_ = Connect(url_);
+      return attempt(*conn_);
+    } catch (const std::exception& e) {
+      if (!ConnectionBroke(e, *conn_)) throw;
+      spdlog::info("key store: the connection broke ({}); connecting again",
+                   std::string(absl::StripTrailingAsciiWhitespace(e.what())));
     }
-    txn.commit();
-  } catch (const std::exception& e) {
-    return KeyStoreError("rewrap", e.what());
+    conn_ = Connect(url_);
+    return attempt(*conn_);
   }
-  return rewrapped;
-}
 
-absl::StatusOr<std::map<std::string, int64_t>> PgKeyStore::UsageLocked() {
-  std::map<std::string, int64_t> usage;
-  try {
-    pqxx::nontransaction txn(Connected().conn);
-    const pqxx::result rows =
-        txn.exec("SELECT key_id, count(*) FROM handover_keys.case_keys GROUP BY key_id");
-    for (const pqxx::row& row : rows) usage[row[0].as<std::string>()] = row[1].as<int64_t>();
-  } catch (const std::exception& e) {
-    return KeyStoreError("usage", e.what());
-  }
-  return usage;
-}
+  const std::string url_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
 
-absl::StatusOr<std::map<std::string, int64_t>> PgKeyStore::Usage() {
-  absl::MutexLock db_lock(&db_mu_);
-  return UsageLocked();
-}
+}  // namespace
 
-absl::Status PgKeyStore::ReplaceKeys(std::shared_ptr<const KeyRing> ring) {
+absl::StatusOr<std::unique_ptr<KeyStore>> OpenPgKeyStore(std::string url,
+                                                         std::shared_ptr<const KeyRing> ring,
+                                                         KeyStoreOptions options) {
   if (ring == nullptr) return absl::InvalidArgumentError("key store: no key ring");
-  absl::MutexLock db_lock(&db_mu_);
-  absl::StatusOr<std::map<std::string, int64_t>> usage = UsageLocked();
-  if (!usage.ok()) return usage.status();
-  for (const auto& [key_id, count] : *usage) {
-    if (!ring->HasKey(key_id)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("key file: key ", key_id, " still wraps ", count,
-                       " case keys; keep it until they are re-wrapped"));
-    }
+  try {
+    std::unique_ptr<pqxx::connection> conn = PgKeyRows::Connect(url);
+    if (absl::Status s = Migrate(*conn); !s.ok()) return s;
+    return KeyStore::Open(std::make_unique<PgKeyRows>(std::move(url), std::move(conn)),
+                          std::move(ring), options);
+  } catch (const std::exception& e) {
+    return KeyStoreError("open", e.what());
   }
-  ring_ = std::move(ring);
-  return absl::OkStatus();
-}
-
-absl::Status PgKeyStore::Backup(const std::string& /*backup_path*/) {
-  return absl::FailedPreconditionError(
-      "key store: the PostgreSQL key store is backed up with pg_dump --schema=handover_keys "
-      "(see the deploy documentation), not by handoverd");
 }
 
 }  // namespace handover::store

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/resource_names.h"
+#include "server/store/case_state.h"
 #include "server/store/sealing.h"
 #include "server/store/sqlite/sqlite_txn.h"
 #include "server/store/sqlite/statement_cache.h"
@@ -54,55 +55,35 @@ std::string IdList(const std::vector<std::string>& ids) {
 
 namespace {
 
-// A consent from kConsentColumns at `first`.
-v1::Consent ConsentFromRow(SQLite::Statement& row, int first, const std::string& case_id) {
-  v1::Consent consent;
-  consent.set_name(ConsentName(case_id, row.getColumn(first).getString()));
-  consent.set_purpose(static_cast<v1::ConsentPurpose>(row.getColumn(first + 1).getInt()));
-  consent.set_recipient_municipality_code(row.getColumn(first + 2).getString());
-  *consent.mutable_given_date() = IntToDate(row.getColumn(first + 3).getInt64());
-  *consent.mutable_record_time() = ToTimestamp(row.getColumn(first + 4).getInt64());
-  if (!row.getColumn(first + 5).isNull()) {
-    *consent.mutable_withdraw_time() = ToTimestamp(row.getColumn(first + 5).getInt64());
-  }
-  return consent;
-}
-
 constexpr char kConsentColumns[] =
     "consent_id, purpose, recipient_municipality_code, given_date, record_time, withdraw_time";
 
-// A case's metadata from "operator_id, current_version, create_time,
-// update_time" at `first`; its state and assignment come later.
-CaseSnapshot CaseFromRow(SQLite::Statement& row, int first, const std::string& case_id) {
-  CaseSnapshot snapshot;
-  v1::Case& meta = snapshot.meta;
-  meta.set_name(CaseName(case_id));
-  meta.set_operator_id(row.getColumn(first).getString());
-  meta.set_version(row.getColumn(first + 1).getInt64());
-  *meta.mutable_create_time() = ToTimestamp(row.getColumn(first + 2).getInt64());
-  *meta.mutable_update_time() = ToTimestamp(row.getColumn(first + 3).getInt64());
-  meta.set_state(v1::CASE_STATE_ASYLUM);
-  snapshot.facts.operator_id = meta.operator_id();
-  return snapshot;
+// kConsentColumns at `first`.
+ConsentReadRow ConsentColumns(SQLite::Statement& row, int first) {
+  ConsentReadRow consent{.consent_id = row.getColumn(first).getString(),
+                         .purpose = row.getColumn(first + 1).getInt(),
+                         .recipient_municipality_code = row.getColumn(first + 2).getString(),
+                         .given_date = row.getColumn(first + 3).getInt64(),
+                         .record_time = row.getColumn(first + 4).getInt64()};
+  if (!row.getColumn(first + 5).isNull())
+    consent.withdraw_time = row.getColumn(first + 5).getInt64();
+  return consent;
 }
 
-// The newest assignment from "municipality_code, decision_date,
-// takeover_date, assign_time" at `first`.
-void AddAssignment(SQLite::Statement& row, int first, CaseSnapshot* snapshot) {
-  v1::Case& meta = snapshot->meta;
-  meta.set_state(v1::CASE_STATE_ASSIGNED);
-  v1::Assignment* assignment = meta.mutable_assignment();
-  assignment->set_municipality_code(row.getColumn(first).getString());
-  *assignment->mutable_decision_date() = IntToDate(row.getColumn(first + 1).getInt64());
-  *assignment->mutable_takeover_date() = IntToDate(row.getColumn(first + 2).getInt64());
-  *assignment->mutable_assign_time() = ToTimestamp(row.getColumn(first + 3).getInt64());
-  snapshot->facts.municipality_code = assignment->municipality_code();
+// "operator_id, current_version, create_time, update_time" at `first`.
+CaseHeadRow HeadColumns(SQLite::Statement& row, int first) {
+  return {.operator_id = row.getColumn(first).getString(),
+          .current_version = row.getColumn(first + 1).getInt64(),
+          .create_time = row.getColumn(first + 2).getInt64(),
+          .update_time = row.getColumn(first + 3).getInt64()};
 }
 
-void AddConsent(v1::Consent consent, CaseSnapshot* snapshot) {
-  snapshot->facts.consents.push_back(policy::ConsentFact{
-      consent.purpose(), consent.recipient_municipality_code(), consent.has_withdraw_time()});
-  *snapshot->meta.add_consents() = std::move(consent);
+// "municipality_code, decision_date, takeover_date, assign_time" at `first`.
+AssignmentReadRow AssignmentColumns(SQLite::Statement& row, int first) {
+  return {.municipality_code = row.getColumn(first).getString(),
+          .decision_date = row.getColumn(first + 1).getInt64(),
+          .takeover_date = row.getColumn(first + 2).getInt64(),
+          .assign_time = row.getColumn(first + 3).getInt64()};
 }
 
 // From "form, create_time, author_organisation, author_actor, key_id" at
@@ -126,27 +107,24 @@ std::optional<CaseSnapshot> SqliteTxn::LoadCase(const std::string& case_id) {
                "FROM cases WHERE case_id = ? AND erased_time IS NULL");
   row->bind(1, case_id);
   if (!row->executeStep()) return std::nullopt;
-  CaseSnapshot snapshot = CaseFromRow(*row, 0, case_id);
+  const CaseHeadRow head = HeadColumns(*row, 0);
 
-  Prepared assignments(db_,
-                       "SELECT municipality_code, decision_date, takeover_date, "
-                       "assign_time FROM assignments WHERE case_id = ? "
-                       "ORDER BY seq DESC LIMIT 2");
-  assignments->bind(1, case_id);
-  if (assignments->executeStep()) {
-    AddAssignment(*assignments, 0, &snapshot);
-    if (assignments->executeStep()) {
-      snapshot.meta.mutable_assignment()->set_previous_municipality_code(
-          assignments->getColumn(0).getString());
-    }
-  }
+  Prepared assignment_rows(db_,
+                           "SELECT municipality_code, decision_date, takeover_date, "
+                           "assign_time FROM assignments WHERE case_id = ? "
+                           "ORDER BY seq DESC LIMIT 2");
+  assignment_rows->bind(1, case_id);
+  std::vector<AssignmentReadRow> assignments;
+  while (assignment_rows->executeStep())
+    assignments.push_back(AssignmentColumns(*assignment_rows, 0));
 
-  Prepared consents(
+  Prepared consent_rows(
       db_, absl::StrCat("SELECT ", kConsentColumns,
                         " FROM consents WHERE case_id = ? ORDER BY record_time, consent_id"));
-  consents->bind(1, case_id);
-  while (consents->executeStep()) AddConsent(ConsentFromRow(*consents, 0, case_id), &snapshot);
-  return snapshot;
+  consent_rows->bind(1, case_id);
+  std::vector<ConsentReadRow> consents;
+  while (consent_rows->executeStep()) consents.push_back(ConsentColumns(*consent_rows, 0));
+  return CaseFromRows(case_id, head, assignments, consents);
 }
 
 std::optional<VersionRow> SqliteTxn::LoadVersion(const std::string& case_id, int64_t version,
@@ -164,6 +142,13 @@ std::map<std::string, CaseRows> SqliteTxn::LoadCurrentCases(
     const std::vector<std::string>& case_ids, bool with_form) {
   std::map<std::string, CaseRows> reads;
   if (case_ids.empty()) return reads;
+  struct Rows {
+    CaseHeadRow head;
+    VersionRow current;
+    std::vector<AssignmentReadRow> assignments;
+    std::vector<ConsentReadRow> consents;
+  };
+  std::map<std::string, Rows> rows;
   const std::string ids = IdList(case_ids);
   Prepared cases(db_,
                  absl::StrCat("SELECT c.case_id, c.operator_id, c.current_version, c.create_time, "
@@ -175,9 +160,9 @@ std::map<std::string, CaseRows> SqliteTxn::LoadCurrentCases(
   cases->bind(1, ids);
   while (cases->executeStep()) {
     const std::string id = cases->getColumn(0).getString();
-    reads.emplace(id, CaseRows{.head = CaseFromRow(*cases, 1, id),
-                               .current = VersionFromRow(
-                                   *cases, 5, id, cases->getColumn(2).getInt64(), with_form)});
+    rows.emplace(id, Rows{.head = HeadColumns(*cases, 1),
+                          .current = VersionFromRow(*cases, 5, id, cases->getColumn(2).getInt64(),
+                                                    with_form)});
   }
 
   Prepared assignments(db_, absl::StrCat("SELECT case_id, municipality_code, decision_date, "
@@ -185,19 +170,10 @@ std::map<std::string, CaseRows> SqliteTxn::LoadCurrentCases(
                                          "WHERE case_id",
                                          kInIdList, " ORDER BY case_id, seq DESC"));
   assignments->bind(1, ids);
-  std::string previous_id;
-  int seen = 0;  // assignments of previous_id so far
   while (assignments->executeStep()) {
-    const std::string id = assignments->getColumn(0).getString();
-    seen = id == previous_id ? seen + 1 : 1;
-    previous_id = id;
-    auto it = reads.find(id);
-    if (it == reads.end() || seen > 2) continue;
-    if (seen == 1) {
-      AddAssignment(*assignments, 1, &it->second.head);
-    } else {
-      it->second.head.meta.mutable_assignment()->set_previous_municipality_code(
-          assignments->getColumn(1).getString());
+    auto it = rows.find(assignments->getColumn(0).getString());
+    if (it != rows.end() && it->second.assignments.size() < 2) {
+      it->second.assignments.push_back(AssignmentColumns(*assignments, 1));
     }
   }
 
@@ -206,10 +182,13 @@ std::map<std::string, CaseRows> SqliteTxn::LoadCurrentCases(
                         kInIdList, " ORDER BY case_id, record_time, consent_id"));
   consents->bind(1, ids);
   while (consents->executeStep()) {
-    const std::string id = consents->getColumn(0).getString();
-    if (auto it = reads.find(id); it != reads.end()) {
-      AddConsent(ConsentFromRow(*consents, 1, id), &it->second.head);
-    }
+    auto it = rows.find(consents->getColumn(0).getString());
+    if (it != rows.end()) it->second.consents.push_back(ConsentColumns(*consents, 1));
+  }
+  for (auto& [id, case_rows] : rows) {
+    reads.emplace(id, CaseRows{.head = CaseFromRows(id, case_rows.head, case_rows.assignments,
+                                                    case_rows.consents),
+                               .current = std::move(case_rows.current)});
   }
   return reads;
 }
@@ -261,7 +240,7 @@ std::optional<v1::Consent> SqliteTxn::LoadConsent(const std::string& case_id,
   row->bind(1, consent_id);
   row->bind(2, case_id);
   if (!row->executeStep()) return std::nullopt;
-  return ConsentFromRow(*row, 0, case_id);
+  return ConsentFromRow(case_id, ConsentColumns(*row, 0));
 }
 
 bool SqliteTxn::HasLiveCaseForPerson(const std::string& operator_id,

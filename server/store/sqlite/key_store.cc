@@ -5,7 +5,6 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -76,10 +75,10 @@ void Configure(SQLite::Database& db) {
 // Brings the schema to kSchemaVersion; FAILED_PRECONDITION if newer.
 absl::Status Migrate(SQLite::Database& db) {
   const int version = db.execAndGet("PRAGMA user_version").getInt();
-  if (version > KeyStore::kSchemaVersion) {
+  if (version > kSqliteKeySchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat("key store: schema version ", version,
                                                       " is newer than this binary's ",
-                                                      KeyStore::kSchemaVersion));
+                                                      kSqliteKeySchemaVersion));
   }
   if (version < 1) {
     SQLite::Transaction txn(db);
@@ -113,331 +112,170 @@ void CopyPages(SQLite::Database& source, const std::string& target) {
   backup.executeStep();  // all pages in one step: one consistent snapshot
 }
 
+// Blob column `index` of the current row.
+std::string Blob(SQLite::Statement& statement, int index) {
+  const SQLite::Column column = statement.getColumn(index);
+  return std::string(static_cast<const char*>(column.getBlob()),
+                     static_cast<size_t>(column.getBytes()));
+}
+
+std::vector<WrappedKey> KeysOf(SQLite::Statement& select) {
+  std::vector<WrappedKey> keys;
+  while (select.executeStep()) {
+    keys.push_back(
+        {select.getColumn(0).getString(), select.getColumn(1).getString(), Blob(select, 2)});
+  }
+  return keys;
+}
+
+class SqliteKeyTxn final : public CaseKeyTxn {
+ public:
+  explicit SqliteKeyTxn(SQLite::Database& db) : db_(db) {}
+
+  bool InsertKey(const WrappedKey& key) override {
+    SQLite::Statement insert(db_,
+                             "INSERT INTO case_keys (case_id, wrapping_key_id, wrapped_key) "
+                             "VALUES (?, ?, ?) ON CONFLICT (case_id) DO NOTHING");
+    insert.bind(1, key.case_id);
+    insert.bind(2, key.key_id);
+    insert.bind(3, key.wrapped.data(), static_cast<int>(key.wrapped.size()));
+    return insert.exec() == 1;
+  }
+  std::optional<WrappedKey> FindKey(const std::string& case_id) override {
+    SQLite::Statement select(db_,
+                             "SELECT case_id, wrapping_key_id, wrapped_key FROM case_keys "
+                             "WHERE case_id = ?");
+    select.bind(1, case_id);
+    std::vector<WrappedKey> keys = KeysOf(select);
+    if (keys.empty()) return std::nullopt;
+    return std::move(keys.front());
+  }
+  void DeleteKey(const std::string& case_id) override {
+    SQLite::Statement remove(db_, "DELETE FROM case_keys WHERE case_id = ?");
+    remove.bind(1, case_id);
+    remove.exec();
+  }
+  void ReplaceKey(const WrappedKey& key) override {
+    SQLite::Statement update(db_,
+                             "UPDATE case_keys SET wrapping_key_id = ?, wrapped_key = ? "
+                             "WHERE case_id = ?");
+    update.bind(1, key.key_id);
+    update.bind(2, key.wrapped.data(), static_cast<int>(key.wrapped.size()));
+    update.bind(3, key.case_id);
+    update.exec();
+  }
+  // The transaction is IMMEDIATE: it holds the write lock from its start.
+  std::vector<WrappedKey> KeysNotSealedBy(const std::string& key_id, int limit) override {
+    SQLite::Statement select(db_,
+                             "SELECT case_id, wrapping_key_id, wrapped_key FROM case_keys "
+                             "WHERE wrapping_key_id != ? LIMIT ?");
+    select.bind(1, key_id);
+    select.bind(2, limit);
+    return KeysOf(select);
+  }
+  std::vector<WrappedKey> SomeKeys(size_t limit) override {
+    SQLite::Statement select(db_,
+                             "SELECT case_id, wrapping_key_id, wrapped_key FROM case_keys LIMIT ?");
+    select.bind(1, static_cast<int64_t>(limit));
+    return KeysOf(select);
+  }
+  std::map<std::string, int64_t> CountBySealingKey() override {
+    std::map<std::string, int64_t> usage;
+    SQLite::Statement select(
+        db_, "SELECT wrapping_key_id, COUNT(*) FROM case_keys GROUP BY wrapping_key_id");
+    while (select.executeStep()) {
+      usage[select.getColumn(0).getString()] = select.getColumn(1).getInt64();
+    }
+    return usage;
+  }
+  std::optional<FeedMark> ReadFeedMark(bool /*for_update*/) override {
+    SQLite::Statement read(db_, "SELECT epoch, revision FROM feed_mark WHERE one = 1");
+    if (!read.executeStep()) return std::nullopt;
+    return FeedMark{read.getColumn(0).getString(), read.getColumn(1).getInt64()};
+  }
+  void WriteFeedMark(const FeedMark& mark) override {
+    SQLite::Statement write(db_,
+                            "INSERT INTO feed_mark (one, epoch, revision) VALUES (1, ?, ?) "
+                            "ON CONFLICT (one) DO UPDATE SET epoch = excluded.epoch, "
+                            "revision = excluded.revision");
+    write.bind(1, mark.epoch);
+    write.bind(2, mark.revision);
+    write.exec();
+  }
+
+ private:
+  SQLite::Database& db_;
+};
+
+// One connection, used by one caller at a time (the key store's mutex).
+class SqliteKeyRows final : public CaseKeyRows {
+ public:
+  explicit SqliteKeyRows(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
+
+  absl::Status Transact(const std::function<absl::Status(CaseKeyTxn&)>& work) override {
+    SQLite::Transaction txn(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SqliteKeyTxn rows(*db_);
+    absl::Status status = work(rows);
+    if (status.ok()) txn.commit();  // else the destructor rolls back
+    return status;
+  }
+
+  // Copies the pages without the deleted key into the main file (where
+  // secure_delete has zeroed it) and empties the WAL, whose earlier frames
+  // hold the page with the wrapped key.
+  absl::Status EraseTraces() override {
+    SQLite::Statement checkpoint(*db_, "PRAGMA wal_checkpoint(TRUNCATE)");
+    if (checkpoint.executeStep() && checkpoint.getColumn(0).getInt() != 0) {
+      return absl::UnavailableError("the WAL could not be truncated (busy)");
+    }
+    return absl::OkStatus();
+  }
+
+  // Nothing left: EraseTraces has done it.
+  absl::Status Scrub() override { return absl::OkStatus(); }
+
+  absl::Status Backup(const std::string& backup_path) override {
+    if (absl::Status s = CreateOwnerOnly(backup_path, true); !s.ok()) {
+      return s.code() == absl::StatusCode::kAlreadyExists
+                 ? absl::AlreadyExistsError(absl::StrCat("--out: ", backup_path, " already exists"))
+                 : s;
+    }
+    absl::Status status;
+    try {
+      CopyPages(*db_, backup_path);
+      status = SyncPath(backup_path, false);
+      if (status.ok()) status = CheckIntegrity(backup_path, "key store backup");
+    } catch (const std::exception& e) {
+      status = KeyStoreError("backup", e.what());
+    }
+    if (!status.ok()) {
+      std::error_code ignored;
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        fs::remove(backup_path + suffix, ignored);
+      }
+    }
+    return status;
+  }
+
+ private:
+  const std::unique_ptr<SQLite::Database> db_;
+};
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Open(std::string path,
-                                                         std::shared_ptr<const KeyRing> ring,
-                                                         KeyStoreOptions options) {
+absl::StatusOr<std::unique_ptr<KeyStore>> OpenSqliteKeyStore(const std::string& path,
+                                                             std::shared_ptr<const KeyRing> ring,
+                                                             KeyStoreOptions options) {
   if (ring == nullptr) return absl::InvalidArgumentError("key store: no key ring");
   if (absl::Status s = CreateOwnerOnly(path, false); !s.ok()) return s;
   try {
     auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE);
     Configure(*db);
     if (absl::Status s = Migrate(*db); !s.ok()) return s;
-    auto store = std::unique_ptr<KeyStore>(
-        new KeyStore(std::move(path), std::move(db), std::move(ring), options));
-    store->WarmCache(options.max_cached_keys);
-    return store;
+    return KeyStore::Open(std::make_unique<SqliteKeyRows>(std::move(db)), std::move(ring), options);
   } catch (const std::exception& e) {
     return KeyStoreError("open", e.what());
   }
-}
-
-KeyStore::KeyStore(std::string path, std::unique_ptr<SQLite::Database> db,
-                   std::shared_ptr<const KeyRing> ring, KeyStoreOptions options)
-    : path_(std::move(path)),
-      db_(std::move(db)),
-      ring_(std::move(ring)),
-      cache_(options.max_cached_keys) {}
-
-KeyStore::~KeyStore() = default;
-
-void KeyStore::WarmCache(size_t limit) {
-  if (limit == 0) return;
-  absl::MutexLock db_lock(&db_mu_);
-  SQLite::Statement select(*db_, "SELECT case_id, wrapped_key FROM case_keys LIMIT ?");
-  select.bind(1, static_cast<int64_t>(limit));
-  absl::MutexLock cache_lock(&cache_mu_);
-  while (select.executeStep()) {
-    const std::string case_id = select.getColumn(0).getString();
-    const SQLite::Column column = select.getColumn(1);
-    const std::string wrapped(static_cast<const char*>(column.getBlob()),
-                              static_cast<size_t>(column.getBytes()));
-    absl::StatusOr<std::string> raw = ring_->Open(wrapped, CaseKeyAssociatedData(case_id));
-    if (!raw.ok()) continue;  // Get reports it, if the key is ever asked for
-    absl::StatusOr<DataKey> key = DataKey::FromBytes(*std::move(raw));
-    if (key.ok()) cache_.Put(case_id, *std::move(key));
-  }
-}
-
-std::string KeyStore::Wrap(const std::string& case_id, const DataKey& key) const {
-  std::string raw = key.Bytes();
-  std::string wrapped = ring_->Seal(raw, CaseKeyAssociatedData(case_id));
-  OPENSSL_cleanse(raw.data(), raw.size());
-  return wrapped;
-}
-
-absl::StatusOr<DataKey> KeyStore::Load(const std::string& case_id) {
-  SQLite::Statement select(*db_, "SELECT wrapped_key FROM case_keys WHERE case_id = ?");
-  select.bind(1, case_id);
-  if (!select.executeStep()) {
-    return absl::NotFoundError(absl::StrCat("case ", case_id, " has no data key"));
-  }
-  const SQLite::Column column = select.getColumn(0);
-  const std::string wrapped(static_cast<const char*>(column.getBlob()),
-                            static_cast<size_t>(column.getBytes()));
-  absl::StatusOr<std::string> raw = ring_->Open(wrapped, CaseKeyAssociatedData(case_id));
-  if (!raw.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("key store: the key of case ", case_id, ": ", raw.status().message()));
-  }
-  return DataKey::FromBytes(*std::move(raw));
-}
-
-absl::StatusOr<DataKey> KeyStore::Create(const std::string& case_id) {
-  absl::MutexLock db_lock(&db_mu_);
-  const DataKey key = DataKey::Generate();
-  try {
-    SQLite::Statement insert(*db_,
-                             "INSERT INTO case_keys (case_id, wrapping_key_id, wrapped_key) "
-                             "VALUES (?, ?, ?) ON CONFLICT (case_id) DO NOTHING");
-    insert.bind(1, case_id);
-    insert.bind(2, ring_->current_key_id());
-    const std::string wrapped = Wrap(case_id, key);
-    insert.bind(3, wrapped.data(), static_cast<int>(wrapped.size()));
-    if (insert.exec() == 0) {
-      return absl::AlreadyExistsError(absl::StrCat("case ", case_id, " already has a data key"));
-    }
-  } catch (const std::exception& e) {
-    return KeyStoreError("create", e.what());
-  }
-  absl::MutexLock cache_lock(&cache_mu_);
-  cache_.Put(case_id, key);
-  return key;
-}
-
-absl::Status KeyStore::Put(const std::map<std::string, DataKey>& keys) {
-  if (keys.empty()) return absl::OkStatus();
-  absl::MutexLock db_lock(&db_mu_);
-  try {
-    SQLite::Transaction txn(*db_);
-    SQLite::Statement insert(*db_,
-                             "INSERT INTO case_keys (case_id, wrapping_key_id, wrapped_key) "
-                             "VALUES (?, ?, ?)");
-    for (const auto& [case_id, key] : keys) {
-      const std::string wrapped = Wrap(case_id, key);
-      insert.reset();
-      insert.bind(1, case_id);
-      insert.bind(2, ring_->current_key_id());
-      insert.bind(3, wrapped.data(), static_cast<int>(wrapped.size()));
-      insert.exec();
-    }
-    txn.commit();
-  } catch (const std::exception& e) {
-    return KeyStoreError("put", e.what());
-  }
-  absl::MutexLock cache_lock(&cache_mu_);
-  for (const auto& [case_id, key] : keys) cache_.Put(case_id, key);
-  return absl::OkStatus();
-}
-
-absl::Status KeyStore::CreateMany(const std::vector<std::string>& case_ids,
-                                  std::map<std::string, DataKey>* out) {
-  absl::MutexLock db_lock(&db_mu_);
-  std::map<std::string, DataKey> keys;
-  try {
-    SQLite::Transaction txn(*db_);
-    SQLite::Statement insert(*db_,
-                             "INSERT INTO case_keys (case_id, wrapping_key_id, wrapped_key) "
-                             "VALUES (?, ?, ?) ON CONFLICT (case_id) DO NOTHING");
-    for (const std::string& case_id : case_ids) {
-      if (keys.contains(case_id)) continue;
-      const DataKey key = DataKey::Generate();
-      const std::string wrapped = Wrap(case_id, key);
-      insert.reset();
-      insert.bind(1, case_id);
-      insert.bind(2, ring_->current_key_id());
-      insert.bind(3, wrapped.data(), static_cast<int>(wrapped.size()));
-      if (insert.exec() == 1) {
-        keys.emplace(case_id, key);
-        continue;
-      }
-      absl::StatusOr<DataKey> existing = Load(case_id);
-      if (!existing.ok()) return existing.status();
-      keys.emplace(case_id, *existing);
-    }
-    txn.commit();
-  } catch (const std::exception& e) {
-    return KeyStoreError("create", e.what());
-  }
-  absl::MutexLock cache_lock(&cache_mu_);
-  for (const auto& [case_id, key] : keys) cache_.Put(case_id, key);
-  for (auto& [case_id, key] : keys) out->insert_or_assign(case_id, key);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<DataKey> KeyStore::Get(const std::string& case_id) {
-  {
-    absl::ReaderMutexLock cache_lock(&cache_mu_);
-    if (std::optional<DataKey> key = cache_.Get(case_id)) return *std::move(key);
-  }
-  absl::MutexLock db_lock(&db_mu_);
-  absl::StatusOr<DataKey> key;
-  try {
-    key = Load(case_id);
-  } catch (const std::exception& e) {
-    return KeyStoreError("get", e.what());
-  }
-  if (key.ok()) {
-    absl::MutexLock cache_lock(&cache_mu_);
-    cache_.Put(case_id, *key);
-  }
-  return key;
-}
-
-absl::Status KeyStore::Delete(const std::string& case_id) {
-  absl::MutexLock db_lock(&db_mu_);
-  {
-    absl::MutexLock cache_lock(&cache_mu_);
-    cache_.Erase(case_id);
-  }
-  try {
-    SQLite::Statement remove(*db_, "DELETE FROM case_keys WHERE case_id = ?");
-    remove.bind(1, case_id);
-    remove.exec();
-    // Copies the page without the key into the main file, and empties the
-    // WAL: its earlier frames hold the page with the wrapped key.
-    SQLite::Statement checkpoint(*db_, "PRAGMA wal_checkpoint(TRUNCATE)");
-    if (checkpoint.executeStep() && checkpoint.getColumn(0).getInt() != 0) {
-      return absl::UnavailableError(
-          absl::StrCat("key store: the key of case ", case_id,
-                       " is deleted but the WAL could not be truncated (busy); call Delete again"));
-    }
-  } catch (const std::exception& e) {
-    return KeyStoreError("delete", e.what());
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::optional<FeedMark>> KeyStore::FeedHighWater() {
-  absl::MutexLock db_lock(&db_mu_);
-  try {
-    SQLite::Statement read(*db_, "SELECT epoch, revision FROM feed_mark WHERE one = 1");
-    if (!read.executeStep()) return std::nullopt;
-    return FeedMark{read.getColumn(0).getString(), read.getColumn(1).getInt64()};
-  } catch (const std::exception& e) {
-    return KeyStoreError("feed mark", e.what());
-  }
-}
-
-absl::Status KeyStore::RaiseFeedHighWater(const FeedMark& mark) {
-  absl::MutexLock db_lock(&db_mu_);
-  try {
-    SQLite::Statement raise(
-        *db_,
-        "INSERT INTO feed_mark (one, epoch, revision) VALUES (1, ?, ?) ON CONFLICT (one) DO "
-        "UPDATE SET revision = CASE WHEN epoch = excluded.epoch THEN max(revision, "
-        "excluded.revision) ELSE excluded.revision END, epoch = excluded.epoch");
-    raise.bind(1, mark.epoch);
-    raise.bind(2, mark.revision);
-    raise.exec();
-  } catch (const std::exception& e) {
-    return KeyStoreError("feed mark", e.what());
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int> KeyStore::Rewrap(int limit) {
-  if (limit < 1) return absl::InvalidArgumentError("key store: rewrap limit must be at least 1");
-  absl::MutexLock db_lock(&db_mu_);
-  int rewrapped = 0;
-  try {
-    SQLite::Transaction txn(*db_);
-    SQLite::Statement select(*db_,
-                             "SELECT case_id, wrapped_key FROM case_keys "
-                             "WHERE wrapping_key_id != ? LIMIT ?");
-    select.bind(1, ring_->current_key_id());
-    select.bind(2, limit);
-    std::vector<std::pair<std::string, std::string>> rows;
-    while (select.executeStep()) {
-      const SQLite::Column blob = select.getColumn(1);
-      rows.emplace_back(select.getColumn(0).getString(),
-                        std::string(static_cast<const char*>(blob.getBlob()),
-                                    static_cast<size_t>(blob.getBytes())));
-    }
-    SQLite::Statement update(*db_,
-                             "UPDATE case_keys SET wrapping_key_id = ?, wrapped_key = ? "
-                             "WHERE case_id = ?");
-    for (auto& [case_id, wrapped] : rows) {
-      absl::StatusOr<std::string> raw = ring_->Open(wrapped, CaseKeyAssociatedData(case_id));
-      if (!raw.ok()) {
-        return absl::DataLossError(
-            absl::StrCat("key store: the key of case ", case_id, ": ", raw.status().message()));
-      }
-      const std::string sealed = ring_->Seal(*raw, CaseKeyAssociatedData(case_id));
-      OPENSSL_cleanse(raw->data(), raw->size());
-      update.reset();
-      update.bind(1, ring_->current_key_id());
-      update.bind(2, sealed.data(), static_cast<int>(sealed.size()));
-      update.bind(3, case_id);
-      rewrapped += update.exec();
-    }
-    txn.commit();
-  } catch (const std::exception& e) {
-    return KeyStoreError("rewrap", e.what());
-  }
-  return rewrapped;
-}
-
-absl::StatusOr<std::map<std::string, int64_t>> KeyStore::UsageLocked() {
-  std::map<std::string, int64_t> usage;
-  try {
-    SQLite::Statement select(
-        *db_, "SELECT wrapping_key_id, COUNT(*) FROM case_keys GROUP BY wrapping_key_id");
-    while (select.executeStep()) {
-      usage[select.getColumn(0).getString()] = select.getColumn(1).getInt64();
-    }
-  } catch (const std::exception& e) {
-    return KeyStoreError("usage", e.what());
-  }
-  return usage;
-}
-
-absl::StatusOr<std::map<std::string, int64_t>> KeyStore::Usage() {
-  absl::MutexLock db_lock(&db_mu_);
-  return UsageLocked();
-}
-
-absl::Status KeyStore::ReplaceKeys(std::shared_ptr<const KeyRing> ring) {
-  if (ring == nullptr) return absl::InvalidArgumentError("key store: no key ring");
-  absl::MutexLock db_lock(&db_mu_);
-  absl::StatusOr<std::map<std::string, int64_t>> usage = UsageLocked();
-  if (!usage.ok()) return usage.status();
-  for (const auto& [key_id, count] : *usage) {
-    if (!ring->HasKey(key_id)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("key file: key ", key_id, " still wraps ", count,
-                       " case keys; keep it until they are re-wrapped"));
-    }
-  }
-  ring_ = std::move(ring);
-  return absl::OkStatus();
-}
-
-absl::Status KeyStore::Backup(const std::string& backup_path) {
-  if (absl::Status s = CreateOwnerOnly(backup_path, true); !s.ok()) {
-    return s.code() == absl::StatusCode::kAlreadyExists
-               ? absl::AlreadyExistsError(absl::StrCat("--out: ", backup_path, " already exists"))
-               : s;
-  }
-  absl::Status status;
-  try {
-    {
-      absl::MutexLock db_lock(&db_mu_);
-      CopyPages(*db_, backup_path);
-    }
-    status = SyncPath(backup_path, false);
-    if (status.ok()) status = CheckIntegrity(backup_path, "key store backup");
-  } catch (const std::exception& e) {
-    status = KeyStoreError("backup", e.what());
-  }
-  if (!status.ok()) {
-    std::error_code ignored;
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      fs::remove(backup_path + suffix, ignored);
-    }
-  }
-  return status;
 }
 
 absl::Status RestoreKeyStore(const std::string& key_store_path, const std::string& backup_path) {
