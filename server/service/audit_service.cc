@@ -8,6 +8,7 @@
 #include "server/policy/policy.h"
 #include "server/service/page_tokens.h"
 #include "server/service/pipeline.h"
+#include "server/service/views.h"
 #include "server/store/sealing.h"
 
 namespace handover::service {
@@ -41,7 +42,7 @@ class LogExporter final : public grpc::ServerWriteReactor<v1::ExportAccessLogRes
       return;
     }
     store_->ExportAccessLog(after_, kExportBatch,
-                            [this](absl::StatusOr<std::vector<v1::ExportAccessLogResponse>> items) {
+                            [this](absl::StatusOr<std::vector<store::AccessExportItem>> items) {
                               if (!items.ok()) {
                                 Finish(ToGrpcStatus(items.status()));
                                 return;
@@ -60,7 +61,7 @@ class LogExporter final : public grpc::ServerWriteReactor<v1::ExportAccessLogRes
 
  private:
   void WriteNext() {
-    current_ = std::move(batch_[next_++]);
+    current_ = ExportItemView(batch_[next_++]);
     if (current_.has_entry()) after_ = current_.entry().record().sequence();
     if (next_ == batch_.size()) batch_.clear();
     StartWrite(&current_);
@@ -68,7 +69,7 @@ class LogExporter final : public grpc::ServerWriteReactor<v1::ExportAccessLogRes
 
   store::CaseStore* const store_;
   v1::ExportAccessLogResponse current_;
-  std::vector<v1::ExportAccessLogResponse> batch_;
+  std::vector<store::AccessExportItem> batch_;
   size_t next_ = 0;
   int64_t after_ = 0;
 };
@@ -135,10 +136,15 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
   }
   store_->SubjectAccess(
       request->person_identifier(),
-      call.Read<v1::SubjectAccessReportResponse>(
-          [response](v1::SubjectAccessReportResponse& report, v1::AccessRecord* record) {
-            *record->mutable_case_names() = report.case_names();
-            *response = std::move(report);
+      call.Read<store::SubjectAccessFindings>(
+          [response](store::SubjectAccessFindings& findings, v1::AccessRecord* record) {
+            for (std::string& name : findings.case_names) {
+              record->add_case_names(name);
+              response->add_case_names(std::move(name));
+            }
+            for (v1::AccessRecord& found : findings.records) {
+              *response->add_records() = std::move(found);
+            }
           }));
   return call.reactor();
 }

@@ -2,6 +2,9 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <utility>
+#include <variant>
+
 #include "server/policy/policy.h"
 
 namespace handover::service {
@@ -40,6 +43,16 @@ v1::WhoAmIResponse WhoAmIView(const Caller& caller) {
   view.set_naming(caller.cvr.empty() ? "spiffe" : "oces");
   view.set_actor(caller.actor);
   return view;
+}
+
+v1::ExportAccessLogResponse ExportItemView(store::AccessExportItem& item) {
+  v1::ExportAccessLogResponse response;
+  if (auto* entry = std::get_if<v1::AccessLogEntry>(&item.item)) {
+    *response.mutable_entry() = std::move(*entry);
+  } else {
+    *response.mutable_checkpoint() = std::move(std::get<v1::Checkpoint>(item.item));
+  }
+  return response;
 }
 
 }  // namespace handover::service

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/identity.h"
+#include "handover/v1/audit.pb.h"
 #include "handover/v1/case.pb.h"
 #include "handover/v1/feed.pb.h"
 #include "handover/v1/handover_service.pb.h"
@@ -19,5 +20,7 @@ v1::ChangeEvent EventView(const Principal& caller, store::FeedEvent& event);
 // certificate named by CVR ("oces" naming) the CVR, register name and
 // certificate serial; the certificate's expiry if it was read.
 v1::WhoAmIResponse WhoAmIView(const Caller& caller);
+// An access-log export item as the export stream sends it. Consumes `item`.
+v1::ExportAccessLogResponse ExportItemView(store::AccessExportItem& item);
 
 }  // namespace handover::service

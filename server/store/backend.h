@@ -228,8 +228,7 @@ class ReadTxn {
   virtual std::vector<v1::AccessLogEntry> QueryAccessRecords(const AccessQuery& query) = 0;
   // Entries after `after_sequence` (at most `limit`), each followed by its
   // checkpoint, if any.
-  virtual std::vector<v1::ExportAccessLogResponse> ExportAccessRecords(int64_t after_sequence,
-                                                                       int limit) = 0;
+  virtual std::vector<AccessExportItem> ExportAccessRecords(int64_t after_sequence, int limit) = 0;
   virtual std::vector<v1::AccessRecord> RecordsForCases(
       const std::vector<std::string>& case_ids) = 0;
 

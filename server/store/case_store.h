@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <google/protobuf/field_mask.pb.h>
@@ -79,6 +80,19 @@ struct AccessQuery {
   int64_t end_micros = 0;    // exclusive
   int64_t after_sequence = 0;
   int page_size = 100;
+};
+
+// One item of an access-log export, in log order: an entry, or the signed
+// checkpoint at the entry just before it.
+struct AccessExportItem {
+  std::variant<v1::AccessLogEntry, v1::Checkpoint> item;
+};
+
+// What the store holds about one person (the subject access report): their
+// cases, erased ones too, and every access record naming them.
+struct SubjectAccessFindings {
+  std::vector<std::string> case_names;
+  std::vector<v1::AccessRecord> records;
 };
 
 struct UpdateFormCommand {
@@ -265,10 +279,9 @@ class CaseStore {
   virtual void QueryAccessLog(AccessQuery query, Done<std::vector<v1::AccessLogEntry>> done) = 0;
   // Entries after `after_sequence`, each followed by its checkpoint if any.
   virtual void ExportAccessLog(int64_t after_sequence, int limit,
-                               Done<std::vector<v1::ExportAccessLogResponse>> done) = 0;
+                               Done<std::vector<AccessExportItem>> done) = 0;
   // The person's cases (erased ones too) and every record naming them.
-  virtual void SubjectAccess(std::string person_identifier,
-                             Done<v1::SubjectAccessReportResponse> done) = 0;
+  virtual void SubjectAccess(std::string person_identifier, Done<SubjectAccessFindings> done) = 0;
 
   // Documents. A staging file for an upload's content to the case, sealed
   // under the case's key (NOT_FOUND if the case has none: erased).

@@ -630,25 +630,24 @@ void DomainStore::QueryAccessLog(AccessQuery query, Done<std::vector<v1::AccessL
 }
 
 void DomainStore::ExportAccessLog(int64_t after_sequence, int limit,
-                                  Done<std::vector<v1::ExportAccessLogResponse>> done) {
-  Read<std::vector<v1::ExportAccessLogResponse>>(
+                                  Done<std::vector<AccessExportItem>> done) {
+  Read<std::vector<AccessExportItem>>(
       [after_sequence, limit](ReadTxn& txn) {
         return txn.ExportAccessRecords(after_sequence, limit);
       },
       std::move(done));
 }
 
-void DomainStore::SubjectAccess(std::string person_identifier,
-                                Done<v1::SubjectAccessReportResponse> done) {
-  Read<v1::SubjectAccessReportResponse>(
+void DomainStore::SubjectAccess(std::string person_identifier, Done<SubjectAccessFindings> done) {
+  Read<SubjectAccessFindings>(
       [this, person_identifier = std::move(person_identifier)](
-          ReadTxn& txn) -> absl::StatusOr<v1::SubjectAccessReportResponse> {
+          ReadTxn& txn) -> absl::StatusOr<SubjectAccessFindings> {
         const std::vector<std::string> ids =
             txn.CasesOfPerson(PersonHashes(*keys(), person_identifier));
-        v1::SubjectAccessReportResponse report;
-        for (const std::string& id : ids) report.add_case_names(CaseName(id));
-        for (auto& record : txn.RecordsForCases(ids)) *report.add_records() = std::move(record);
-        return report;
+        SubjectAccessFindings findings;
+        for (const std::string& id : ids) findings.case_names.push_back(CaseName(id));
+        findings.records = txn.RecordsForCases(ids);
+        return findings;
       },
       std::move(done));
 }

@@ -81,9 +81,8 @@ class DomainStore final : public CaseStore {
   void WriteCheckpoint(Done<bool> done) override;
   void QueryAccessLog(AccessQuery query, Done<std::vector<v1::AccessLogEntry>> done) override;
   void ExportAccessLog(int64_t after_sequence, int limit,
-                       Done<std::vector<v1::ExportAccessLogResponse>> done) override;
-  void SubjectAccess(std::string person_identifier,
-                     Done<v1::SubjectAccessReportResponse> done) override;
+                       Done<std::vector<AccessExportItem>> done) override;
+  void SubjectAccess(std::string person_identifier, Done<SubjectAccessFindings> done) override;
 
   absl::StatusOr<std::unique_ptr<StagedDocument>> StageDocument(
       const std::string& case_id) override;

@@ -2,6 +2,7 @@
 // signed checkpoints, and a write's record in the write's own transaction.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <variant>
 
 #include "common/access_chain.h"
 #include "common/signing.h"
@@ -111,11 +112,12 @@ TEST_P(AuditConformance, ExportedEntriesChainEachToThePrevious) {
   }
   EXPECT_TRUE(VerifyAccessLog(items, signer_->public_key_pem()).ok());
 
-  auto tail = Await<std::vector<v1::ExportAccessLogResponse>>(
+  auto tail = Await<std::vector<store::AccessExportItem>>(
       [&](auto done) { store_->ExportAccessLog(3, 1, done); });
   ASSERT_TRUE(tail.ok());
   ASSERT_EQ(tail->size(), 1u);
-  EXPECT_EQ((*tail)[0].entry().record().sequence(), 4);
+  ASSERT_TRUE(std::holds_alternative<v1::AccessLogEntry>((*tail)[0].item));
+  EXPECT_EQ(std::get<v1::AccessLogEntry>((*tail)[0].item).record().sequence(), 4);
 }
 
 TEST_P(AuditConformance, CheckpointSignsTheHeadOnceItGrew) {
@@ -216,13 +218,13 @@ TEST_P(AuditConformance, SubjectAccessFindsThePersonsCasesAndRecords) {
       Create("create-2", SampleForm("99000062"), kRedCross, Record(kRedCross, "CreateCase"));
   ASSERT_TRUE(mine.ok() && other.ok());
   ASSERT_TRUE(RecordAccess(*store_, ReadRecord("uds", "a", CaseId(*mine), 0)).ok());
-  auto report = Await<v1::SubjectAccessReportResponse>(
+  auto report = Await<store::SubjectAccessFindings>(
       [&](auto done) { store_->SubjectAccess("9900-0061", done); });
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_THAT(report->case_names(), ElementsAre(mine->meta.name()));
-  ASSERT_EQ(report->records_size(), 2);
-  EXPECT_EQ(report->records(0).operation(), "CreateCase");
-  EXPECT_EQ(report->records(1).organisation(), "uds");
+  EXPECT_THAT(report->case_names, ElementsAre(mine->meta.name()));
+  ASSERT_EQ(report->records.size(), 2u);
+  EXPECT_EQ(report->records[0].operation(), "CreateCase");
+  EXPECT_EQ(report->records[1].organisation(), "uds");
 }
 
 }  // namespace

@@ -387,10 +387,10 @@ TEST_P(CaseConformance, ErasedCaseIsNotFoundToEveryoneAndItsEventsRemain) {
 
   // The person has no live case with the operator any more.
   EXPECT_TRUE(Create("create-3", SampleForm("99000061")).ok());
-  auto report = Await<v1::SubjectAccessReportResponse>(
+  auto report = Await<store::SubjectAccessFindings>(
       [&](auto done) { store_->SubjectAccess("99000061", done); });
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_THAT(report->case_names(), ::testing::Contains(erased->meta.name())) << "erased cases too";
+  EXPECT_THAT(report->case_names, ::testing::Contains(erased->meta.name())) << "erased cases too";
 }
 
 TEST_P(CaseConformance, EraseExpiredErasesCasesPastTheirTakeoverDate) {

@@ -3,6 +3,7 @@
 #include "common/dates.h"
 #include "handover/v1/audit.pb.h"
 #include "handover/v1/handover_service.pb.h"
+#include "server/service/views.h"
 #include "tests/testing/test_server.h"
 
 namespace handover::conformance {
@@ -212,10 +213,14 @@ int64_t StoreConformance::Head() {
 }
 
 std::vector<v1::ExportAccessLogResponse> StoreConformance::Export() {
-  auto items = Await<std::vector<v1::ExportAccessLogResponse>>(
+  auto items = Await<std::vector<store::AccessExportItem>>(
       [&](auto done) { store_->ExportAccessLog(0, 100000, done); });
   EXPECT_TRUE(items.ok()) << items.status();
-  return items.ok() ? *std::move(items) : std::vector<v1::ExportAccessLogResponse>{};
+  std::vector<v1::ExportAccessLogResponse> exported;
+  if (items.ok()) {
+    for (store::AccessExportItem& item : *items) exported.push_back(service::ExportItemView(item));
+  }
+  return exported;
 }
 
 }  // namespace handover::conformance

@@ -85,7 +85,7 @@ class FaultyTxn final : public store::WriteTxn {
   std::vector<v1::AccessLogEntry> QueryAccessRecords(const AccessQuery& query) override {
     return Stepped("QueryAccessRecords", inner_.QueryAccessRecords(query));
   }
-  std::vector<v1::ExportAccessLogResponse> ExportAccessRecords(int64_t after_sequence, int limit) override {
+  std::vector<store::AccessExportItem> ExportAccessRecords(int64_t after_sequence, int limit) override {
     return Stepped("ExportAccessRecords", inner_.ExportAccessRecords(after_sequence, limit));
   }
   std::vector<v1::AccessRecord> RecordsForCases(const std::vector<std::string>& case_ids) override {

@@ -88,25 +88,23 @@ std::vector<v1::AccessLogEntry> PgTxn::QueryAccessRecords(const AccessQuery& que
   return entries;
 }
 
-std::vector<v1::ExportAccessLogResponse> PgTxn::ExportAccessRecords(int64_t after_sequence,
-                                                                    int limit) {
-  std::vector<v1::ExportAccessLogResponse> items;
+std::vector<AccessExportItem> PgTxn::ExportAccessRecords(int64_t after_sequence, int limit) {
+  std::vector<AccessExportItem> items;
   for (const pqxx::row& row :
        Run("SELECT l.record, l.hash, c.head_hash, c.time, c.signature "
            "FROM access_log l LEFT JOIN checkpoints c ON c.sequence = l.sequence "
            "WHERE l.sequence > $1 ORDER BY l.sequence LIMIT $2",
            after_sequence, limit)) {
-    v1::ExportAccessLogResponse entry;
-    *entry.mutable_entry() = EntryFromRow(row, 0, 1);
-    const int64_t sequence = entry.entry().record().sequence();
-    items.push_back(std::move(entry));
+    v1::AccessLogEntry entry = EntryFromRow(row, 0, 1);
+    const int64_t sequence = entry.record().sequence();
+    items.push_back({std::move(entry)});
     if (!row[2].is_null()) {
-      v1::ExportAccessLogResponse checkpoint;
-      checkpoint.mutable_checkpoint()->set_sequence(sequence);
-      checkpoint.mutable_checkpoint()->set_head_hash(Bytes(row[2]));
-      *checkpoint.mutable_checkpoint()->mutable_time() = ToTimestamp(row[3].as<int64_t>());
-      checkpoint.mutable_checkpoint()->set_signature(Bytes(row[4]));
-      items.push_back(std::move(checkpoint));
+      v1::Checkpoint checkpoint;
+      checkpoint.set_sequence(sequence);
+      checkpoint.set_head_hash(Bytes(row[2]));
+      *checkpoint.mutable_time() = ToTimestamp(row[3].as<int64_t>());
+      checkpoint.set_signature(Bytes(row[4]));
+      items.push_back({std::move(checkpoint)});
     }
   }
   return items;

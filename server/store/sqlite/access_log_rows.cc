@@ -91,28 +91,25 @@ std::vector<v1::AccessLogEntry> SqliteTxn::QueryAccessRecords(const AccessQuery&
   return entries;
 }
 
-std::vector<v1::ExportAccessLogResponse> SqliteTxn::ExportAccessRecords(int64_t after_sequence,
-                                                                        int limit) {
+std::vector<AccessExportItem> SqliteTxn::ExportAccessRecords(int64_t after_sequence, int limit) {
   Prepared select(db_,
                   "SELECT l.record, l.hash, c.head_hash, c.time, c.signature "
                   "FROM access_log l LEFT JOIN checkpoints c ON c.sequence = l.sequence "
                   "WHERE l.sequence > ? ORDER BY l.sequence LIMIT ?");
   select->bind(1, after_sequence);
   select->bind(2, limit);
-  std::vector<v1::ExportAccessLogResponse> items;
+  std::vector<AccessExportItem> items;
   while (select->executeStep()) {
-    v1::ExportAccessLogResponse entry;
-    *entry.mutable_entry() = EntryFromRow(*select, 0, 1);
-    const int64_t sequence = entry.entry().record().sequence();
-    items.push_back(std::move(entry));
+    v1::AccessLogEntry entry = EntryFromRow(*select, 0, 1);
+    const int64_t sequence = entry.record().sequence();
+    items.push_back({std::move(entry)});
     if (!select->getColumn(2).isNull()) {
-      v1::ExportAccessLogResponse checkpoint;
-      checkpoint.mutable_checkpoint()->set_sequence(sequence);
-      checkpoint.mutable_checkpoint()->set_head_hash(Blob(select->getColumn(2)));
-      *checkpoint.mutable_checkpoint()->mutable_time() =
-          ToTimestamp(select->getColumn(3).getInt64());
-      checkpoint.mutable_checkpoint()->set_signature(Blob(select->getColumn(4)));
-      items.push_back(std::move(checkpoint));
+      v1::Checkpoint checkpoint;
+      checkpoint.set_sequence(sequence);
+      checkpoint.set_head_hash(Blob(select->getColumn(2)));
+      *checkpoint.mutable_time() = ToTimestamp(select->getColumn(3).getInt64());
+      checkpoint.set_signature(Blob(select->getColumn(4)));
+      items.push_back({std::move(checkpoint)});
     }
   }
   return items;

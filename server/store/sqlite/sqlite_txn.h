@@ -44,8 +44,7 @@ class SqliteTxn final : public WriteTxn {
   std::optional<AccessHead> LastAccessEntry() override;
   int64_t SignedThrough() override;
   std::vector<v1::AccessLogEntry> QueryAccessRecords(const AccessQuery& query) override;
-  std::vector<v1::ExportAccessLogResponse> ExportAccessRecords(int64_t after_sequence,
-                                                               int limit) override;
+  std::vector<AccessExportItem> ExportAccessRecords(int64_t after_sequence, int limit) override;
   std::vector<v1::AccessRecord> RecordsForCases(const std::vector<std::string>& case_ids) override;
   std::optional<DocumentVersionRow> LoadDocumentVersion(const std::string& case_id,
                                                         const std::string& document_id,
