@@ -3,7 +3,11 @@
 #include <filesystem>
 #include <string_view>
 
+#include <unistd.h>
 #include "absl/strings/str_cat.h"
+
+#include "server/store/key_store.h"
+#include "server/store/mem/mem_backend.h"
 #include "server/store/postgres/pg_backend.h"
 #include "server/store/postgres/pg_key_store.h"
 #include "server/store/postgres/pg_restore.h"
@@ -41,13 +45,18 @@ absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(const std::string& database) {
     }
     return DatabaseUrl{.engine = DatabaseUrl::Engine::kPostgres, .path = database};
   }
+  if (StartsWith(database, "mem://")) {
+    const std::string name = database.substr(6);
+    if (absl::Status s = CheckMemDatabaseName(name); !s.ok()) return s;
+    return DatabaseUrl{.engine = DatabaseUrl::Engine::kMemory, .path = name};
+  }
   if (StartsWith(database, kSqlite)) {
     url.path = database.substr(kSqlite.size());
   } else if (const size_t scheme = database.find("://"); scheme != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(
         "database: ", database.substr(0, scheme),
         ":// is not a backend this handoverd has; use sqlite:///path/to/handover.db, a "
-        "path, or postgresql://user@host/database"));
+        "path, postgresql://user@host/database, or mem://name (tests only)"));
   }
   if (url.path.empty()) return absl::InvalidArgumentError("database: required");
   return url;
@@ -56,6 +65,18 @@ absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(const std::string& database) {
 absl::StatusOr<StoreParts> OpenStoreParts(const DatabaseUrl& url, const OpenOptions& options,
                                           std::shared_ptr<const KeyRing> keys) {
   StoreParts parts;
+  if (url.engine == DatabaseUrl::Engine::kMemory) {
+    auto database = OpenMemDatabase(url.path);
+    if (!database.ok()) return database.status();
+    auto case_keys = KeyStore::Open(OpenMemKeyRows(*database), std::move(keys));
+    if (!case_keys.ok()) return case_keys.status();
+    auto backend = OpenMemBackend(*database, options.writer, options.readers,
+                                  StagingDirectory(url, options.staging_directory));
+    if (!backend.ok()) return backend.status();
+    parts.backend = *std::move(backend);
+    parts.case_keys = *std::move(case_keys);
+    return parts;
+  }
   if (url.engine == DatabaseUrl::Engine::kPostgres) {
     auto backend =
         PgBackend::Open({.url = url.path,
@@ -91,6 +112,11 @@ absl::StatusOr<std::unique_ptr<DomainStore>> OpenDatabase(const DatabaseUrl& url
 
 std::string StagingDirectory(const DatabaseUrl& url, const std::string& configured) {
   if (!configured.empty()) return configured;
+  if (url.engine == DatabaseUrl::Engine::kMemory) {
+    return (std::filesystem::temp_directory_path() /
+            absl::StrCat("handoverd-mem-", url.path, "-", ::getpid(), ".staging"))
+        .string();
+  }
   return url.engine == DatabaseUrl::Engine::kPostgres ? "handoverd.staging" : url.path + ".staging";
 }
 
@@ -98,6 +124,9 @@ std::string KeyStorePath(const DatabaseUrl& url) { return url.path + ".keys"; }
 
 absl::Status BackupKeyStore(const DatabaseUrl& url, std::shared_ptr<const KeyRing> keys,
                             const std::string& backup_path) {
+  if (url.engine == DatabaseUrl::Engine::kMemory) {
+    return absl::FailedPreconditionError("backup: mem:// holds nothing to back up");
+  }
   if (url.engine == DatabaseUrl::Engine::kPostgres) {
     auto key_store = OpenPgKeyStore(url.path, std::move(keys));
     if (!key_store.ok()) return key_store.status();
@@ -109,13 +138,16 @@ absl::Status BackupKeyStore(const DatabaseUrl& url, std::shared_ptr<const KeyRin
 }
 
 std::string DatabaseDirectory(const DatabaseUrl& url, const std::string& staging_directory) {
-  return std::filesystem::absolute(url.engine == DatabaseUrl::Engine::kPostgres ? staging_directory
-                                                                                : url.path)
+  return std::filesystem::absolute(url.engine == DatabaseUrl::Engine::kSqlite ? url.path
+                                                                              : staging_directory)
       .parent_path()
       .string();
 }
 
 absl::Status BackupStore(const DatabaseUrl& url, const std::string& backup_path) {
+  if (url.engine == DatabaseUrl::Engine::kMemory) {
+    return absl::FailedPreconditionError("backup: mem:// holds nothing to back up");
+  }
   if (url.engine == DatabaseUrl::Engine::kPostgres) {
     return absl::FailedPreconditionError(
         "backup: a PostgreSQL database is backed up with pg_dump (deploy/postgresql.md)");
@@ -125,6 +157,9 @@ absl::Status BackupStore(const DatabaseUrl& url, const std::string& backup_path)
 
 absl::StatusOr<RestoreResult> RestoreStore(const DatabaseUrl& url, const std::string& backup_path,
                                            int64_t bump_revisions) {
+  if (url.engine == DatabaseUrl::Engine::kMemory) {
+    return absl::FailedPreconditionError("restore: mem:// has nothing to restore into");
+  }
   if (url.engine == DatabaseUrl::Engine::kPostgres) {
     return RestorePgDatabase(url.path, backup_path, bump_revisions);
   }

@@ -18,9 +18,10 @@
 namespace handover::store {
 
 struct DatabaseUrl {
-  enum class Engine { kSqlite, kPostgres };
+  enum class Engine { kSqlite, kPostgres, kMemory };
   Engine engine = Engine::kSqlite;
   // kSqlite: the file. kPostgres: the libpq connection URI, as given.
+  // kMemory: the in-process database's name.
   std::string path;
 };
 
@@ -28,9 +29,11 @@ struct DatabaseUrl {
 // "sqlite://h.db" (relative), or a plain path (SQLite);
 // "postgresql://user@host:port/db?sslmode=verify-full" or "postgres://..."
 // (PostgreSQL; libpq reads what the URI leaves out, the password included,
-// from PGPASSFILE or the environment). INVALID_ARGUMENT naming `database`
-// for an empty one, another scheme, or a password in the URI (it would
-// show in the process list).
+// from PGPASSFILE or the environment); "mem://<name>" (the in-memory
+// reference engine, mem/mem_backend.h: tests and development only, nothing
+// survives the process). INVALID_ARGUMENT naming `database` for an empty
+// one, another scheme, or a password in the URI (it would show in the
+// process list).
 absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(const std::string& database);
 
 struct OpenOptions {
@@ -44,7 +47,8 @@ struct OpenOptions {
 // Where uploads are staged on this host (emptied when the store opens):
 // `configured` if set; else SQLite "<path>.staging", PostgreSQL
 // "handoverd.staging" in the working directory (give each replica on one
-// host its own).
+// host its own), memory "handoverd-mem-<name>-<pid>.staging" in the
+// temporary directory.
 std::string StagingDirectory(const DatabaseUrl& url, const std::string& configured);
 
 // A database's two halves, opened but not yet joined into a store: the rows
@@ -75,7 +79,8 @@ absl::Status BackupKeyStore(const DatabaseUrl& url, std::shared_ptr<const KeyRin
                             const std::string& backup_path);
 
 // The directory whose disk the reserve watches: SQLite, the database's;
-// PostgreSQL, the staging directory's (the database server watches its own).
+// PostgreSQL and memory, the staging directory's (the database server
+// watches its own).
 std::string DatabaseDirectory(const DatabaseUrl& url, const std::string& staging_directory);
 
 // A consistent online copy (the server keeps serving), checked.

@@ -86,7 +86,8 @@ class AuditTest : public ::testing::Test {
     return name;
   }
 
-  TestServer server_;
+  // On SQLite: the retention test looks for the sealed form in the files.
+  TestServer server_{testing::SqliteServerOptions(testing::NewTempDir())};
   std::unique_ptr<HandoverClient> operator_ = server_.ClientFor("operator-redcross", "staff-a");
   std::unique_ptr<HandoverClient> uds_ = server_.ClientFor("immigration-service-uds", "visit-v");
   std::unique_ptr<HandoverClient> m760_ = server_.ClientFor("municipality-760", "caseworker-k");

@@ -96,8 +96,10 @@ absl::StatusOr<std::string> Download(HandoverClient& client, const std::string& 
 
 class DocumentTest : public ::testing::Test {
  protected:
+  // On SQLite: the tests read the stored rows and the staging files from
+  // outside the server.
   static ServerOptions Options() {
-    ServerOptions options = testing::TestServerOptions(testing::NewTempDir());
+    ServerOptions options = testing::SqliteServerOptions(testing::NewTempDir());
     // Far below the document sizes here: content must stream.
     options.max_receive_message_bytes = 256 * 1024;
     return options;
@@ -514,7 +516,7 @@ TEST(StalledUploadTest, OpenUploadsAreBoundedAndAStalledOneIsCancelled) {
                                        .idle_timeout = std::chrono::milliseconds(600)};
   TestServer server(options);
   ASSERT_NE(server.server(), nullptr);
-  const std::string staging = options.database_path + ".staging";
+  const std::string staging = options.staging_directory;
   auto staging_files = [&] {
     size_t n = 0;
     for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(staging)) ++n;

@@ -65,8 +65,9 @@ std::vector<v1::ChangeEvent> Collect(client::WatchStream& stream, Until until) {
   return events;
 }
 
+// On SQLite: CommittedFor reads the events' audiences straight from its file.
 ServerOptions FastFeed() {
-  ServerOptions options = TestServerOptions(testing::NewTempDir());
+  ServerOptions options = testing::SqliteServerOptions(testing::NewTempDir());
   options.service.watch.progress_interval = std::chrono::milliseconds(50);
   options.service.watch.batch_size = 16;  // many batches, to exercise the cursor
   return options;

@@ -70,7 +70,9 @@ TEST(MetricsTest, CountsCallsByMethodAndCodeAndReportsTheServersState) {
             Sample(text, "handover_writer_commits_total"));
   EXPECT_EQ(Sample(text, "handover_writer_queue_depth"), 0);
   EXPECT_EQ(Sample(text, "handover_watchers"), 1);
-  EXPECT_GT(Sample(text, "handover_database_bytes"), 4096);
+  // The in-memory engine's sealed bytes and access log (a SQLite file is
+  // larger, but what counts is that the gauge reads the engine).
+  EXPECT_GT(Sample(text, "handover_database_bytes"), 512);
   // Every line is a comment or "<series> <number>".
   std::istringstream lines(text);
   std::string line;

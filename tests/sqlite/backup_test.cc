@@ -17,7 +17,7 @@ namespace handover {
 namespace {
 
 TEST(BackupTest, AnOnlineBackupHoldsEveryAcknowledgedWriteAndRestores) {
-  testing::TestServer server;
+  testing::TestServer server(testing::SqliteServerOptions(testing::NewTempDir()));
   auto op = server.ClientFor("operator-redcross");
   std::mutex mu;
   std::vector<std::string> acknowledged;

@@ -40,7 +40,7 @@ std::vector<std::string> SealedForms(const std::string& database, const std::str
 }
 
 TEST(CryptoErasureTest, AnErasedCaseStaysUnreadableInADataBackupTakenBeforeTheErasure) {
-  TestServer server;
+  TestServer server(testing::SqliteServerOptions(testing::NewTempDir()));
   const std::string database = server.options().database_path;
   const std::string erased = CreateAndAssign(server, "99070001");
   const std::string kept = CreateAndAssign(server, "99070002");
@@ -107,7 +107,7 @@ TEST(CryptoErasureTest, AnErasedCaseStaysUnreadableInADataBackupTakenBeforeTheEr
 }
 
 TEST(CryptoErasureTest, TheKeyStoreIsNotInTheDataBackupAndHasItsOwn) {
-  TestServer server;
+  TestServer server(testing::SqliteServerOptions(testing::NewTempDir()));
   const std::string database = server.options().database_path;
   const std::string name = CreateAndAssign(server, "99070003");
   const std::string dir = testing::NewTempDir();

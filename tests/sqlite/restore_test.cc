@@ -73,7 +73,7 @@ absl::Status WatchRefusal(HandoverClient& client, int64_t after) {
 // keeps it (only a restore changes it), and a database from before epochs
 // gets one when it is upgraded.
 TEST(FeedEpochTest, EveryFeedResponseCarriesTheEpochAndARestartKeepsIt) {
-  ServerOptions options = testing::TestServerOptions(testing::NewTempDir());
+  ServerOptions options = testing::SqliteServerOptions(testing::NewTempDir());
   options.service.watch.progress_interval = std::chrono::milliseconds(50);
   TestServer server(options);
   CreateAndAssign(server, "99050000");
@@ -123,7 +123,7 @@ TEST(FeedEpochTest, EveryFeedResponseCarriesTheEpochAndARestartKeepsIt) {
 }
 
 TEST(RestoreTest, OldCursorsAreRefusedNeverResumedAndRevisionsAreNeverReused) {
-  TestServer server;
+  TestServer server(testing::SqliteServerOptions(testing::NewTempDir()));
   const std::string database = server.options().database_path;
   for (int i = 0; i < 3; ++i) CreateAndAssign(server, std::to_string(99060000 + i));
   const std::string backup = testing::NewTempDir() + "/backup.db";
@@ -202,7 +202,7 @@ TEST(RestoreTest, OldCursorsAreRefusedNeverResumedAndRevisionsAreNeverReused) {
 }
 
 TEST(RestoreTest, WithTheDatabaseLostTheBumpAloneMovesPastTheBackup) {
-  TestServer server;
+  TestServer server(testing::SqliteServerOptions(testing::NewTempDir()));
   const std::string database = server.options().database_path;
   for (int i = 0; i < 2; ++i) CreateAndAssign(server, std::to_string(99070000 + i));
   const std::string backup = testing::NewTempDir() + "/backup.db";
@@ -262,7 +262,7 @@ std::set<std::string> ServerCases(HandoverClient& client) {
 // copies. The key store keeps the feed's mark apart from the data, so the
 // start refuses the copy and says what to do; `restore` of it starts.
 TEST(RestoreTest, AHandCopiedBackupIsRefusedAtStartAndRestoreIsTheWay) {
-  TestServer server;
+  TestServer server(testing::SqliteServerOptions(testing::NewTempDir()));
   const std::string database = server.options().database_path;
   CreateAndAssign(server, "99070300");
   const std::string backup = testing::NewTempDir() + "/backup.db";
@@ -288,7 +288,7 @@ TEST(RestoreTest, AHandCopiedBackupIsRefusedAtStartAndRestoreIsTheWay) {
 // agent sees the new epoch and starts again from a snapshot instead of
 // skipping the new events before its cursor.
 TEST(RestoreTest, TheSyncAgentStartsAgainFromASnapshotInANewEpoch) {
-  TestServer server;
+  TestServer server(testing::SqliteServerOptions(testing::NewTempDir()));
   const std::string database = server.options().database_path;
   CreateAndAssign(server, "99090000");
   const std::string backup = testing::NewTempDir() + "/backup.db";
@@ -336,7 +336,7 @@ TEST(RestoreTest, TheSyncAgentStartsAgainFromASnapshotInANewEpoch) {
 }
 
 TEST(RestoreTest, ABadBackupOrBumpLeavesTheDatabaseAsItWas) {
-  TestServer server;
+  TestServer server(testing::SqliteServerOptions(testing::NewTempDir()));
   const std::string database = server.options().database_path;
   CreateAndAssign(server, "99080000");
   const std::string epoch = server.server()->store()->feed_epoch();

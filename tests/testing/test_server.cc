@@ -11,6 +11,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/dates.h"
@@ -31,6 +32,19 @@ std::string NewTempDir() {
 }
 
 ServerOptions TestServerOptions(const std::string& dir) {
+  ServerOptions options = SqliteServerOptions(dir);
+  // A name as unique as the directory: the in-memory engine's databases live
+  // as long as the process, so a restarted server finds its own again.
+  std::string name = std::filesystem::path(dir).filename().string();
+  for (char& c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') c = '_';
+  }
+  options.database_path = absl::StrCat("mem://", name.substr(0, 100));
+  options.staging_directory = absl::StrCat(dir, "/staging");
+  return options;
+}
+
+ServerOptions SqliteServerOptions(const std::string& dir) {
   ServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.certificate_file = PkiFile("server.pem");

@@ -1,5 +1,5 @@
 // Test support: the real server in-process on 127.0.0.1:<free port> over
-// mutual TLS, with a fresh SQLite file, and clients for the demo
+// mutual TLS, on a fresh in-memory database (or a SQLite file), and clients for the demo
 // organisations, using the certificates deploy/dev-pki.sh made for this run
 // (the CTest fixture make_test_pki).
 #pragma once
@@ -23,8 +23,13 @@ std::string NewTempDir();
 // ("operator-redcross", ...) and its CA; no actor.
 client::ClientOptions ClientOptionsFor(const std::string& address, const std::string& identity);
 
-// Server options using the test PKI and a database in `dir`.
+// Server options using the test PKI and the in-memory engine (a mem://
+// database named after `dir`, uploads staged in `dir`): for every test that
+// does not test an engine.
 ServerOptions TestServerOptions(const std::string& dir);
+// The same with a SQLite database file in `dir` (handover.db), for the tests
+// that need a file: backups, restores, what is left on disk.
+ServerOptions SqliteServerOptions(const std::string& dir);
 
 class TestServer {
  public:

@@ -43,7 +43,10 @@ TEST(ServerOptionsTest, EachBadOptionIsNamed) {
       {"database", [](auto& o) { o.database_path = "sqlite://"; }, "database: required"},
       {"database", [](auto& o) { o.database_path = "mysql://handover@db/handover"; },
        "database: mysql:// is not a backend this handoverd has; use "
-       "sqlite:///path/to/handover.db, a path, or postgresql://user@host/database"},
+       "sqlite:///path/to/handover.db, a path, postgresql://user@host/database, or mem://name "
+       "(tests only)"},
+      {"database", [](auto& o) { o.database_path = "mem://no/slash"; },
+       "database: a mem:// name is 1 to 100 characters of [A-Za-z0-9._-]"},
       {"database", [](auto& o) { o.database_path = "postgresql://handover:secret@db/handover"; },
        "database: a password in the URL would show in the process list; put it in "
        "PGPASSFILE (~/.pgpass) or PGPASSWORD"},
