@@ -275,6 +275,15 @@ absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view f
   return absl::OkStatus();
 }
 
+absl::Status ValidateReasonCode(absl::string_view code, absl::string_view field) {
+  if (code.empty() || code.size() > 64 ||
+      code.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._:-") !=
+          absl::string_view::npos) {
+    return FieldError(field, "1 to 64 of a-z 0-9 . _ : - (a reason code)");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidatePersonIdentifier(absl::string_view id, absl::string_view field) {
   if (id.empty()) return FieldError(field, "required");
   size_t digits = 0, hyphens = 0;

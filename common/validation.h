@@ -50,6 +50,12 @@ absl::Status RejectUnknownFields(const google::protobuf::Message& message,
 // municipalities' systems. `field` names it.
 absl::Status ValidateText(absl::string_view text, size_t max_bytes, absl::string_view field);
 
+// A reason code (why a case is erased, the purpose of a call): 1 to 64
+// characters of [a-z0-9._:-], so it can carry no free text and no personal
+// data into the access log. INVALID_ARGUMENT "<field>: 1 to 64 of a-z 0-9 .
+// _ : - (a reason code)" otherwise.
+absl::Status ValidateReasonCode(absl::string_view code, absl::string_view field);
+
 // A request id: 1 to 128 characters of [A-Za-z0-9._:-]. `field` names it.
 absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field);
 

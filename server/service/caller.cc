@@ -3,6 +3,7 @@
 #include <grpcpp/security/auth_context.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/validation.h"
 
 namespace handover::service {
 
@@ -21,12 +22,10 @@ absl::StatusOr<Caller> IdentifyCaller(const grpc::CallbackServerContext& context
   std::string purpose;
   if (auto it = metadata.find(kPurposeMetadataKey); it != metadata.end()) {
     purpose.assign(it->second.data(), it->second.size());
-    const bool ok =
-        !purpose.empty() && purpose.size() <= 64 &&
-        purpose.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._:-") == std::string::npos;
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("metadata ", kPurposeMetadataKey, ": 1 to 64 of a-z 0-9 . _ : -"));
+    if (absl::Status valid =
+            ValidateReasonCode(purpose, absl::StrCat("metadata ", kPurposeMetadataKey));
+        !valid.ok()) {
+      return valid;
     }
   }
   Caller caller{*std::move(named)};

@@ -373,14 +373,9 @@ grpc::ServerUnaryReactor* HandoverService::EraseCase(grpc::CallbackServerContext
   auto case_id = ParseCaseName(request->name(), "name");
   if (call.Refused(case_id.status())) return call.reactor();
   if (call.Refused(ValidateRequestId(request->request_id(), "request_id"))) return call.reactor();
-  const std::string& reason = request->reason();
-  if (reason.empty() || reason.size() > 64 ||
-      reason.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._:-") != std::string::npos) {
-    return call.Refuse(
-        FieldError("reason", "required, 1 to 64 of a-z 0-9 . _ : - (a reason code)"));
-  }
+  if (call.Refused(ValidateReasonCode(request->reason(), "reason"))) return call.reactor();
   call.NameCase(request->name());
-  call.record().set_purpose(reason);
+  call.record().set_purpose(request->reason());
 
   store_->EraseCase(
       call.Write(request->request_id(), *request), *case_id, call.CaseAuthorizer(request->name()),

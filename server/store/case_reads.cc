@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/resource_names.h"
+#include "server/store/case_state.h"
 #include "server/store/sealing.h"
 
 namespace handover::store {
@@ -13,7 +14,7 @@ absl::Status ShowVersion(const CaseCipher& cipher, const VersionRow& row, bool w
                          CaseSnapshot* snapshot) {
   snapshot->version = VersionMeta(row);
   snapshot->meta.set_version(row.version);
-  snapshot->meta.set_etag(absl::StrCat("v", row.version));
+  snapshot->meta.set_etag(CaseEtag(row.version));
   if (!with_form) {
     // Unopened, but only shown if it could be: not once its key is gone.
     return row.key_id == kCaseKeyId ? cipher.Key(row.case_id).status() : absl::OkStatus();

@@ -2,11 +2,14 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/resource_names.h"
 #include "server/store/row_values.h"
 #include "server/store/sealing.h"
 
 namespace handover::store {
+
+std::string CaseEtag(int64_t version) { return absl::StrCat("v", version); }
 
 v1::Consent ConsentFromRow(const std::string& case_id, const ConsentReadRow& row) {
   v1::Consent consent;

@@ -45,6 +45,10 @@ struct ConsentReadRow {
   std::optional<int64_t> withdraw_time;
 };
 
+// The etag of a case shown at `version` ("v<version>"): what UpdateForm's
+// etag is compared with.
+std::string CaseEtag(int64_t version);
+
 // The consent as shown.
 v1::Consent ConsentFromRow(const std::string& case_id, const ConsentReadRow& row);
 

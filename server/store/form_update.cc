@@ -6,6 +6,7 @@
 #include "common/resource_names.h"
 #include "common/serialize.h"
 #include "server/store/case_reads.h"
+#include "server/store/case_state.h"
 #include "server/store/sealing.h"
 
 namespace handover::store {
@@ -108,7 +109,7 @@ absl::StatusOr<CaseSnapshot> CommitUpdate(WriteTxn& txn, const CaseCipher& ciphe
   shown.set_author_organisation(context.principal.organisation_id);
   shown.set_author_actor(context.actor);
   result.meta.set_version(version);
-  result.meta.set_etag(absl::StrCat("v", version));
+  result.meta.set_etag(CaseEtag(version));
   *result.meta.mutable_update_time() = ToTimestamp(timestamp);
   result.form = std::move(prepared->merged);
   return result;

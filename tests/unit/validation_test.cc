@@ -439,6 +439,18 @@ TEST(ValidateFormTest, MessagesNeverContainTheOffendingValue) {
   }
 }
 
+TEST(ValidateReasonCodeTest, OneHomeForTheShapeOfAReasonCode) {
+  EXPECT_TRUE(ValidateReasonCode("retention-expired", "reason").ok());
+  EXPECT_TRUE(ValidateReasonCode("case:2026.05_x", "reason").ok());
+  EXPECT_TRUE(ValidateReasonCode(std::string(64, 'a'), "reason").ok());
+  for (const std::string& bad : {std::string(), std::string(65, 'a'), std::string("Retention"),
+                                 std::string("a b"), std::string("navn: Fictional Person")}) {
+    EXPECT_EQ(ValidateReasonCode(bad, "reason"),
+              absl::InvalidArgumentError("reason: 1 to 64 of a-z 0-9 . _ : - (a reason code)"))
+        << bad;
+  }
+}
+
 TEST(ValidateRequestIdTest, AcceptsTheAllowedCharacters) {
   EXPECT_TRUE(ValidateRequestId("req-2026.05:test_1", "request_id").ok());
   EXPECT_TRUE(ValidateRequestId("a", "request_id").ok());
