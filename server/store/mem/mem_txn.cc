@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/resource_names.h"
 #include "server/policy/policy.h"
+#include "server/store/event_view.h"
 #include "server/store/row_values.h"
 #include "server/store/sealing.h"
 
@@ -32,29 +33,6 @@ bool Contains(const std::vector<std::string>& values, const std::string& value) 
 // The case id of "cases/<id>" (the access log's index by case).
 std::string CaseIdOf(const std::string& case_name) {
   return case_name.substr(case_name.find('/') + 1);
-}
-
-policy::EventAudience AudienceOf(const EventRow& row) {
-  return {.operator_id = row.operator_id,
-          .municipality_code = row.municipality_code,
-          .municipality_only = row.municipality_only};
-}
-
-v1::ChangeEvent EventView(int64_t revision, const MemEvent& stored) {
-  const EventRow& row = stored.row;
-  v1::ChangeEvent event;
-  event.set_revision(revision);
-  event.set_case_name(CaseName(row.case_id));
-  event.set_kind(row.kind);
-  event.set_version(row.version);
-  *event.mutable_commit_time() = ToTimestamp(stored.commit_time);
-  for (const std::string& path : row.withdrawn_fields) event.add_withdrawn_fields(path);
-  if (!row.document_id.empty()) {
-    event.set_document_name(DocumentName(row.case_id, row.document_id));
-    event.set_document_version(row.document_version);
-    event.set_document_type(row.document_type);
-  }
-  return event;
 }
 
 }  // namespace
@@ -182,7 +160,7 @@ std::vector<v1::ChangeEvent> MemTxn::ReadEvents(int64_t after, const policy::Eve
   for (auto it = t_.events.upper_bound(after);
        it != t_.events.end() && static_cast<int>(events.size()) < limit; ++it) {
     if (policy::MatchesEvent(filter, AudienceOf(it->second.row))) {
-      events.push_back(EventView(it->first, it->second));
+      events.push_back(ChangeEventFromRow(it->first, it->second.row, it->second.commit_time));
     }
   }
   return events;
@@ -192,7 +170,8 @@ std::vector<CommittedEvent> MemTxn::EventsAfter(int64_t after) {
   std::vector<CommittedEvent> events;
   for (auto it = t_.events.upper_bound(after); it != t_.events.end(); ++it) {
     events.push_back(
-        {.event = EventView(it->first, it->second), .audience = AudienceOf(it->second.row)});
+        {.event = ChangeEventFromRow(it->first, it->second.row, it->second.commit_time),
+         .audience = AudienceOf(it->second.row)});
   }
   return events;
 }

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/resource_names.h"
+#include "server/store/event_view.h"
 #include "server/store/postgres/pg_txn.h"
 #include "server/store/postgres/pg_values.h"
 #include "server/store/sealing.h"
@@ -30,22 +31,16 @@ constexpr char kEventColumns[] =
     "document_version, document_type";
 
 v1::ChangeEvent EventFromRow(const pqxx::row& row) {
-  v1::ChangeEvent event;
-  const std::string case_id = row[1].c_str();
-  event.set_revision(row[0].as<int64_t>());
-  event.set_case_name(CaseName(case_id));
-  event.set_kind(static_cast<v1::EventKind>(row[2].as<int>()));
-  event.set_version(row[3].as<int64_t>());
-  *event.mutable_commit_time() = ToTimestamp(row[4].as<int64_t>());
+  EventRow event{.case_id = row[1].c_str(),
+                 .kind = static_cast<v1::EventKind>(row[2].as<int>()),
+                 .version = row[3].as<int64_t>(),
+                 .document_id = row[6].c_str(),
+                 .document_version = row[7].as<int64_t>(),
+                 .document_type = static_cast<v1::DocumentType>(row[8].as<int>())};
   for (auto path : absl::StrSplit(row[5].c_str(), ',', absl::SkipEmpty())) {
-    event.add_withdrawn_fields(std::string(path));
+    event.withdrawn_fields.emplace_back(path);
   }
-  if (const std::string document_id = row[6].c_str(); !document_id.empty()) {
-    event.set_document_name(DocumentName(case_id, document_id));
-    event.set_document_version(row[7].as<int64_t>());
-    event.set_document_type(static_cast<v1::DocumentType>(row[8].as<int>()));
-  }
-  return event;
+  return ChangeEventFromRow(row[0].as<int64_t>(), event, row[4].as<int64_t>());
 }
 
 }  // namespace

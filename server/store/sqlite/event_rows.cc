@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/resource_names.h"
+#include "server/store/event_view.h"
 #include "server/store/sealing.h"
 #include "server/store/sqlite/case_rows.h"
 #include "server/store/sqlite/sqlite_txn.h"
@@ -21,22 +22,16 @@ constexpr char kEventColumns[] =
     "document_version, document_type";
 
 v1::ChangeEvent EventFromRow(SQLite::Statement& row) {
-  v1::ChangeEvent event;
-  const std::string case_id = row.getColumn(1).getString();
-  event.set_revision(row.getColumn(0).getInt64());
-  event.set_case_name(CaseName(case_id));
-  event.set_kind(static_cast<v1::EventKind>(row.getColumn(2).getInt()));
-  event.set_version(row.getColumn(3).getInt64());
-  *event.mutable_commit_time() = ToTimestamp(row.getColumn(4).getInt64());
+  EventRow event{.case_id = row.getColumn(1).getString(),
+                 .kind = static_cast<v1::EventKind>(row.getColumn(2).getInt()),
+                 .version = row.getColumn(3).getInt64(),
+                 .document_id = row.getColumn(6).getString(),
+                 .document_version = row.getColumn(7).getInt64(),
+                 .document_type = static_cast<v1::DocumentType>(row.getColumn(8).getInt())};
   for (auto path : absl::StrSplit(row.getColumn(5).getString(), ',', absl::SkipEmpty())) {
-    event.add_withdrawn_fields(std::string(path));
+    event.withdrawn_fields.emplace_back(path);
   }
-  if (const std::string document_id = row.getColumn(6).getString(); !document_id.empty()) {
-    event.set_document_name(DocumentName(case_id, document_id));
-    event.set_document_version(row.getColumn(7).getInt64());
-    event.set_document_type(static_cast<v1::DocumentType>(row.getColumn(8).getInt()));
-  }
-  return event;
+  return ChangeEventFromRow(row.getColumn(0).getInt64(), event, row.getColumn(4).getInt64());
 }
 
 }  // namespace
