@@ -58,4 +58,14 @@ CaseSnapshot CaseFromRows(const std::string& case_id, const CaseHeadRow& head,
   return snapshot;
 }
 
+std::map<std::string, CaseRows> CurrentCasesFromRows(std::map<std::string, CurrentCaseRows>& rows) {
+  std::map<std::string, CaseRows> cases;
+  for (auto& [id, row] : rows) {
+    cases.emplace_hint(cases.end(), id,
+                       CaseRows{.head = CaseFromRows(id, row.head, row.assignments, row.consents),
+                                .current = std::move(row.current)});
+  }
+  return cases;
+}
+
 }  // namespace handover::store

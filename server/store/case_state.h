@@ -10,11 +10,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "handover/v1/case.pb.h"
+#include "server/store/backend.h"
 #include "server/store/case_store.h"
 
 namespace handover::store {
@@ -57,5 +59,16 @@ v1::Consent ConsentFromRow(const std::string& case_id, const ConsentReadRow& row
 CaseSnapshot CaseFromRows(const std::string& case_id, const CaseHeadRow& head,
                           const std::vector<AssignmentReadRow>& assignments,
                           const std::vector<ConsentReadRow>& consents);
+
+// One live case's rows as ReadTxn::LoadCurrentCases gathers them, from
+// several statements, before they become a case.
+struct CurrentCaseRows {
+  CaseHeadRow head;
+  VersionRow current;
+  std::vector<AssignmentReadRow> assignments;  // newest first
+  std::vector<ConsentReadRow> consents;        // in record order
+};
+// LoadCurrentCases's answer from the gathered rows (consumed).
+std::map<std::string, CaseRows> CurrentCasesFromRows(std::map<std::string, CurrentCaseRows>& rows);
 
 }  // namespace handover::store

@@ -124,8 +124,7 @@ std::optional<VersionRow> PgTxn::LoadVersion(const std::string& case_id, int64_t
 
 std::map<std::string, CaseRows> PgTxn::LoadCurrentCases(const std::vector<std::string>& case_ids,
                                                         bool with_form) {
-  std::map<std::string, CaseRows> reads;
-  if (case_ids.empty()) return reads;
+  if (case_ids.empty()) return {};
   const std::string ids = TextArray(case_ids);
   const pqxx::result cases =
       Run(absl::StrCat("SELECT c.case_id, c.operator_id, c.current_version, c.create_time, "
@@ -136,17 +135,12 @@ std::map<std::string, CaseRows> PgTxn::LoadCurrentCases(const std::vector<std::s
                        "ON v.case_id = c.case_id AND v.version = c.current_version "
                        "WHERE c.erased_time IS NULL AND c.case_id = ANY($1::text[])"),
           ids);
-  struct Rows {
-    CaseHeadRow head;
-    VersionRow current;
-    std::vector<AssignmentReadRow> assignments;
-    std::vector<ConsentReadRow> consents;
-  };
-  std::map<std::string, Rows> rows;
+  std::map<std::string, CurrentCaseRows> rows;
   for (const pqxx::row& row : cases) {
     const std::string id = row[0].c_str();
-    rows.emplace(id, Rows{.head = HeadColumns(row, 1),
-                          .current = VersionFromRow(row, 5, id, row[2].as<int64_t>(), with_form)});
+    rows.emplace(id, CurrentCaseRows{
+                         .head = HeadColumns(row, 1),
+                         .current = VersionFromRow(row, 5, id, row[2].as<int64_t>(), with_form)});
   }
 
   for (const pqxx::row& row :
@@ -166,12 +160,7 @@ std::map<std::string, CaseRows> PgTxn::LoadCurrentCases(const std::vector<std::s
     auto it = rows.find(row[0].c_str());
     if (it != rows.end()) it->second.consents.push_back(ConsentColumns(row, 1));
   }
-  for (auto& [id, case_rows] : rows) {
-    reads.emplace(id, CaseRows{.head = CaseFromRows(id, case_rows.head, case_rows.assignments,
-                                                    case_rows.consents),
-                               .current = std::move(case_rows.current)});
-  }
-  return reads;
+  return CurrentCasesFromRows(rows);
 }
 
 std::vector<std::string> PgTxn::SelectCases(const CaseSelection& selection) {

@@ -140,15 +140,8 @@ std::optional<VersionRow> SqliteTxn::LoadVersion(const std::string& case_id, int
 
 std::map<std::string, CaseRows> SqliteTxn::LoadCurrentCases(
     const std::vector<std::string>& case_ids, bool with_form) {
-  std::map<std::string, CaseRows> reads;
-  if (case_ids.empty()) return reads;
-  struct Rows {
-    CaseHeadRow head;
-    VersionRow current;
-    std::vector<AssignmentReadRow> assignments;
-    std::vector<ConsentReadRow> consents;
-  };
-  std::map<std::string, Rows> rows;
+  if (case_ids.empty()) return {};
+  std::map<std::string, CurrentCaseRows> rows;
   const std::string ids = IdList(case_ids);
   Prepared cases(db_,
                  absl::StrCat("SELECT c.case_id, c.operator_id, c.current_version, c.create_time, "
@@ -160,9 +153,10 @@ std::map<std::string, CaseRows> SqliteTxn::LoadCurrentCases(
   cases->bind(1, ids);
   while (cases->executeStep()) {
     const std::string id = cases->getColumn(0).getString();
-    rows.emplace(id, Rows{.head = HeadColumns(*cases, 1),
-                          .current = VersionFromRow(*cases, 5, id, cases->getColumn(2).getInt64(),
-                                                    with_form)});
+    rows.emplace(
+        id, CurrentCaseRows{.head = HeadColumns(*cases, 1),
+                            .current = VersionFromRow(*cases, 5, id, cases->getColumn(2).getInt64(),
+                                                      with_form)});
   }
 
   Prepared assignments(db_, absl::StrCat("SELECT case_id, municipality_code, decision_date, "
@@ -185,12 +179,7 @@ std::map<std::string, CaseRows> SqliteTxn::LoadCurrentCases(
     auto it = rows.find(consents->getColumn(0).getString());
     if (it != rows.end()) it->second.consents.push_back(ConsentColumns(*consents, 1));
   }
-  for (auto& [id, case_rows] : rows) {
-    reads.emplace(id, CaseRows{.head = CaseFromRows(id, case_rows.head, case_rows.assignments,
-                                                    case_rows.consents),
-                               .current = std::move(case_rows.current)});
-  }
-  return reads;
+  return CurrentCasesFromRows(rows);
 }
 
 std::vector<std::string> SqliteTxn::SelectCases(const CaseSelection& selection) {
